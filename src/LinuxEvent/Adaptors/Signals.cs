@@ -1,0 +1,303 @@
+using System.Runtime.InteropServices;
+using LinuxEvent.Native;
+
+namespace LinuxEvent;
+
+/// <summary>One delivery of a subscribed signal: its number and how many arrivals were coalesced into it.</summary>
+/// <param name="Number">The signal number (e.g. 10 for SIGUSR1 on x86-64/arm64).</param>
+/// <param name="Count">Arrivals since the previous delivery (at least 1). The kernel itself merges a standard
+/// signal that is already pending, so this counts what reached the process, not how many times it was sent.</param>
+public readonly record struct SignalEvent(int Number, int Count);
+
+/// <summary>A subscription made by <see cref="Loop.Signal"/>. Cancel it (or dispose it) to unsubscribe.</summary>
+public sealed class SignalSubscription : IDisposable
+{
+    internal readonly Loop Loop;
+    internal readonly Action<Loop, SignalEvent> Callback;
+    internal bool Active = true;
+
+    internal SignalSubscription(Loop loop, int number, Action<Loop, SignalEvent> callback)
+    {
+        Loop = loop;
+        Number = number;
+        Callback = callback;
+    }
+
+    /// <summary>The signal number.</summary>
+    public int Number { get; }
+
+    /// <summary>True until cancelled (or the loop is disposed).</summary>
+    public bool IsActive => Active;
+
+    /// <summary>
+    /// Unsubscribes. Returns true the first time. When the last subscription of this signal in the process goes,
+    /// the signal's previous disposition is restored (the runtime's registration is removed). Loop thread only.
+    /// </summary>
+    public bool Cancel() => Loop.CancelSignal(this);
+
+    /// <summary>Same as <see cref="Cancel"/>.</summary>
+    public void Dispose() => Cancel();
+}
+
+public abstract partial class Loop
+{
+    // Per-loop signal state. Counts are bumped from the runtime's signal thread, hence Interlocked.
+    private readonly int[] _signalCounts = new int[65];
+    private List<SignalSubscription>? _signalSubs;
+    private int _signalFd = -1;
+    private InternalWatch? _signalFdWatch;
+    private readonly Action<Loop, object?> _dispatchSignalsAction = static (loop, _) => loop.DispatchSignals();
+
+    /// <summary>
+    /// Subscribes to signal <paramref name="signalNumber"/>; <paramref name="callback"/> runs on the loop thread with
+    /// the number and the coalesced count of arrivals.
+    /// </summary>
+    /// <remarks>
+    /// <para><b>Delivery.</b> A .NET process runs threads this library does not control, and a process-directed signal
+    /// goes to any thread that does not block it, so blocking it on the loop thread alone would lose it (or kill the
+    /// process with the default action). Two paths therefore feed one coalescing counter per loop and signal:</para>
+    /// <list type="bullet">
+    /// <item>the runtime's <see cref="PosixSignalRegistration"/>: its handler (on a runtime thread) cancels the
+    /// default action, bumps the counter and wakes the loop: this catches every signal that some thread can take;</item>
+    /// <item>a signalfd for the subscribed set, watched by the loop: this catches signals that are blocked where
+    /// they were sent (blocked in every thread, or sent to the loop thread while it blocks them), which no handler
+    /// ever sees. A signal is consumed by exactly one of the two, so nothing is counted twice.</item>
+    /// </list>
+    /// <para>The library never changes any thread's signal mask. While subscribed, the signal's default action
+    /// (e.g. termination for SIGTERM or SIGUSR1) does not happen.</para>
+    /// <para><b>Several subscriptions</b> to one signal (in one loop or several loops) all receive every delivery, in
+    /// subscription order within a loop, each with the same count. When the last subscription in the process is
+    /// cancelled, the disposition that was in place before the first one is restored.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="signalNumber"/> is not in 1..64.</exception>
+    /// <exception cref="ArgumentException">SIGKILL or SIGSTOP (cannot be caught) or a synchronous fault signal
+    /// (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, which belong to the runtime).</exception>
+    public SignalSubscription Signal(int signalNumber, Action<Loop, SignalEvent> callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        if (signalNumber is < 1 or > 64)
+            throw new ArgumentOutOfRangeException(nameof(signalNumber), signalNumber, "Loop.Signal: signal numbers are 1..64.");
+        if (signalNumber is 9 or 19)
+            throw new ArgumentException($"Loop.Signal: signal {signalNumber} (SIGKILL/SIGSTOP) cannot be caught.", nameof(signalNumber));
+        if (signalNumber is 4 or 5 or 7 or 8 or 11)
+            throw new ArgumentException($"Loop.Signal: signal {signalNumber} is a synchronous fault signal owned by the .NET runtime.", nameof(signalNumber));
+        CheckThread(nameof(Signal));
+
+        var sub = new SignalSubscription(this, signalNumber, callback);
+        bool firstInLoop = !(_signalSubs?.Exists(s => s.Number == signalNumber) ?? false);
+        if (firstInLoop) UpdateSignalFd(signalNumber, add: true);
+        try
+        {
+            SignalHub.Add(this, signalNumber);
+        }
+        catch
+        {
+            if (firstInLoop) UpdateSignalFd(signalNumber, add: false);
+            throw;
+        }
+        (_signalSubs ??= new()).Add(sub);
+        return sub;
+    }
+
+    internal bool CancelSignal(SignalSubscription sub)
+    {
+        if (!sub.Active) return false;
+        CheckThread(nameof(SignalSubscription) + ".Cancel");
+        sub.Active = false;
+        _signalSubs!.Remove(sub);
+        if (!_signalSubs.Exists(s => s.Number == sub.Number))
+        {
+            SignalHub.Remove(this, sub.Number);
+            UpdateSignalFd(sub.Number, add: false);
+            Interlocked.Exchange(ref _signalCounts[sub.Number], 0);
+        }
+        return true;
+    }
+
+    /// <summary>Arrivals of <paramref name="signo"/> counted but not yet dispatched (diagnostics and tests).</summary>
+    internal int PendingSignalCount(int signo) => Volatile.Read(ref _signalCounts[signo]);
+
+    /// <summary>Called on a runtime thread by the signal hub.</summary>
+    internal void OnSignalFromRuntime(int signo)
+    {
+        if (Interlocked.Increment(ref _signalCounts[signo]) != 1) return;   // a dispatch is already on its way
+        try { Post(_dispatchSignalsAction, null); }
+        catch (ObjectDisposedException) { }
+    }
+
+    private void DispatchSignals()
+    {
+        if (_signalSubs is null) return;
+        for (int signo = 1; signo <= 64; signo++)
+        {
+            if (Volatile.Read(ref _signalCounts[signo]) == 0) continue;
+            int count = Interlocked.Exchange(ref _signalCounts[signo], 0);
+            if (count == 0) continue;
+            var ev = new SignalEvent(signo, count);
+            // Snapshot semantics without allocating: a subscription cancelled by an earlier callback is skipped,
+            // one added during dispatch waits for the next delivery.
+            int n = _signalSubs.Count;
+            for (int i = 0; i < n && i < _signalSubs.Count; i++)
+            {
+                var s = _signalSubs[i];
+                if (s.Number != signo || !s.Active) continue;
+                Invoke(s.Callback, this, ev);
+                if (i < _signalSubs.Count && !ReferenceEquals(_signalSubs[i], s)) i--;   // s was removed
+            }
+        }
+    }
+
+    private unsafe void UpdateSignalFd(int signo, bool add)
+    {
+        byte* set = stackalloc byte[Libc.SigSetBytes];
+        Libc.SigEmptySet(set);
+        if (_signalSubs is not null)
+            foreach (var s in _signalSubs) if (s.Active && (add || s.Number != signo)) Libc.SigAddSet(set, s.Number);
+        if (add) Libc.SigAddSet(set, signo);
+        bool empty = true;
+        for (int i = 1; i <= 64 && empty; i++) if (Libc.SigIsMember(set, i) == 1) empty = false;
+
+        if (empty)
+        {
+            _signalFdWatch?.Cancel();
+            _signalFdWatch = null;
+            if (_signalFd >= 0) { Libc.Close(_signalFd); _signalFd = -1; }
+            return;
+        }
+        if (_signalFd < 0)
+        {
+            int fd = Libc.SignalFd(-1, set, Libc.SFD_CLOEXEC | Libc.SFD_NONBLOCK);
+            if (fd < 0) throw LinuxEventException.FromLastError($"signalfd(-1, signo={signo})");
+            try { _signalFdWatch = WatchInternal(fd, static s => ((Loop)s!).ReadSignalFd(), this); }
+            catch { Libc.Close(fd); throw; }
+            _signalFd = fd;
+        }
+        else if (Libc.SignalFd(_signalFd, set, 0) < 0)
+        {
+            throw LinuxEventException.FromLastError($"signalfd(fd={_signalFd}, signo={signo})");
+        }
+    }
+
+    private unsafe void ReadSignalFd()
+    {
+        // struct signalfd_siginfo is 128 bytes with ssi_signo (u32) first; read until EAGAIN.
+        byte* buf = stackalloc byte[128 * 16];
+        bool any = false;
+        while (true)
+        {
+            nint n = Libc.Read(_signalFd, buf, 128 * 16);
+            if (n <= 0)
+            {
+                if (n < 0 && Libc.LastErrno == Errno.EINTR) continue;
+                break;
+            }
+            for (int off = 0; off + 128 <= n; off += 128)
+            {
+                uint signo = *(uint*)(buf + off);
+                if (signo is >= 1 and <= 64) { Interlocked.Increment(ref _signalCounts[signo]); any = true; }
+            }
+        }
+        if (any) DispatchSignals();
+    }
+
+    private void DisposeSignals()
+    {
+        if (_signalSubs is not null)
+        {
+            foreach (var s in _signalSubs)
+            {
+                if (!s.Active) continue;
+                s.Active = false;
+            }
+            var numbers = new HashSet<int>();
+            foreach (var s in _signalSubs) numbers.Add(s.Number);
+            foreach (int n in numbers) SignalHub.Remove(this, n);
+            _signalSubs.Clear();
+        }
+        _signalFdWatch?.Cancel();
+        _signalFdWatch = null;
+        if (_signalFd >= 0) { Libc.Close(_signalFd); _signalFd = -1; }
+    }
+
+    private void DisposeAdaptors()
+    {
+        DisposeSignals();
+        DisposeProcessWatches();
+    }
+}
+
+/// <summary>
+/// Process-wide registry: one runtime <see cref="PosixSignalRegistration"/> per signal number while any loop
+/// subscribes to it, fanning each arrival out to the subscribed loops. Not on any hot path, so a lock is fine.
+/// </summary>
+internal static class SignalHub
+{
+    private static readonly object s_lock = new();
+    private static readonly Dictionary<int, (PosixSignalRegistration Registration, List<Loop> Loops)> s_entries = new();
+
+    public static void Add(Loop loop, int signo)
+    {
+        lock (s_lock)
+        {
+            if (s_entries.TryGetValue(signo, out var e))
+            {
+                e.Loops.Add(loop);
+                return;
+            }
+            PosixSignalRegistration reg;
+            try
+            {
+                // Raw signal numbers are accepted on Unix by casting; the runtime installs its handler and restores
+                // the previous disposition when the last registration for the number is disposed.
+                reg = PosixSignalRegistration.Create((PosixSignal)signo, ctx => Deliver(ctx));
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                throw new LinuxEventException(Errno.EINVAL, $"PosixSignalRegistration.Create(signo={signo})", ex.Message);
+            }
+            s_entries[signo] = (reg, new List<Loop> { loop });
+        }
+    }
+
+    public static void Remove(Loop loop, int signo)
+    {
+        lock (s_lock)
+        {
+            if (!s_entries.TryGetValue(signo, out var e)) return;
+            e.Loops.Remove(loop);
+            if (e.Loops.Count > 0) return;
+            s_entries.Remove(signo);
+            e.Registration.Dispose();
+        }
+    }
+
+    private static void Deliver(PosixSignalContext ctx)
+    {
+        ctx.Cancel = true;          // the loop handles it: suppress the runtime's default action (e.g. exit on SIGTERM)
+        int signo = (int)ctx.Signal;
+        if (signo < 0) signo = RawNumber(ctx.Signal);
+        Loop[] loops;
+        lock (s_lock)
+        {
+            if (!s_entries.TryGetValue(signo, out var e)) return;
+            loops = e.Loops.ToArray();
+        }
+        foreach (var l in loops) l.OnSignalFromRuntime(signo);
+    }
+
+    /// <summary>The runtime reports named signals with its own negative PosixSignal values; map them back.</summary>
+    private static int RawNumber(PosixSignal s) => s switch
+    {
+        PosixSignal.SIGHUP => 1,
+        PosixSignal.SIGINT => 2,
+        PosixSignal.SIGQUIT => 3,
+        PosixSignal.SIGTERM => 15,
+        PosixSignal.SIGCHLD => 17,
+        PosixSignal.SIGCONT => 18,
+        PosixSignal.SIGWINCH => 28,
+        PosixSignal.SIGTTIN => 21,
+        PosixSignal.SIGTTOU => 22,
+        PosixSignal.SIGTSTP => 20,
+        _ => -1,
+    };
+}

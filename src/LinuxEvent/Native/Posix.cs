@@ -1,0 +1,254 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using LinuxEvent.Native;
+
+namespace LinuxEvent;
+
+/// <summary>
+/// Thin, safe wrappers over the POSIX calls a reactor callback needs (read, write, recv, send, pipes, socket pairs,
+/// spawning). The <c>Try*</c> forms never throw on kernel errors: they return the byte count, or <c>-errno</c>
+/// (e.g. <c>-11</c> for EAGAIN), so hot paths need no exception handling. The other forms throw
+/// <see cref="LinuxEventException"/> naming the call, fd and errno. Every fd created here is close-on-exec.
+/// </summary>
+public static unsafe class Posix
+{
+    /// <summary>EAGAIN/EWOULDBLOCK (11): the non-blocking call would block.</summary>
+    public const int EAGAIN = Errno.EAGAIN;
+    /// <summary>EINTR (4): interrupted by a signal; retry.</summary>
+    public const int EINTR = Errno.EINTR;
+
+    /// <summary>read(2): bytes read (0 = EOF) or -errno. EINTR is retried.</summary>
+    public static int TryRead(int fd, Span<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                nint n = Libc.Read(fd, p, (nuint)buffer.Length);
+                if (n >= 0) return (int)n;
+                int e = Libc.LastErrno;
+                if (e != Errno.EINTR) return -e;
+            }
+        }
+    }
+
+    /// <summary>write(2): bytes written or -errno. EINTR is retried.</summary>
+    public static int TryWrite(int fd, ReadOnlySpan<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                nint n = Libc.Write(fd, p, (nuint)buffer.Length);
+                if (n >= 0) return (int)n;
+                int e = Libc.LastErrno;
+                if (e != Errno.EINTR) return -e;
+            }
+        }
+    }
+
+    /// <summary>recv(2): bytes received (0 = peer shut down) or -errno. EINTR is retried.</summary>
+    public static int TryReceive(int socket, Span<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                nint n = Libc.Recv(socket, p, (nuint)buffer.Length, 0);
+                if (n >= 0) return (int)n;
+                int e = Libc.LastErrno;
+                if (e != Errno.EINTR) return -e;
+            }
+        }
+    }
+
+    /// <summary>send(2) with MSG_NOSIGNAL (a closed peer gives -EPIPE, never SIGPIPE): bytes sent or -errno. EINTR is retried.</summary>
+    public static int TrySend(int socket, ReadOnlySpan<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                nint n = Libc.Send(socket, p, (nuint)buffer.Length, Libc.MSG_NOSIGNAL);
+                if (n >= 0) return (int)n;
+                int e = Libc.LastErrno;
+                if (e != Errno.EINTR) return -e;
+            }
+        }
+    }
+
+    /// <summary>read(2), throwing on errors other than EINTR (retried).</summary>
+    public static int Read(int fd, Span<byte> buffer) => Check(TryRead(fd, buffer), "read", fd);
+
+    /// <summary>write(2), throwing on errors other than EINTR (retried).</summary>
+    public static int Write(int fd, ReadOnlySpan<byte> buffer) => Check(TryWrite(fd, buffer), "write", fd);
+
+    private static int Check(int r, string call, int fd) => r >= 0 ? r : throw new LinuxEventException(-r, $"{call}(fd={fd})");
+
+    /// <summary>
+    /// close(2). On Linux the fd is released even when close reports EINTR, so EINTR is not retried (a retry could
+    /// close an fd another thread just received).
+    /// </summary>
+    /// <exception cref="LinuxEventException">EBADF and other errors except EINTR.</exception>
+    public static void Close(int fd)
+    {
+        if (Libc.Close(fd) == 0) return;
+        int e = Libc.LastErrno;
+        if (e != Errno.EINTR) throw new LinuxEventException(e, $"close(fd={fd})");
+    }
+
+    /// <summary>pipe2(O_CLOEXEC [| O_NONBLOCK]).</summary>
+    public static (int ReadFd, int WriteFd) Pipe(bool nonBlocking = true)
+    {
+        int* fds = stackalloc int[2];
+        if (Libc.Pipe2(fds, Libc.O_CLOEXEC | (nonBlocking ? Libc.O_NONBLOCK : 0)) != 0) throw LinuxEventException.FromLastError("pipe2(O_CLOEXEC)");
+        return (fds[0], fds[1]);
+    }
+
+    /// <summary>socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC [| SOCK_NONBLOCK]).</summary>
+    public static (int A, int B) SocketPair(bool nonBlocking = true)
+    {
+        int* sv = stackalloc int[2];
+        int type = Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC | (nonBlocking ? Libc.SOCK_NONBLOCK : 0);
+        if (Libc.SocketPair(Libc.AF_UNIX, type, 0, sv) != 0) throw LinuxEventException.FromLastError("socketpair(AF_UNIX, SOCK_STREAM)");
+        return (sv[0], sv[1]);
+    }
+
+    /// <summary>Sets or clears O_NONBLOCK.</summary>
+    public static void SetNonBlocking(int fd, bool nonBlocking)
+    {
+        int fl = Libc.Fcntl(fd, Libc.F_GETFL, 0);
+        if (fl < 0) throw LinuxEventException.FromLastError($"fcntl(fd={fd}, F_GETFL)");
+        int nfl = nonBlocking ? fl | Libc.O_NONBLOCK : fl & ~Libc.O_NONBLOCK;
+        if (nfl != fl && Libc.Fcntl(fd, Libc.F_SETFL, nfl) < 0) throw LinuxEventException.FromLastError($"fcntl(fd={fd}, F_SETFL)");
+    }
+
+    /// <summary>True if <paramref name="fd"/> is open in this process.</summary>
+    public static bool IsOpen(int fd) => Libc.Fcntl(fd, Libc.F_GETFD, 0) >= 0;
+
+    /// <summary>Sets an int socket option (SOL_SOCKET/IPPROTO_TCP level constants as in the C headers).</summary>
+    public static void SetSocketOption(int socket, int level, int name, int value)
+    {
+        if (Libc.SetSockOpt(socket, level, name, &value, sizeof(int)) != 0)
+            throw LinuxEventException.FromLastError($"setsockopt(fd={socket}, level={level}, name={name})");
+    }
+
+    /// <summary>Reads an int socket option.</summary>
+    public static int GetSocketOption(int socket, int level, int name)
+    {
+        int value = 0, len = sizeof(int);
+        if (Libc.GetSockOpt(socket, level, name, &value, &len) != 0)
+            throw LinuxEventException.FromLastError($"getsockopt(fd={socket}, level={level}, name={name})");
+        return value;
+    }
+
+    /// <summary>kill(2).</summary>
+    public static void Kill(int pid, int signal)
+    {
+        if (Libc.Kill(pid, signal) != 0) throw LinuxEventException.FromLastError($"kill(pid={pid}, sig={signal})");
+    }
+
+    /// <summary>getpid(2).</summary>
+    public static int GetProcessId() => Libc.GetPid();
+
+    /// <summary>
+    /// Starts <paramref name="program"/> with posix_spawnp (PATH search; never fork in a .NET process). The child
+    /// gets an empty signal mask and default dispositions for every catchable signal, whatever this process blocks or
+    /// handles. <paramref name="fdMap"/> pairs (parentFd, childFd) are dup2'ed in the child; all other fds of this
+    /// library are close-on-exec. Returns the pid; the caller reaps it (e.g. <see cref="Loop.WatchProcess"/>).
+    /// </summary>
+    /// <param name="program">File name (searched in PATH) or path.</param>
+    /// <param name="arguments">argv[1..]; argv[0] is <paramref name="program"/>.</param>
+    /// <param name="environment">Full environment as KEY=VALUE; null inherits this process's environment.</param>
+    /// <param name="workingDirectory">Child's working directory; null inherits.</param>
+    /// <param name="fdMap">fds to install in the child (e.g. a pipe end as 0, 1 or 2).</param>
+    /// <param name="newProcessGroup">Put the child in its own process group (setpgid(0,0)).</param>
+    /// <exception cref="LinuxEventException">posix_spawnp failed, e.g. ENOENT for a missing program (reported by the
+    /// spawn itself, not as a silent exit code 127).</exception>
+    public static int Spawn(string program, IReadOnlyList<string> arguments, IReadOnlyList<string>? environment = null,
+        string? workingDirectory = null, IReadOnlyList<(int ParentFd, int ChildFd)>? fdMap = null, bool newProcessGroup = false)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(program);
+        ArgumentNullException.ThrowIfNull(arguments);
+        var strings = new List<nint>();
+        try
+        {
+            nint Str(string s)
+            {
+                int len = Encoding.UTF8.GetByteCount(s);
+                byte* b = (byte*)NativeMemory.Alloc((nuint)len + 1);
+                Encoding.UTF8.GetBytes(s, new Span<byte>(b, len));
+                b[len] = 0;
+                strings.Add((nint)b);
+                return (nint)b;
+            }
+            byte** argv = (byte**)NativeMemory.AllocZeroed((nuint)(arguments.Count + 2), (nuint)sizeof(nint));
+            strings.Add((nint)argv);
+            argv[0] = (byte*)Str(program);
+            for (int i = 0; i < arguments.Count; i++) argv[i + 1] = (byte*)Str(arguments[i] ?? throw new ArgumentException("Posix.Spawn: an argument is null.", nameof(arguments)));
+            byte** envp;
+            if (environment is null)
+            {
+                var env = Environment.GetEnvironmentVariables();
+                envp = (byte**)NativeMemory.AllocZeroed((nuint)(env.Count + 1), (nuint)sizeof(nint));
+                strings.Add((nint)envp);
+                int k = 0;
+                foreach (System.Collections.DictionaryEntry e in env) envp[k++] = (byte*)Str($"{e.Key}={e.Value}");
+            }
+            else
+            {
+                envp = (byte**)NativeMemory.AllocZeroed((nuint)(environment.Count + 1), (nuint)sizeof(nint));
+                strings.Add((nint)envp);
+                for (int i = 0; i < environment.Count; i++) envp[i] = (byte*)Str(environment[i]);
+            }
+
+            byte* fa = stackalloc byte[Libc.SpawnBlobBytes];
+            byte* attr = stackalloc byte[Libc.SpawnBlobBytes];
+            int rc = Libc.SpawnFileActionsInit(fa);
+            if (rc != 0) throw new LinuxEventException(rc, "posix_spawn_file_actions_init");
+            rc = Libc.SpawnAttrInit(attr);
+            if (rc != 0) { Libc.SpawnFileActionsDestroy(fa); throw new LinuxEventException(rc, "posix_spawnattr_init"); }
+            try
+            {
+                if (fdMap is not null)
+                    foreach (var (parent, child) in fdMap)
+                    {
+                        // dup2 clears FD_CLOEXEC on the new fd; when parent == child dup2 is a no-op that would leave
+                        // the flag set, so glibc (2.29+) special-cases it, which we rely on.
+                        rc = Libc.SpawnFileActionsAddDup2(fa, parent, child);
+                        if (rc != 0) throw new LinuxEventException(rc, $"posix_spawn_file_actions_adddup2({parent}, {child})");
+                    }
+                if (workingDirectory is not null)
+                {
+                    rc = Libc.SpawnFileActionsAddChdir(fa, (byte*)Str(workingDirectory));
+                    if (rc != 0) throw new LinuxEventException(rc, "posix_spawn_file_actions_addchdir_np");
+                }
+                byte* empty = stackalloc byte[Libc.SigSetBytes];
+                byte* all = stackalloc byte[Libc.SigSetBytes];
+                Libc.SigEmptySet(empty);
+                Libc.SigFillSet(all);
+                Libc.SigDelSet(all, 9);
+                Libc.SigDelSet(all, 19);
+                Libc.SpawnAttrSetSigMask(attr, empty);
+                Libc.SpawnAttrSetSigDefault(attr, all);
+                short flags = Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSIGDEF;
+                if (newProcessGroup) { flags |= Libc.POSIX_SPAWN_SETPGROUP; Libc.SpawnAttrSetPgroup(attr, 0); }
+                Libc.SpawnAttrSetFlags(attr, flags);
+                int pid;
+                rc = Libc.PosixSpawnp(&pid, argv[0], fa, attr, argv, envp);
+                if (rc != 0)
+                    throw new LinuxEventException(rc, $"posix_spawnp({program})", rc == Errno.ENOENT ? $"'{program}' was not found (PATH searched)." : null);
+                return pid;
+            }
+            finally
+            {
+                Libc.SpawnAttrDestroy(attr);
+                Libc.SpawnFileActionsDestroy(fa);
+            }
+        }
+        finally
+        {
+            foreach (var p in strings) NativeMemory.Free((void*)p);
+        }
+    }
+}

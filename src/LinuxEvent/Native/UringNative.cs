@@ -1,0 +1,300 @@
+using System.Runtime.InteropServices;
+
+namespace LinuxEvent.Native;
+
+// io_uring ABI (include/uapi/linux/io_uring.h). Every struct here is built from fixed-width fields only, so the
+// layouts are identical on x86-64 and arm64; sizes are asserted by UringNative.StructSizes() in the tests.
+// Only little-endian targets are supported (poll32_events is "word-reversed for BE" in the uapi header).
+
+/// <summary><c>struct io_uring_sqe</c>: one 64-byte submission queue entry. Unions are expressed as overlapping
+/// explicit offsets; only the members this runtime uses are named.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 64)]
+internal struct IoUringSqe
+{
+    /// <summary>IORING_OP_* opcode.</summary>
+    [FieldOffset(0)] public byte opcode;
+    /// <summary>IOSQE_* flags.</summary>
+    [FieldOffset(1)] public byte flags;
+    /// <summary>Request priority; for accept/recv/send it carries IORING_ACCEPT_*/IORING_RECV*_ flags.</summary>
+    [FieldOffset(2)] public ushort ioprio;
+    /// <summary>File descriptor the request targets.</summary>
+    [FieldOffset(4)] public int fd;
+    /// <summary>File offset (read/write/splice out), timeout count, or connect's addrlen value.</summary>
+    [FieldOffset(8)] public ulong off;
+    /// <summary>Second address (accept: <c>socklen_t*</c> addrlen).</summary>
+    [FieldOffset(8)] public ulong addr2;
+    /// <summary>Buffer / sockaddr / timespec pointer, or the target user_data for cancel/remove opcodes.</summary>
+    [FieldOffset(16)] public ulong addr;
+    /// <summary>Splice input offset (same slot as <see cref="addr"/>).</summary>
+    [FieldOffset(16)] public ulong splice_off_in;
+    /// <summary>Buffer length, iovec count, shutdown's <c>how</c>, or POLL_ADD command flags.</summary>
+    [FieldOffset(24)] public uint len;
+    /// <summary>read/write RWF_* flags.</summary>
+    [FieldOffset(28)] public uint rw_flags;
+    /// <summary>poll event mask (32-bit form; little-endian layout).</summary>
+    [FieldOffset(28)] public uint poll32_events;
+    /// <summary>send/recv MSG_* flags.</summary>
+    [FieldOffset(28)] public uint msg_flags;
+    /// <summary>IORING_TIMEOUT_* flags.</summary>
+    [FieldOffset(28)] public uint timeout_flags;
+    /// <summary>accept4 flags (SOCK_CLOEXEC | SOCK_NONBLOCK).</summary>
+    [FieldOffset(28)] public uint accept_flags;
+    /// <summary>IORING_ASYNC_CANCEL_* flags.</summary>
+    [FieldOffset(28)] public uint cancel_flags;
+    /// <summary>splice(2) SPLICE_F_* flags.</summary>
+    [FieldOffset(28)] public uint splice_flags;
+    /// <summary>Opaque value copied verbatim into every CQE this request produces.</summary>
+    [FieldOffset(32)] public ulong user_data;
+    /// <summary>Registered-buffer index.</summary>
+    [FieldOffset(40)] public ushort buf_index;
+    /// <summary>Provided-buffer group id, used with IOSQE_BUFFER_SELECT.</summary>
+    [FieldOffset(40)] public ushort buf_group;
+    /// <summary>Registered personality (credentials) id.</summary>
+    [FieldOffset(42)] public ushort personality;
+    /// <summary>Splice input fd.</summary>
+    [FieldOffset(44)] public int splice_fd_in;
+    /// <summary>Fixed-file slot for direct descriptors (0 = ordinary fd).</summary>
+    [FieldOffset(44)] public uint file_index;
+    /// <summary>Third address slot.</summary>
+    [FieldOffset(48)] public ulong addr3;
+    /// <summary>Reserved; must be zero.</summary>
+    [FieldOffset(56)] public ulong pad2;
+}
+
+/// <summary><c>struct io_uring_cqe</c> (16 bytes; rings are never created with IORING_SETUP_CQE32).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct IoUringCqe
+{
+    /// <summary>The submitting SQE's user_data.</summary>
+    public ulong user_data;
+    /// <summary>Result: the syscall-style return value, or -errno.</summary>
+    public int res;
+    /// <summary>IORING_CQE_F_* flags; the upper 16 bits carry the buffer id when IORING_CQE_F_BUFFER is set.</summary>
+    public uint flags;
+}
+
+/// <summary><c>struct io_sqring_offsets</c>: byte offsets of the SQ ring fields inside the SQ ring mapping.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct IoSqringOffsets
+{
+    public uint head, tail, ring_mask, ring_entries, flags, dropped, array, resv1;
+    public ulong user_addr;
+}
+
+/// <summary><c>struct io_cqring_offsets</c>: byte offsets of the CQ ring fields inside the CQ ring mapping.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct IoCqringOffsets
+{
+    public uint head, tail, ring_mask, ring_entries, overflow, cqes, flags, resv1;
+    public ulong user_addr;
+}
+
+/// <summary><c>struct io_uring_params</c> (120 bytes): passed to io_uring_setup, filled in by the kernel.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct IoUringParams
+{
+    public uint sq_entries;
+    public uint cq_entries;
+    public uint flags;
+    public uint sq_thread_cpu;
+    public uint sq_thread_idle;
+    public uint features;
+    public uint wq_fd;
+    public fixed uint resv[3];
+    public IoSqringOffsets sq_off;
+    public IoCqringOffsets cq_off;
+}
+
+/// <summary><c>struct io_uring_probe_op</c> (8 bytes).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct IoUringProbeOp
+{
+    public byte op;
+    public byte resv;
+    /// <summary>IO_URING_OP_SUPPORTED when the opcode is implemented.</summary>
+    public ushort flags;
+    public uint resv2;
+}
+
+/// <summary><c>struct io_uring_probe</c> header (16 bytes), followed in memory by <c>ops_len</c>
+/// <see cref="IoUringProbeOp"/> entries.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct IoUringProbe
+{
+    public byte last_op;
+    public byte ops_len;
+    public ushort resv;
+    public fixed uint resv2[3];
+}
+
+/// <summary><c>struct io_uring_buf_reg</c> (40 bytes): argument of IORING_(UN)REGISTER_PBUF_RING.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct IoUringBufReg
+{
+    public ulong ring_addr;
+    public uint ring_entries;
+    public ushort bgid;
+    public ushort flags;
+    public fixed ulong resv[3];
+}
+
+/// <summary><c>struct io_uring_buf</c> (16 bytes): one provided-buffer ring slot. The ring's 16-bit tail
+/// overlays <c>resv</c> of slot 0, so producers must write <c>addr</c>, <c>len</c> and <c>bid</c> only.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct IoUringBuf
+{
+    public ulong addr;
+    public uint len;
+    public ushort bid;
+    public ushort resv;
+}
+
+/// <summary><c>struct io_uring_getevents_arg</c> (24 bytes): io_uring_enter's argument with IORING_ENTER_EXT_ARG.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct IoUringGeteventsArg
+{
+    public ulong sigmask;
+    public uint sigmask_sz;
+    /// <summary><c>pad</c> before 6.12, <c>min_wait_usec</c> since (only honoured with IORING_FEAT_MIN_TIMEOUT).</summary>
+    public uint min_wait_usec;
+    /// <summary>Pointer to a <see cref="KernelTimespec"/> (relative timeout), or 0 for none.</summary>
+    public ulong ts;
+}
+
+/// <summary><c>struct __kernel_timespec</c> (16 bytes, 64-bit fields on every architecture).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct KernelTimespec
+{
+    public long tv_sec;
+    public long tv_nsec;
+
+    /// <summary>Splits a non-negative nanosecond count.</summary>
+    public static KernelTimespec FromNanoseconds(long ns)
+        => new() { tv_sec = ns / 1_000_000_000, tv_nsec = ns % 1_000_000_000 };
+}
+
+/// <summary>
+/// io_uring constants and the three raw syscalls. glibc has no io_uring wrappers, so the calls go through
+/// <see cref="Libc"/>'s fixed-arity <c>syscall()</c> overloads; each returns the kernel's result, or -1 with errno
+/// available from <see cref="Libc.LastErrno"/>.
+/// </summary>
+internal static unsafe class UringNative
+{
+    // ---- opcodes (enum io_uring_op) ----
+    public const byte IORING_OP_NOP = 0, IORING_OP_READV = 1, IORING_OP_WRITEV = 2, IORING_OP_FSYNC = 3,
+        IORING_OP_POLL_ADD = 6, IORING_OP_POLL_REMOVE = 7, IORING_OP_SENDMSG = 9, IORING_OP_RECVMSG = 10,
+        IORING_OP_TIMEOUT = 11, IORING_OP_TIMEOUT_REMOVE = 12, IORING_OP_ACCEPT = 13, IORING_OP_ASYNC_CANCEL = 14,
+        IORING_OP_LINK_TIMEOUT = 15, IORING_OP_CONNECT = 16, IORING_OP_OPENAT = 18, IORING_OP_CLOSE = 19,
+        IORING_OP_READ = 22, IORING_OP_WRITE = 23, IORING_OP_SEND = 26, IORING_OP_RECV = 27,
+        IORING_OP_SPLICE = 30, IORING_OP_PROVIDE_BUFFERS = 31, IORING_OP_REMOVE_BUFFERS = 32, IORING_OP_TEE = 33,
+        IORING_OP_SHUTDOWN = 34, IORING_OP_MSG_RING = 40, IORING_OP_SOCKET = 45, IORING_OP_URING_CMD = 46,
+        IORING_OP_SEND_ZC = 47, IORING_OP_SENDMSG_ZC = 48, IORING_OP_READ_MULTISHOT = 49, IORING_OP_WAITID = 50,
+        IORING_OP_FUTEX_WAIT = 51, IORING_OP_FIXED_FD_INSTALL = 54, IORING_OP_FTRUNCATE = 55, IORING_OP_BIND = 56,
+        IORING_OP_LISTEN = 57;
+
+    // ---- sqe->flags (IOSQE_*) ----
+    public const byte IOSQE_FIXED_FILE = 1 << 0, IOSQE_IO_DRAIN = 1 << 1, IOSQE_IO_LINK = 1 << 2,
+        IOSQE_IO_HARDLINK = 1 << 3, IOSQE_ASYNC = 1 << 4, IOSQE_BUFFER_SELECT = 1 << 5, IOSQE_CQE_SKIP_SUCCESS = 1 << 6;
+
+    // ---- io_uring_setup flags (IORING_SETUP_*) ----
+    public const uint IORING_SETUP_IOPOLL = 1u << 0, IORING_SETUP_SQPOLL = 1u << 1, IORING_SETUP_SQ_AFF = 1u << 2,
+        IORING_SETUP_CQSIZE = 1u << 3, IORING_SETUP_CLAMP = 1u << 4, IORING_SETUP_ATTACH_WQ = 1u << 5,
+        IORING_SETUP_R_DISABLED = 1u << 6, IORING_SETUP_SUBMIT_ALL = 1u << 7, IORING_SETUP_COOP_TASKRUN = 1u << 8,
+        IORING_SETUP_TASKRUN_FLAG = 1u << 9, IORING_SETUP_SQE128 = 1u << 10, IORING_SETUP_CQE32 = 1u << 11,
+        IORING_SETUP_SINGLE_ISSUER = 1u << 12, IORING_SETUP_DEFER_TASKRUN = 1u << 13, IORING_SETUP_NO_MMAP = 1u << 14,
+        IORING_SETUP_REGISTERED_FD_ONLY = 1u << 15, IORING_SETUP_NO_SQARRAY = 1u << 16;
+
+    // ---- io_uring_params.features (IORING_FEAT_*) ----
+    public const uint IORING_FEAT_SINGLE_MMAP = 1u << 0, IORING_FEAT_NODROP = 1u << 1, IORING_FEAT_SUBMIT_STABLE = 1u << 2,
+        IORING_FEAT_RW_CUR_POS = 1u << 3, IORING_FEAT_CUR_PERSONALITY = 1u << 4, IORING_FEAT_FAST_POLL = 1u << 5,
+        IORING_FEAT_POLL_32BITS = 1u << 6, IORING_FEAT_SQPOLL_NONFIXED = 1u << 7, IORING_FEAT_EXT_ARG = 1u << 8,
+        IORING_FEAT_NATIVE_WORKERS = 1u << 9, IORING_FEAT_RSRC_TAGS = 1u << 10, IORING_FEAT_CQE_SKIP = 1u << 11,
+        IORING_FEAT_LINKED_FILE = 1u << 12, IORING_FEAT_REG_REG_RING = 1u << 13, IORING_FEAT_RECVSEND_BUNDLE = 1u << 14,
+        IORING_FEAT_MIN_TIMEOUT = 1u << 15, IORING_FEAT_RW_ATTR = 1u << 16, IORING_FEAT_NO_IOWAIT = 1u << 17;
+
+    // ---- io_uring_enter flags (IORING_ENTER_*) ----
+    public const uint IORING_ENTER_GETEVENTS = 1u << 0, IORING_ENTER_SQ_WAKEUP = 1u << 1, IORING_ENTER_SQ_WAIT = 1u << 2,
+        IORING_ENTER_EXT_ARG = 1u << 3, IORING_ENTER_REGISTERED_RING = 1u << 4;
+
+    // ---- sq_ring->flags (IORING_SQ_*) ----
+    public const uint IORING_SQ_NEED_WAKEUP = 1u << 0, IORING_SQ_CQ_OVERFLOW = 1u << 1, IORING_SQ_TASKRUN = 1u << 2;
+
+    // ---- cqe->flags (IORING_CQE_F_*) ----
+    public const uint IORING_CQE_F_BUFFER = 1u << 0, IORING_CQE_F_MORE = 1u << 1, IORING_CQE_F_SOCK_NONEMPTY = 1u << 2,
+        IORING_CQE_F_NOTIF = 1u << 3, IORING_CQE_F_BUF_MORE = 1u << 4;
+    public const int IORING_CQE_BUFFER_SHIFT = 16;
+
+    // ---- sqe->ioprio flags for accept / send / recv ----
+    public const ushort IORING_ACCEPT_MULTISHOT = 1 << 0;
+    public const ushort IORING_RECVSEND_POLL_FIRST = 1 << 0, IORING_RECV_MULTISHOT = 1 << 1,
+        IORING_RECVSEND_FIXED_BUF = 1 << 2, IORING_SEND_ZC_REPORT_USAGE = 1 << 3, IORING_RECVSEND_BUNDLE = 1 << 4;
+
+    // ---- POLL_ADD command flags (stored in sqe->len) ----
+    public const uint IORING_POLL_ADD_MULTI = 1u << 0, IORING_POLL_UPDATE_EVENTS = 1u << 1,
+        IORING_POLL_UPDATE_USER_DATA = 1u << 2, IORING_POLL_ADD_LEVEL = 1u << 3;
+
+    // ---- sqe->timeout_flags ----
+    public const uint IORING_TIMEOUT_ABS = 1u << 0, IORING_TIMEOUT_UPDATE = 1u << 1, IORING_TIMEOUT_BOOTTIME = 1u << 2,
+        IORING_TIMEOUT_REALTIME = 1u << 3, IORING_LINK_TIMEOUT_UPDATE = 1u << 4, IORING_TIMEOUT_ETIME_SUCCESS = 1u << 5,
+        IORING_TIMEOUT_MULTISHOT = 1u << 6;
+
+    // ---- sqe->cancel_flags ----
+    public const uint IORING_ASYNC_CANCEL_ALL = 1u << 0, IORING_ASYNC_CANCEL_FD = 1u << 1, IORING_ASYNC_CANCEL_ANY = 1u << 2,
+        IORING_ASYNC_CANCEL_FD_FIXED = 1u << 3, IORING_ASYNC_CANCEL_USERDATA = 1u << 4, IORING_ASYNC_CANCEL_OP = 1u << 5;
+
+    // ---- mmap offsets ----
+    public const long IORING_OFF_SQ_RING = 0, IORING_OFF_CQ_RING = 0x8000000, IORING_OFF_SQES = 0x10000000;
+
+    // ---- io_uring_register opcodes ----
+    public const uint IORING_REGISTER_BUFFERS = 0, IORING_UNREGISTER_BUFFERS = 1, IORING_REGISTER_FILES = 2,
+        IORING_UNREGISTER_FILES = 3, IORING_REGISTER_EVENTFD = 4, IORING_UNREGISTER_EVENTFD = 5,
+        IORING_REGISTER_PROBE = 8, IORING_REGISTER_ENABLE_RINGS = 12, IORING_REGISTER_RING_FDS = 20,
+        IORING_UNREGISTER_RING_FDS = 21, IORING_REGISTER_PBUF_RING = 22, IORING_UNREGISTER_PBUF_RING = 23,
+        IORING_REGISTER_SYNC_CANCEL = 24, IORING_REGISTER_PBUF_STATUS = 26;
+
+    /// <summary>io_uring_probe_op.flags bit: the opcode is implemented.</summary>
+    public const ushort IO_URING_OP_SUPPORTED = 1 << 0;
+
+    /// <summary>Largest SQ size io_uring_setup accepts without IORING_SETUP_CLAMP (IORING_MAX_ENTRIES).</summary>
+    public const uint IORING_MAX_ENTRIES = 32768;
+
+    /// <summary>Largest provided-buffer ring (ring_entries must be a power of two below 65536).</summary>
+    public const int PBUF_RING_MAX_ENTRIES = 32768;
+
+    /// <summary>EBADR (53, asm-generic): returned by io_uring_enter when the kernel had to drop CQEs despite
+    /// IORING_FEAT_NODROP (overflow entry allocation failed). Not in <see cref="Errno"/>.</summary>
+    public const int EBADR = 53;
+
+    /// <summary>io_uring_setup(2).</summary>
+    public static int Setup(uint entries, IoUringParams* p)
+        => (int)Libc.Syscall2(Libc.SYS_io_uring_setup, entries, (long)p);
+
+    /// <summary>io_uring_enter(2) with an optional extended argument (<paramref name="argSize"/> bytes at
+    /// <paramref name="arg"/>; with IORING_ENTER_EXT_ARG this is an <see cref="IoUringGeteventsArg"/>).</summary>
+    public static int Enter(int ringFd, uint toSubmit, uint minComplete, uint flags, void* arg, nuint argSize)
+        => (int)Libc.Syscall6(Libc.SYS_io_uring_enter, ringFd, toSubmit, minComplete, flags, (long)arg, (long)argSize);
+
+    /// <summary>io_uring_register(2).</summary>
+    public static int Register(int ringFd, uint opcode, void* arg, uint nrArgs)
+        => (int)Libc.Syscall4(Libc.SYS_io_uring_register, ringFd, opcode, (long)arg, nrArgs);
+
+    /// <summary>
+    /// Managed sizes of every io_uring struct declared here, for tests to compare with the kernel ABI
+    /// (sqe 64, cqe 16, params 120, sq/cq offsets 40, probe 16, probe_op 8, buf_reg 40, buf 16,
+    /// getevents_arg 24, __kernel_timespec 16).
+    /// </summary>
+    public static (string Name, int Size, int Expected)[] StructSizes() =>
+    [
+        ("io_uring_sqe", sizeof(IoUringSqe), 64),
+        ("io_uring_cqe", sizeof(IoUringCqe), 16),
+        ("io_uring_params", sizeof(IoUringParams), 120),
+        ("io_sqring_offsets", sizeof(IoSqringOffsets), 40),
+        ("io_cqring_offsets", sizeof(IoCqringOffsets), 40),
+        ("io_uring_probe", sizeof(IoUringProbe), 16),
+        ("io_uring_probe_op", sizeof(IoUringProbeOp), 8),
+        ("io_uring_buf_reg", sizeof(IoUringBufReg), 40),
+        ("io_uring_buf", sizeof(IoUringBuf), 16),
+        ("io_uring_getevents_arg", sizeof(IoUringGeteventsArg), 24),
+        ("__kernel_timespec", sizeof(KernelTimespec), 16),
+    ];
+}

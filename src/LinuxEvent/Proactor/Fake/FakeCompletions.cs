@@ -1,0 +1,126 @@
+using LinuxEvent.Proactor;
+
+namespace LinuxEvent;
+
+/// <summary>
+/// Controls of a <see cref="ProactorLoop"/> created with <see cref="ProactorBackend.Fake"/>: script completions and
+/// move the virtual clock. These calls settle operations or move time; callbacks run on the next
+/// <see cref="Loop.RunOnce"/>/<see cref="Loop.Run()"/>, in settle order (timeouts and timers: deadline, then
+/// scheduling order). The same script always yields the same callback order.
+/// </summary>
+/// <remarks>
+/// When the loop would sleep, the virtual clock jumps instead (to the next deadline, or by the RunOnce timeout).
+/// Nop operations complete by themselves; every other operation waits for the script.
+/// </remarks>
+public sealed class FakeCompletions
+{
+    private readonly FakeProactorBackend _backend;
+    private readonly ProactorLoop _loop;
+
+    internal FakeCompletions(FakeProactorBackend backend, ProactorLoop loop)
+    {
+        _backend = backend;
+        _loop = loop;
+    }
+
+    /// <summary>Operations submitted and not yet settled, in submission order.</summary>
+    public IReadOnlyList<Operation> Pending => _backend.Pending;
+
+    /// <summary>The virtual CLOCK_MONOTONIC in nanoseconds (starts at 1 s).</summary>
+    public long NowNanoseconds => _backend.VirtualNow;
+
+    /// <summary>Moves the virtual clock; due timeouts and timers settle/fire on the next iteration.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="by"/> is negative.</exception>
+    public void Advance(TimeSpan by)
+    {
+        if (by < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(by), by, "FakeCompletions.Advance: time only moves forward.");
+        _backend.AdvanceClock(by.Ticks > long.MaxValue / 100 ? long.MaxValue : by.Ticks * 100);
+        _loop.RefreshNow();
+    }
+
+    /// <summary>
+    /// Completes <paramref name="op"/> with <paramref name="result"/> (bytes transferred, the new fd of an accept, 0).
+    /// Ending a multishot operation: result 0 = the stream ended normally.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The operation is unknown to this loop or already settled.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Negative result, or more bytes than the operation asked for.</exception>
+    public void Complete(Operation op, int result)
+    {
+        CheckPending(op, nameof(Complete));
+        if (result < 0) throw new ArgumentOutOfRangeException(nameof(result), result, "FakeCompletions.Complete: use Fail for errors.");
+        if (op.Kind is OperationKind.Read or OperationKind.Receive or OperationKind.Write or OperationKind.Send or OperationKind.Splice && result > op.Length)
+            throw new ArgumentOutOfRangeException(nameof(result), result, $"FakeCompletions.Complete: the {op.Kind} asked for at most {op.Length} bytes.");
+        _backend.Resolve(op, result);
+    }
+
+    /// <summary>Completes a read with <paramref name="data"/> copied into its buffer (empty = EOF).</summary>
+    /// <exception cref="ArgumentException">More data than the read asked for, or the operation is not a read.</exception>
+    public void CompleteRead(Operation op, ReadOnlySpan<byte> data) => CompleteInto(op, data, OperationKind.Read, nameof(CompleteRead));
+
+    /// <summary>Completes a receive with <paramref name="data"/> copied into its buffer (empty = peer shut down).</summary>
+    /// <exception cref="ArgumentException">More data than the receive asked for, or the operation is not a receive.</exception>
+    public void CompleteReceive(Operation op, ReadOnlySpan<byte> data) => CompleteInto(op, data, OperationKind.Receive, nameof(CompleteReceive));
+
+    private void CompleteInto(Operation op, ReadOnlySpan<byte> data, OperationKind kind, string call)
+    {
+        CheckPending(op, call);
+        if (op.Kind != kind) throw new ArgumentException($"FakeCompletions.{call}: the operation is a {op.Kind}, not a {kind}.", nameof(op));
+        if (data.Length > op.Length) throw new ArgumentException($"FakeCompletions.{call}: {data.Length} bytes given but the {kind} asked for at most {op.Length}.", nameof(data));
+        data.CopyTo(op.Buffer.Span);
+        _backend.Resolve(op, data.Length);
+    }
+
+    /// <summary>Fails <paramref name="op"/> with <paramref name="errno"/> (positive, e.g. 104 for ECONNRESET).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="errno"/> is not positive.</exception>
+    public void Fail(Operation op, int errno)
+    {
+        CheckPending(op, nameof(Fail));
+        if (errno <= 0) throw new ArgumentOutOfRangeException(nameof(errno), errno, "FakeCompletions.Fail: errno must be positive.");
+        _backend.Resolve(op, -errno);
+    }
+
+    /// <summary>Delivers one accepted connection (<paramref name="fd"/>) on a pending multishot accept.</summary>
+    public void DeliverAccepted(Operation op, int fd)
+    {
+        CheckPending(op, nameof(DeliverAccepted));
+        if (op.Kind != OperationKind.AcceptMultishot) throw new ArgumentException($"FakeCompletions.DeliverAccepted: the operation is a {op.Kind}.", nameof(op));
+        _backend.QueueAccepted(op, fd);
+    }
+
+    /// <summary>Delivers one chunk on a pending multishot receive.</summary>
+    /// <exception cref="ArgumentException">The chunk is larger than the pool's buffers.</exception>
+    public void DeliverReceived(Operation op, ReadOnlySpan<byte> data)
+    {
+        CheckPending(op, nameof(DeliverReceived));
+        if (op.Kind != OperationKind.ReceiveMultishot) throw new ArgumentException($"FakeCompletions.DeliverReceived: the operation is a {op.Kind}.", nameof(op));
+        if (data.Length == 0 || data.Length > op.BufferPool!.BufferSize)
+            throw new ArgumentException($"FakeCompletions.DeliverReceived: a chunk is 1..{op.BufferPool!.BufferSize} bytes (use Complete(op, 0) for EOF).", nameof(data));
+        _backend.QueueReceived(op, data.ToArray());
+    }
+
+    /// <summary>
+    /// Runs iterations with a zero wait (the virtual clock does not move) until one runs no callback and nothing is
+    /// queued; returns the callbacks run.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Still busy after <paramref name="maxIterations"/> iterations.</exception>
+    public int RunUntilIdle(int maxIterations = 100_000)
+    {
+        int total = 0;
+        for (int i = 0; i < maxIterations; i++)
+        {
+            int n = _loop.RunOnce(TimeSpan.Zero);
+            total += n;
+            if (n == 0 && !_backend.HasQueuedCompletions) return total;
+        }
+        throw new InvalidOperationException($"FakeCompletions.RunUntilIdle: still busy after {maxIterations} iterations.");
+    }
+
+    private void CheckPending(Operation op, string call)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        if (_loop.IsDisposed) throw new ObjectDisposedException(nameof(ProactorLoop));
+        if (!ReferenceEquals(op.Loop, _loop)) throw new InvalidOperationException($"FakeCompletions.{call}: the operation belongs to another loop.");
+        if (op.State != OperationState.Pending) throw new InvalidOperationException($"FakeCompletions.{call}: the {op.Kind} operation already settled ({op.State}).");
+        if (!_backend.Pending.Contains(op)) throw new InvalidOperationException($"FakeCompletions.{call}: the {op.Kind} operation is not pending on this fake backend.");
+    }
+}

@@ -1,0 +1,159 @@
+using LinuxEvent.Native;
+
+namespace LinuxEvent.Proactor;
+
+/// <summary>
+/// Deterministic completions: nothing reaches the kernel except the loop's own wake/adaptor fds (a real
+/// <see cref="Fakes.SideChannel"/>). Operations wait in submission order until the test settles them through
+/// <see cref="FakeCompletions"/>; settled callbacks run at the next dispatch in settle order. Timeouts are timers on
+/// the loop's virtual clock, so they interleave with loop timers by (deadline, scheduling order). Nops complete by
+/// themselves at the next dispatch.
+/// </summary>
+internal sealed class FakeProactorBackend : ProactorBackendBase
+{
+    private readonly ProactorLoop _loop;
+    private readonly Fakes.SideChannel _side;
+    private readonly List<Operation> _pending = new();
+    private readonly Queue<Settlement> _queue = new();
+    private long _now = 1_000_000_000L;
+    private ushort _nextGroup;
+
+    private enum SettlementKind : byte { Final, Accepted, Received }
+
+    private readonly struct Settlement(Operation op, SettlementKind kind, int value, byte[]? data, uint generation)
+    {
+        public readonly Operation Op = op;
+        public readonly SettlementKind Kind = kind;
+        public readonly int Value = value;
+        public readonly byte[]? Data = data;
+        public readonly uint Generation = generation;
+    }
+
+    public FakeProactorBackend(ProactorLoop loop)
+    {
+        _loop = loop;
+        _side = new Fakes.SideChannel(loop);
+        Control = new FakeCompletions(this, loop);
+    }
+
+    public FakeCompletions Control { get; }
+    public override string Name => "fake";
+    public override bool IsVirtualClock => true;
+    public override long VirtualNow => _now;
+    public override bool HasQueuedCompletions => _queue.Count > 0;
+
+    public IReadOnlyList<Operation> Pending => _pending;
+
+    public void AdvanceClock(long ns) => _now = Loop.SaturatingAdd(_now, ns);
+
+    public override void Submit(Operation op)
+    {
+        _pending.Add(op);
+        switch (op.Kind)
+        {
+            case OperationKind.Nop:
+                Resolve(op, 0);
+                break;
+            case OperationKind.Timeout:
+                op.BackendState = _loop.After(TimeSpan.FromTicks(Math.Min(op.TimeoutNs / 100, TimeSpan.MaxValue.Ticks)), op,
+                    static (loop, o) => ((ProactorLoop)loop).FakeTimeoutFired(o));
+                break;
+            case OperationKind.ReceiveMultishot:
+                op.BufferPool!.Users++;
+                break;
+        }
+    }
+
+    /// <summary>Settles now (state, slot, pin) and queues the callback for the next dispatch.</summary>
+    public void Resolve(Operation op, int res)
+    {
+        if (op.Kind == OperationKind.ReceiveMultishot && op.State == OperationState.Pending) op.BufferPool!.Users--;
+        _pending.Remove(op);
+        uint gen = op.Generation;
+        if (!_loop.ApplyResult(op, res)) return;
+        _queue.Enqueue(new Settlement(op, SettlementKind.Final, res, null, gen));
+    }
+
+    /// <summary>Settles and runs the callback right away: used from inside the loop's timer phase so that timeouts
+    /// keep their place among timers with equal deadlines.</summary>
+    public void ResolveNow(Operation op, int res)
+    {
+        _pending.Remove(op);
+        if (_loop.ApplyResult(op, res)) _loop.RunSettledCallback(op);
+    }
+
+    public void QueueAccepted(Operation op, int fd) => _queue.Enqueue(new Settlement(op, SettlementKind.Accepted, fd, null, op.Generation));
+
+    public void QueueReceived(Operation op, byte[] data) => _queue.Enqueue(new Settlement(op, SettlementKind.Received, data.Length, data, op.Generation));
+
+    public override void Cancel(Operation op)
+    {
+        if (op.Kind == OperationKind.Timeout && op.BackendState is TimerHandle t) t.Cancel();
+        Resolve(op, -Errno.ECANCELED);
+    }
+
+    public override void Wait(long timeoutNs)
+    {
+        if (_queue.Count > 0) timeoutNs = 0;
+        long sideTimeout = 0;
+        if (timeoutNs > 0) _now = Loop.SaturatingAdd(_now, timeoutNs);        // virtual sleep
+        else if (timeoutNs < 0) sideTimeout = -1;                                // only a post or signal can come
+        _side.Poll(sideTimeout);
+        Dispatch();
+    }
+
+    private void Dispatch()
+    {
+        int n = _queue.Count;                // settlements queued by these callbacks run next iteration, never lost
+        for (int i = 0; i < n; i++)
+        {
+            var s = _queue.Dequeue();
+            switch (s.Kind)
+            {
+                case SettlementKind.Final:
+                    _loop.RunSettledCallback(s.Op);
+                    break;
+                case SettlementKind.Accepted:
+                    if (s.Op.Generation == s.Generation) _loop.DeliverAccepted(s.Op, s.Value);
+                    else Libc.Close(s.Value);             // a stale item for a retired stream: never leak the fd
+                    break;
+                case SettlementKind.Received:
+                    if (s.Op.Generation == s.Generation) _loop.DeliverReceived(s.Op, s.Data);
+                    break;
+            }
+        }
+    }
+
+    public override void Wake() => _side.Wake();
+
+    public override InternalWatch WatchReadable(int fd, Action<object?> callback, object? state) => _side.WatchReadable(fd, callback, state);
+
+    public override ProvidedBufferPool CreateBufferPool(int count, int size)
+        => new(_loop, _nextGroup++, count, size, new ManagedPoolStorage(count, size));
+
+    public override void DrainForDispose()
+    {
+        foreach (var op in _pending.ToArray())
+        {
+            if (op.Kind == OperationKind.Timeout && op.BackendState is TimerHandle t) t.State = TimerHandle.TimerState.Cancelled;
+            op.CancelRequested = true;
+            Resolve(op, -Errno.ECANCELED);
+        }
+        while (_queue.Count > 0) Dispatch();
+    }
+
+    public override void Dispose()
+    {
+        _pending.Clear();
+        _queue.Clear();
+        _side.Dispose();
+    }
+
+    private sealed class ManagedPoolStorage(int count, int size) : BufferPoolStorage
+    {
+        private readonly byte[] _memory = new byte[count * size];
+        public override Span<byte> Buffer(ushort id, int length) => _memory.AsSpan(id * size, length);
+        public override void Recycle(ushort id) { }
+        public override void Dispose() { }
+    }
+}
