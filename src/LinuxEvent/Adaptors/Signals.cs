@@ -84,16 +84,21 @@ public abstract partial class Loop
         CheckThread(nameof(Signal));
 
         var sub = new SignalSubscription(this, signalNumber, callback);
+        // The loop joins the hub and the signalfd set once per signal number; further subscriptions of the same
+        // number share that registration and are fanned out by DispatchSignals.
         bool firstInLoop = !(_signalSubs?.Exists(s => s.Number == signalNumber) ?? false);
-        if (firstInLoop) UpdateSignalFd(signalNumber, add: true);
-        try
+        if (firstInLoop)
         {
-            SignalHub.Add(this, signalNumber);
-        }
-        catch
-        {
-            if (firstInLoop) UpdateSignalFd(signalNumber, add: false);
-            throw;
+            UpdateSignalFd(signalNumber, add: true);
+            try
+            {
+                SignalHub.Add(this, signalNumber);
+            }
+            catch
+            {
+                UpdateSignalFd(signalNumber, add: false);
+                throw;
+            }
         }
         (_signalSubs ??= new()).Add(sub);
         return sub;

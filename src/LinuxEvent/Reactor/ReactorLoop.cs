@@ -115,8 +115,9 @@ public sealed class ReactorLoop : Loop
 
     private uint NextGeneration()
     {
-        _generation = (_generation + 1) & 0x7FFF_FFFE;     // 31 bits; the all-ones value is reserved for the wake fd
-        if (_generation == 0) _generation = 1;
+        // 31 bits in the epoll data (bit 63 marks the loop's own fds); 0x7FFF_FFFF is reserved for the wake fd.
+        _generation++;
+        if (_generation >= 0x7FFF_FFFF) _generation = 1;
         return _generation;
     }
 
