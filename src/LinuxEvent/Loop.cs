@@ -60,7 +60,7 @@ public abstract partial class Loop : IDisposable
 
     private struct ReadyItem
     {
-        public Action<object?> Callback;
+        public Delegate Callback;          // Action<object?> or SendOrPostCallback: same shape, no wrapper allocation
         public object? State;
     }
 
@@ -456,7 +456,12 @@ public abstract partial class Loop : IDisposable
     /// Queues a callback to run on the loop thread during this or the next iteration's deferred phase. Loop thread
     /// only (other threads use <see cref="Post(Action{Loop})"/>). Never runs inline. Allocation-free.
     /// </summary>
-    internal void Defer(Action<object?> callback, object? state)
+    internal void Defer(Action<object?> callback, object? state) => DeferCore(callback, state);
+
+    /// <summary>Same as <see cref="Defer"/> for a synchronization-context callback.</summary>
+    internal void DeferPost(SendOrPostCallback callback, object? state) => DeferCore(callback, state);
+
+    private void DeferCore(Delegate callback, object? state)
     {
         if (_readyCount == _ready.Length)
         {
@@ -485,7 +490,12 @@ public abstract partial class Loop : IDisposable
             _readyHead = (_readyHead + 1) & (_ready.Length - 1);
             _readyCount--;
             _callbacksRun++;
-            try { cb(st); } catch (Exception ex) { ReportException(ex); }
+            try
+            {
+                if (cb is Action<object?> a) a(st);
+                else ((SendOrPostCallback)cb)(st);
+            }
+            catch (Exception ex) { ReportException(ex); }
         }
     }
 
@@ -570,6 +580,7 @@ public abstract partial class Loop : IDisposable
 
     private void Exit()
     {
+        OnExitLoopThread();
         bool dispose;
         lock (_stateLock)
         {
@@ -580,8 +591,7 @@ public abstract partial class Loop : IDisposable
         _runExited?.Set();
     }
 
-    /// <summary>Hook run on the loop thread each time Run/RunOnce is entered (e.g. to install the sync context).</summary>
-    private protected virtual void OnEnterLoopThread() { }
+
 
     private void ThrowPendingErrors()
     {

@@ -19,7 +19,7 @@ namespace LinuxEvent;
 /// batch receives nothing more from that batch: every registration carries a generation in the epoll data.</item>
 /// </list>
 /// </remarks>
-public sealed class ReactorLoop : Loop
+public sealed partial class ReactorLoop : Loop
 {
     internal const ulong InternalBit = 1UL << 63;
     internal const ulong WakeData = InternalBit | 0x7FFF_FFFF_0000_0000UL;

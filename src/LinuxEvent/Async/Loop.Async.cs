@@ -1,0 +1,179 @@
+using System.Net;
+using LinuxEvent.Async;
+
+namespace LinuxEvent;
+
+public abstract partial class Loop
+{
+    private LoopSynchronizationContext? _syncContext;
+    private LoopTaskScheduler? _taskScheduler;
+    private SynchronizationContext? _savedContext;
+    private readonly Stack<AsyncOp> _asyncPool = new();
+
+    /// <summary>This loop's synchronization context (installed on the loop thread while it runs).</summary>
+    public LoopSynchronizationContext SynchronizationContext => _syncContext ??= new LoopSynchronizationContext(this);
+
+    /// <summary>A task scheduler running tasks on this loop's thread, e.g. for <c>Task.Factory.StartNew(..., scheduler)</c>.</summary>
+    public TaskScheduler TaskScheduler => _taskScheduler ??= new LoopTaskScheduler(this);
+
+    /// <summary>Installs the loop's synchronization context on the loop thread for the duration of Run/RunOnce.</summary>
+    private void OnEnterLoopThread()
+    {
+        _savedContext = System.Threading.SynchronizationContext.Current;
+        System.Threading.SynchronizationContext.SetSynchronizationContext(SynchronizationContext);
+    }
+
+    private void OnExitLoopThread()
+    {
+        System.Threading.SynchronizationContext.SetSynchronizationContext(_savedContext);
+        _savedContext = null;
+    }
+
+    /// <summary>
+    /// Runs the loop until <paramref name="main"/>'s task completes, then returns its result or rethrows its exception.
+    /// <paramref name="main"/> starts on the loop thread with the loop's synchronization context, so every
+    /// <c>await</c> in it resumes on the loop: the code reads as if it blocks, while other tasks run in between.
+    /// <see cref="Stop"/> ends it early (Run returns without waiting for <paramref name="main"/>). A callback that
+    /// throws with no <see cref="UnhandledException"/> handler ends it by rethrowing, as in <see cref="Run()"/>.
+    /// </summary>
+    public void Run(Func<Task> main)
+    {
+        ArgumentNullException.ThrowIfNull(main);
+        Enter();
+        try
+        {
+            Task task;
+            try { task = main(); }
+            catch (Exception ex) { task = Task.FromException(ex); }
+            while (!task.IsCompleted)
+            {
+                if (Interlocked.Exchange(ref _stopRequested, 0) == 1) return;
+                Iterate(-1);
+                ThrowPendingErrors();
+            }
+            task.GetAwaiter().GetResult();
+        }
+        finally { Exit(); }
+    }
+
+    /// <summary>
+    /// Starts <paramref name="work"/> as a lightweight task on the loop (on the next dispatch, never inline). Tasks are
+    /// isolated: an exception escaping one goes to <see cref="UnhandledException"/> (with no handler: rethrown from
+    /// Run, as for callbacks) and does not disturb the others. Thread-safe. The returned task completes with the
+    /// outcome for callers that want to await it.
+    /// </summary>
+    public Task Spawn(Func<Task> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        ThrowIfDisposed();
+        var spawned = new SpawnedTask(this, work);
+        if (IsOnLoopThread) Defer(static s => ((SpawnedTask)s!).Start(), spawned);
+        else Post(static (_, s) => ((SpawnedTask)s!).Start(), spawned);
+        return spawned.Completion.Task;
+    }
+
+    private sealed class SpawnedTask(Loop loop, Func<Task> work)
+    {
+        public readonly TaskCompletionSource Completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async void Start()
+        {
+            try
+            {
+                await work();
+                Completion.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                Completion.TrySetException(ex);
+                _ = Completion.Task.Exception;       // observed here; reported below
+                loop.ReportException(ex);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ pooled awaitables
+
+    internal AsyncOp RentAsyncOp(AsyncKind kind, CancellationToken token)
+    {
+        var op = _asyncPool.Count > 0 ? _asyncPool.Pop() : new AsyncOp(this);
+        op.Kind = kind;
+        op.Start(token);
+        return op;
+    }
+
+    internal void ReturnAsyncOp(AsyncOp op)
+    {
+        if (IsOnLoopThread && _asyncPool.Count < 4096) _asyncPool.Push(op);
+    }
+
+    /// <summary>A cancellation request for <paramref name="op"/>'s use number <paramref name="version"/>, on the loop thread.</summary>
+    internal void CancelAsync(AsyncOp op, short version)
+    {
+        if (op.Version != version || !op.IsPending) return;      // already completed (and maybe reused): nothing to cancel
+        if (op.Kind == AsyncKind.Delay)
+        {
+            op.Timer?.Cancel();
+            op.Cancelled();
+            return;
+        }
+        CancelAsyncIo(op);
+    }
+
+    /// <summary>Model-specific cancellation of a pending async I/O operation.</summary>
+    private protected abstract void CancelAsyncIo(AsyncOp op);
+
+    // ------------------------------------------------------------------ async API (both models)
+
+    /// <summary>
+    /// Completes after <paramref name="delay"/> on the loop's clock (virtual under a Fake backend). Allocation-free in
+    /// steady state. Cancelling the token completes it with <see cref="OperationCanceledException"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="delay"/> is negative.</exception>
+    public ValueTask DelayAsync(TimeSpan delay, CancellationToken cancellationToken = default)
+    {
+        if (delay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(delay), delay, "Loop.DelayAsync: the delay must not be negative.");
+        CheckThread(nameof(DelayAsync));
+        if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled(cancellationToken);
+        var op = RentAsyncOp(AsyncKind.Delay, cancellationToken);
+        if (op.Timer is null) op.Timer = After(delay, op, static (_, o) => o.Complete(0));
+        else op.Timer.Restart(delay);
+        return new ValueTask(op, op.Version);
+    }
+
+    /// <summary>
+    /// Reads from <paramref name="fd"/> at its current position. Result: bytes read, 0 at EOF. Reactor: tries read(2),
+    /// awaits readability on EAGAIN. Proactor: submits a read. Cancelling the token cancels the kernel operation (or
+    /// the readiness wait) and throws <see cref="OperationCanceledException"/>; no data is lost in a race: if the
+    /// kernel delivered data first, the call returns it.
+    /// </summary>
+    public abstract ValueTask<int> ReadAsync(int fd, Memory<byte> buffer, CancellationToken cancellationToken = default);
+
+    /// <summary>Writes to <paramref name="fd"/>. Result: bytes written, possibly fewer than the buffer holds (like write(2)).</summary>
+    public abstract ValueTask<int> WriteAsync(int fd, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default);
+
+    /// <summary>Receives from a socket. Result: bytes received, 0 when the peer shut down its side.</summary>
+    public abstract ValueTask<int> ReceiveAsync(int socket, Memory<byte> buffer, CancellationToken cancellationToken = default);
+
+    /// <summary>Sends on a socket (MSG_NOSIGNAL). Result: bytes sent, possibly fewer than the buffer holds.</summary>
+    public abstract ValueTask<int> SendAsync(int socket, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default);
+
+    /// <summary>Accepts a connection; the result is the new fd (non-blocking, close-on-exec), owned by the caller.</summary>
+    public abstract ValueTask<int> AcceptAsync(int listeningSocket, CancellationToken cancellationToken = default);
+
+    /// <summary>Connects <paramref name="socket"/> (non-blocking) to <paramref name="remote"/>. Failure throws
+    /// <see cref="LinuxEventException"/> with the errno (e.g. ECONNREFUSED).</summary>
+    public abstract ValueTask ConnectAsync(int socket, EndPoint remote, CancellationToken cancellationToken = default);
+
+    /// <summary>Sends the whole buffer, awaiting as often as needed.</summary>
+    public async ValueTask SendAllAsync(int socket, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (!buffer.IsEmpty)
+        {
+            int n = await SendAsync(socket, buffer, cancellationToken).ConfigureAwait(true);
+            buffer = buffer[n..];
+        }
+    }
+
+    private protected static ValueTask<int> Canceled(CancellationToken token) => ValueTask.FromCanceled<int>(token);
+}
