@@ -29,9 +29,12 @@ results="$root/TestResults"
 rm -rf "$results"
 status=0
 # --blame-hang bounds a hung test: the run is killed and reported instead of eating CI's time budget.
-dotnet test tests/LinuxEvent.Tests/LinuxEvent.Tests.csproj -c Release --no-build -nologo \
-  --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=minimal" \
-  --results-directory "$results" --blame-hang --blame-hang-timeout 5m || status=$?
+for proj in tests/*/*.csproj; do
+  name=$(basename "$proj" .csproj)
+  dotnet test "$proj" -c Release --no-build -nologo \
+    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" \
+    --results-directory "$results" --blame-hang --blame-hang-timeout 5m || status=$?
+done
 
 if [ -x ci/smoke-examples.sh ]; then
   ci/smoke-examples.sh || status=$?
