@@ -14,6 +14,7 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
     private readonly ProactorLoop _loop;
     private readonly Fakes.SideChannel _side;
     private readonly List<Operation> _pending = new();
+    private readonly List<Operation> _nops = new();
     private readonly Queue<Settlement> _queue = new();
     private long _now = 1_000_000_000L;
     private ushort _nextGroup;
@@ -40,7 +41,7 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
     public override string Name => "fake";
     public override bool IsVirtualClock => true;
     public override long VirtualNow => _now;
-    public override bool HasQueuedCompletions => _queue.Count > 0;
+    public override bool HasQueuedCompletions => _queue.Count > 0 || _nops.Count > 0;
 
     public IReadOnlyList<Operation> Pending => _pending;
 
@@ -52,7 +53,7 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
         switch (op.Kind)
         {
             case OperationKind.Nop:
-                Resolve(op, 0);
+                _nops.Add(op);                 // completes at the next dispatch, like a kernel round trip
                 break;
             case OperationKind.Timeout:
                 op.BackendState = _loop.After(TimeSpan.FromTicks(Math.Min(op.TimeoutNs / 100, TimeSpan.MaxValue.Ticks)), op,
@@ -99,6 +100,11 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
         if (timeoutNs > 0) _now = Loop.SaturatingAdd(_now, timeoutNs);        // virtual sleep
         else if (timeoutNs < 0) sideTimeout = -1;                                // only a post or signal can come
         _side.Poll(sideTimeout);
+        if (_nops.Count > 0)
+        {
+            foreach (var nop in _nops) if (nop.State == OperationState.Pending) Resolve(nop, 0);
+            _nops.Clear();
+        }
         Dispatch();
     }
 
@@ -145,6 +151,7 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
     public override void Dispose()
     {
         _pending.Clear();
+        _nops.Clear();
         _queue.Clear();
         _side.Dispose();
     }
