@@ -288,7 +288,8 @@ public sealed partial class ProactorLoop : Loop
 
     private void Submit(Operation op)
     {
-        CheckThread(op.Kind.ToString());
+        // Checked without formatting: Enum.ToString boxes, and this runs for every operation.
+        if (IsDisposed || (IsRunning && !IsOnLoopThread)) CheckThread("ProactorLoop." + op.Kind.ToString());
         if (_disposing) throw new ObjectDisposedException(nameof(ProactorLoop), "This proactor loop is being disposed.");
         if (_freeCount == 0) GrowSlots();
         int slot = _freeSlots[--_freeCount];

@@ -1,0 +1,161 @@
+using System.Net;
+using System.Text;
+
+namespace LinuxEvent.Tests;
+
+/// <summary>Async sockets over real TCP and socket pairs on both real models.</summary>
+[TestFixture(LoopKind.ReactorEpoll)]
+[TestFixture(LoopKind.ProactorUring)]
+public class AsyncSocketTests(LoopKind kind) : FdCheckedTest
+{
+    [Test]
+    public void AcceptAndConnectAsyncOverLoopbackTcp()
+    {
+        using var loop = Loops.Create(kind);
+        int listener = Posix.CreateTcpListener(new IPEndPoint(IPAddress.Loopback, 0));
+        var ep = (IPEndPoint)Posix.GetLocalEndPoint(listener)!;
+        using var client = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { Blocking = false };
+        int clientFd = (int)client.Handle;
+        int server = -1;
+        string echoed = "";
+        try
+        {
+            loop.Run(async () =>
+            {
+                var accept = loop.AcceptAsync(listener).AsTask();
+                await loop.ConnectAsync(clientFd, ep);
+                server = await accept;
+                await loop.SendAllAsync(clientFd, Encoding.ASCII.GetBytes("over tcp"));
+                var buf = new byte[32];
+                int n = await loop.ReceiveAsync(server, buf);
+                echoed = Encoding.ASCII.GetString(buf, 0, n);
+            });
+            Assert.That(echoed, Is.EqualTo("over tcp"));
+        }
+        finally
+        {
+            Posix.Close(listener);
+            if (server >= 0) Posix.Close(server);
+        }
+    }
+
+    [Test]
+    public void ConnectAsyncToAClosedPortThrowsEconnrefused()
+    {
+        using var loop = Loops.Create(kind);
+        int probe = Posix.CreateTcpListener(new IPEndPoint(IPAddress.Loopback, 0));
+        var ep = (IPEndPoint)Posix.GetLocalEndPoint(probe)!;
+        Posix.Close(probe);
+        using var client = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { Blocking = false };
+        LinuxEventException? error = null;
+        loop.Run(async () =>
+        {
+            try { await loop.ConnectAsync((int)client.Handle, ep); }
+            catch (LinuxEventException e) { error = e; }
+        });
+        Assert.That(error?.ErrnoName, Is.EqualTo("ECONNREFUSED"));
+        Assert.That(error!.Call, Does.StartWith("connect("));
+    }
+
+    [Test]
+    public void AwaitedReceiveAndSendAllocateNothingInSteadyState()
+    {
+        using var loop = Loops.Create(kind);
+        var (a, b) = Posix.SocketPair();
+        long allocated = -1;
+        try
+        {
+            loop.Run(async () =>
+            {
+                var ping = new byte[] { 1 };
+                var bufA = new byte[16];
+                var bufB = new byte[16];
+                async Task RoundTrips(int count)
+                {
+                    for (int i = 0; i < count; i++)
+                    {
+                        var recv = loop.ReceiveAsync(b, bufB);       // pending: it has to wait for the data
+                        await loop.SendAsync(a, ping);
+                        await recv;
+                        var back = loop.ReceiveAsync(a, bufA);
+                        await loop.SendAsync(b, ping);
+                        await back;
+                    }
+                }
+                await RoundTrips(500);                                   // warm up pools, registrations, JIT tiers
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                await RoundTrips(2000);
+                // The only allocation allowed is RoundTrips' own async state machine, boxed once when it first suspends.
+                allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            });
+        }
+        finally { Posix.Close(a); Posix.Close(b); }
+        Assert.That(allocated, Is.LessThanOrEqualTo(256), "bytes allocated over 8,000 awaited operations (one state machine box at most)");
+    }
+
+    [Test]
+    public void TaskSchedulerRunsTasksOnTheLoopThread()
+    {
+        using var loop = Loops.Create(kind);
+        int loopThread = Environment.CurrentManagedThreadId, ranOn = -1;
+        loop.Run(async () =>
+        {
+            await Task.Factory.StartNew(() => ranOn = Environment.CurrentManagedThreadId, CancellationToken.None, TaskCreationOptions.None, loop.TaskScheduler);
+        });
+        Assert.That(ranOn, Is.EqualTo(loopThread));
+        Assert.That(loop.TaskScheduler.MaximumConcurrencyLevel, Is.EqualTo(1));
+    }
+}
+
+/// <summary>Readiness waits exist only in the reactor model.</summary>
+public class ReactorWaitTests : FdCheckedTest
+{
+    [Test]
+    public void WaitReadableAndWritableAsync()
+    {
+        using var loop = Loop.CreateReactor();
+        var (a, b) = Posix.SocketPair();
+        var log = new List<string>();
+        try
+        {
+            loop.Run(async () =>
+            {
+                await loop.WaitWritableAsync(a);
+                log.Add("writable");
+                var readable = loop.WaitReadableAsync(b).AsTask();
+                await loop.DelayAsync(TimeSpan.FromMilliseconds(2));
+                Assert.That(readable.IsCompleted, Is.False, "nothing to read yet");
+                Posix.Write(a, "x"u8);
+                await readable;
+                log.Add("readable");
+                using var cts = new CancellationTokenSource();
+                var never = loop.WaitReadableAsync(a, cts.Token).AsTask();
+                cts.Cancel();
+                try { await never; } catch (OperationCanceledException) { log.Add("cancelled"); }
+            });
+        }
+        finally { Posix.Close(a); Posix.Close(b); }
+        Assert.That(log, Is.EqualTo(new[] { "writable", "readable", "cancelled" }));
+    }
+
+    [Test]
+    public void ASecondPendingReadOnTheSameFdIsRefused()
+    {
+        using var loop = Loop.CreateReactor();
+        var (a, b) = Posix.SocketPair();
+        Exception? refused = null;
+        try
+        {
+            loop.Run(async () =>
+            {
+                using var cts = new CancellationTokenSource();
+                var first = loop.ReceiveAsync(a, new byte[4], cts.Token).AsTask();
+                try { await loop.ReceiveAsync(a, new byte[4]); } catch (InvalidOperationException e) { refused = e; }
+                cts.Cancel();
+                try { await first; } catch (OperationCanceledException) { }
+            });
+        }
+        finally { Posix.Close(a); Posix.Close(b); }
+        Assert.That(refused!.Message, Does.Contain("already pending"));
+    }
+}
