@@ -669,7 +669,7 @@ internal sealed unsafe class UringRing : IDisposable
     private static string SetupCall(uint entries, uint flags)
         => string.Create(CultureInfo.InvariantCulture, $"io_uring_setup(entries={entries}, flags=0x{flags:x})");
 
-    private static LinuxEventException SetupFailure(int errno, uint entries, uint flags)
+    internal static LinuxEventException SetupFailure(int errno, uint entries, uint flags)
     {
         string call = SetupCall(entries, flags);
         const string Alternative = " The reactor model (Loop.CreateReactor()), which needs only epoll, works everywhere.";
