@@ -32,8 +32,10 @@ namespace LinuxEvent.Proactor;
 /// arrive before or after the cancel's.</para>
 /// <para><b>Disposal.</b> <see cref="DrainForDispose"/> cancels everything and keeps entering the kernel until every
 /// operation's own CQE has arrived and every internal poll is gone, so buffers are unpinned only once the kernel is done
-/// with them. If that is impossible (called on a thread that is not the SINGLE_ISSUER owner, or no progress for
-/// <see cref="DrainStallLimit"/>), the backend <em>abandons</em> the ring: it closes the ring fd (the kernel's ring-exit
+/// with them. Called on a thread that is not the SINGLE_ISSUER owner (EEXIST) with nothing in flight, it simply closes the
+/// ring: only polls on the loop's own fds remain, and they reference no memory of ours. If waiting is impossible (a
+/// non-owner thread with operations in flight) or makes no progress for <see cref="DrainStallLimit"/> (a bug guard),
+/// or the kernel fails mid-drain, the backend <em>abandons</em> the ring: it closes the ring fd (the kernel's ring-exit
 /// work then cancels whatever is left), settles the remaining operations as Cancelled, and deliberately leaks their
 /// pins, the ring mappings and the provided-buffer memory, because the kernel may still write into them after close(2)
 /// returns (ring exit runs asynchronously on a kernel workqueue). A leak is preferable to memory corruption.</para>
@@ -451,6 +453,11 @@ internal sealed unsafe class UringProactorBackend : ProactorBackendBase
     private void SettleFinal(Operation op, int res)
     {
         if (op.State != OperationState.Pending) return;
+        // ERESTARTSYS (512), ERESTARTNOINTR (513), ERESTARTNOHAND (514), ERESTART_RESTARTBLOCK (516) are kernel-internal
+        // "restart the syscall" codes. A request running on an io-wq worker that io_uring interrupts to cancel it
+        // (io_wq_cancel_cb signals the worker) can complete with one of them, e.g. a splice blocked on a pipe: there is
+        // no syscall to restart, so report what userspace would have seen, EINTR (Cancelled when cancel was requested).
+        if (res is -512 or -513 or -514 or -516) res = -Errno.EINTR;
         if (op.Kind == OperationKind.ReceiveMultishot) op.BufferPool!.Users--;
         _loop.Settle(op, res);
     }
@@ -611,6 +618,9 @@ internal sealed unsafe class UringProactorBackend : ProactorBackendBase
             ReleaseWatch(w);
             return;
         }
+        // Loop disposal cancels adaptor watches first and may run on a thread that is not the ring's owner; it must
+        // not throw there (a full SQ would need an enter). Closing the ring in DrainForDispose/Dispose ends the poll.
+        if (_ring.OwnerThreadId != 0 && !_ring.IsOwnerThread && _ring.SqSpaceLeft == 0) return;
         // POLL_REMOVE keyed on the poll's user_data; the poll's own final CQE (-ECANCELED, no F_MORE) releases the
         // entry. Until then later CQEs for it are ignored (Cancelled), e.g. after the pidfd watcher closed its fd: the
         // poll holds its own file reference, so closing the fd number does not end it.
@@ -723,7 +733,16 @@ internal sealed unsafe class UringProactorBackend : ProactorBackendBase
         if (!_ring.IsOwnerThread)
         {
             // Only the SINGLE_ISSUER owner may enter the ring (EEXIST otherwise), and with DEFER_TASKRUN only it can
-            // make the kernel post completions: there is no way to wait for the operations from here.
+            // make the kernel post completions: there is no way to wait for anything from here (typical: the loop ran
+            // on a worker thread that has exited, and Dispose is called by whoever started it).
+            if (_loop.LiveOperationCount == 0)
+            {
+                // Only our polls on our own eventfd / signalfd / pidfd remain; they reference no memory of ours, and
+                // closing the ring (Dispose) cancels them. Nothing needs to be leaked.
+                _wakeArmed = false;
+                ReleaseAllWatches();
+                return;
+            }
             AbandonRing();
             return;
         }
