@@ -17,6 +17,11 @@ namespace LinuxEvent;
 /// Cancel first (or use <see cref="CloseAfterCancel"/>). Operations that were in flight settle as Cancelled, or with
 /// the kernel's errno, or complete normally if data arrives; they never hang the loop's disposal and never touch
 /// a new file that reuses the fd number, because the kernel resolved the file at submission.</para>
+/// <para><b>Thread binding.</b> The io_uring ring is created with IORING_SETUP_SINGLE_ISSUER | DEFER_TASKRUN where the
+/// kernel has them: only one thread may ever enter it. The ring binds to the first thread that needs the kernel (the
+/// first iteration, <see cref="CreateBufferPool"/>, or a submission that finds the queue full); driving the loop from
+/// another thread afterwards throws <see cref="InvalidOperationException"/> naming both threads. Create the loop
+/// anywhere, but run it, create pools and submit in bulk from the thread that will run it.</para>
 /// <para><b>Disposal</b> cancels every operation still in flight and waits for each one's own completion before
 /// releasing the ring, so the kernel never writes into a buffer that was unpinned. Those operations settle
 /// (normally as Cancelled) and their callbacks run during <see cref="Loop.Dispose"/>.</para>
