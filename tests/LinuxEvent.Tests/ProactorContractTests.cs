@@ -325,7 +325,14 @@ public class ProactorContractTests(LoopKind kind) : FdCheckedTest
         _loop.After(TimeSpan.FromMilliseconds(10), _ => order.Add("timer10"));
         _loop.Timeout(TimeSpan.FromMilliseconds(20), _ => order.Add("op20"));
         _loop.RunUntil(() => order.Count == 3);
-        Assert.That(order, Is.EqualTo(new[] { "timer10", "op20", "op30" }));
+        if (Fake) Assert.That(order, Is.EqualTo(new[] { "timer10", "op20", "op30" }));
+        else
+        {
+            // On a real clock, completions that arrive in one kernel wait are dispatched before that iteration's due
+            // timers, so a stalled machine may see op20 before timer10; the operations keep their own order.
+            Assert.That(order.IndexOf("op20"), Is.LessThan(order.IndexOf("op30")));
+            Assert.That(order, Is.EquivalentTo(new[] { "timer10", "op20", "op30" }));
+        }
     }
 
     [Test]

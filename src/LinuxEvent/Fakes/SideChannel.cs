@@ -12,12 +12,13 @@ internal sealed class SideChannel : IDisposable
     private readonly Loop _loop;
     private readonly Epoll _epoll;
     private readonly EventFd _wake;
-    private readonly Dictionary<int, Watch> _watches = new();
+    private readonly Reactor.InternalWatchTable _watches;
 
     public SideChannel(Loop loop)
     {
         _loop = loop;
         _epoll = new Epoll(32);
+        _watches = new Reactor.InternalWatchTable(loop, _epoll, 0);
         try
         {
             _wake = new EventFd();
@@ -32,28 +33,20 @@ internal sealed class SideChannel : IDisposable
         }
     }
 
-    private sealed class Watch(SideChannel owner, int fd, Action<object?> callback, object? state) : InternalWatch
-    {
-        public readonly Action<object?> Callback = callback;
-        public readonly object? State = state;
-        private bool _cancelled;
+    public InternalWatch WatchReadable(int fd, Action<object?> callback, object? state) => _watches.Add(fd, callback, state);
 
-        public override void Cancel()
-        {
-            if (_cancelled) return;
-            _cancelled = true;
-            owner._watches.Remove(fd);
-            owner._epoll.Control(Libc.EPOLL_CTL_DEL, fd, 0, 0);
-        }
-    }
+    public bool IsWatched(int fd) => _watches.Contains(fd);
 
-    public InternalWatch WatchReadable(int fd, Action<object?> callback, object? state)
+    /// <summary>
+    /// The fakes' "sleep": instead of waiting <paramref name="timeoutNs"/> of real time, the virtual clock jumps by it and
+    /// the real fds are only polled. With no limit (-1) nothing but a post or a signal can ever arrive, so that case
+    /// blocks for real. Returns the new virtual time.
+    /// </summary>
+    public long WaitVirtually(long virtualNow, long timeoutNs)
     {
-        int err = _epoll.Control(Libc.EPOLL_CTL_ADD, fd, Libc.EPOLLIN, (uint)fd);
-        if (err != 0) throw new LinuxEventException(err, $"epoll_ctl(ADD, fd={fd})");
-        var w = new Watch(this, fd, callback, state);
-        _watches[fd] = w;
-        return w;
+        if (timeoutNs > 0) virtualNow = Loop.SaturatingAdd(virtualNow, timeoutNs);
+        Poll(timeoutNs < 0 ? -1 : 0);
+        return virtualNow;
     }
 
     /// <summary>Waits up to <paramref name="timeoutNs"/> (0 = poll, -1 = until a post or signal) and dispatches.</summary>
@@ -63,8 +56,8 @@ internal sealed class SideChannel : IDisposable
         for (int i = 0; i < n; i++)
         {
             ulong data = _epoll.DataAt(i);
-            if (data == WakeData) { _wake.Drain(); continue; }
-            if (_watches.TryGetValue((int)data, out var w)) _loop.Invoke(w.Callback, w.State);
+            if (data == WakeData) _wake.Drain();
+            else _watches.TryDispatch(data);
         }
     }
 

@@ -10,17 +10,17 @@ internal abstract class ReactorBackendBase : IDisposable
     /// <summary>Registers/modifies/removes a user fd (epoll_ctl semantics). Returns 0 or an errno.</summary>
     public abstract int Control(int op, int fd, uint events, ulong data);
 
-    /// <summary>Same for fds the loop owns (wake eventfd, signalfd, pidfd): always real kernel fds.</summary>
-    public abstract int ControlInternal(int op, int fd, uint events, ulong data);
+    /// <summary>Watches an fd the loop owns (signalfd, pidfd) for readability: always a real kernel fd.</summary>
+    public abstract InternalWatch WatchReadable(int fd, Action<object?> callback, object? state);
+
+    /// <summary>True if <paramref name="fd"/> is one of the loop's own watched fds.</summary>
+    public abstract bool IsInternalFd(int fd);
 
     /// <summary>Waits up to timeoutNs (-1 = no limit) and calls <see cref="ReactorLoop.Dispatch"/> per report.</summary>
     public abstract void Wait(long timeoutNs);
 
     /// <summary>Thread-safe wakeup of <see cref="Wait"/>.</summary>
     public abstract void Wake();
-
-    /// <summary>Consumes the wakeup after the wake fd reported readable.</summary>
-    public abstract void ConsumeWake();
 
     /// <summary>True when reports are queued that need no kernel wait (Fake only).</summary>
     public virtual bool HasQueuedEvents => false;
@@ -34,11 +34,13 @@ internal sealed class EpollReactorBackend : ReactorBackendBase
     private readonly ReactorLoop _loop;
     private readonly Epoll _epoll;
     private readonly EventFd _wake;
+    private readonly InternalWatchTable _internal;
 
     public EpollReactorBackend(ReactorLoop loop, int maxEvents)
     {
         _loop = loop;
         _epoll = new Epoll(maxEvents);
+        _internal = new InternalWatchTable(loop, _epoll, ReactorLoop.InternalBit);
         try
         {
             _wake = new EventFd();
@@ -55,19 +57,25 @@ internal sealed class EpollReactorBackend : ReactorBackendBase
 
     public override string Name => "epoll";
     public override int Control(int op, int fd, uint events, ulong data) => _epoll.Control(op, fd, events, data);
-    public override int ControlInternal(int op, int fd, uint events, ulong data) => _epoll.Control(op, fd, events, data);
+    public override InternalWatch WatchReadable(int fd, Action<object?> callback, object? state) => _internal.Add(fd, callback, state);
+    public override bool IsInternalFd(int fd) => _internal.Contains(fd);
 
     public override void Wait(long timeoutNs)
     {
         int n = _epoll.Wait(timeoutNs);
-        for (int i = 0; i < n; i++) _loop.Dispatch(_epoll.DataAt(i), _epoll.EventsAt(i));
+        for (int i = 0; i < n; i++)
+        {
+            ulong data = _epoll.DataAt(i);
+            if (data == ReactorLoop.WakeData) _wake.Drain();
+            else if (!_internal.TryDispatch(data)) _loop.Dispatch(data, _epoll.EventsAt(i));
+        }
     }
 
     public override void Wake() => _wake.Signal();
-    public override void ConsumeWake() => _wake.Drain();
 
     public override void Dispose()
     {
+        _internal.Clear();
         _epoll.Dispose();
         _wake.Dispose();
     }
@@ -125,8 +133,8 @@ internal sealed class FakeReactorBackend : ReactorBackendBase
         }
     }
 
-    public override int ControlInternal(int op, int fd, uint events, ulong data)
-        => throw new InvalidOperationException("The Fake reactor keeps its own fds in its side channel.");
+    public override InternalWatch WatchReadable(int fd, Action<object?> callback, object? state) => Side.WatchReadable(fd, callback, state);
+    public override bool IsInternalFd(int fd) => Side.IsWatched(fd);
 
     public bool IsRegistered(int fd, out uint events)
     {
@@ -139,11 +147,7 @@ internal sealed class FakeReactorBackend : ReactorBackendBase
 
     public override void Wait(long timeoutNs)
     {
-        if (_injected.Count > 0) timeoutNs = 0;
-        long sideTimeout = 0;
-        if (timeoutNs > 0) VirtualNow = Loop.SaturatingAdd(VirtualNow, timeoutNs);   // virtual sleep
-        else if (timeoutNs < 0) sideTimeout = -1;                                      // only a post or signal can come
-        Side.Poll(sideTimeout);
+        VirtualNow = Side.WaitVirtually(VirtualNow, _injected.Count > 0 ? 0 : timeoutNs);
 
         // Deliver only what was injected before this wait; reports injected by these callbacks come next iteration.
         int count = _injected.Count;
@@ -161,7 +165,6 @@ internal sealed class FakeReactorBackend : ReactorBackendBase
     }
 
     public override void Wake() => Side.Wake();
-    public override void ConsumeWake() { }
 
     public override void Dispose()
     {

@@ -28,7 +28,6 @@ public sealed partial class ReactorLoop : Loop
     private Watcher?[] _watchers = new Watcher?[64];
     private uint _generation;
     private int _watcherCount;
-    private readonly Dictionary<int, ReactorInternalWatch> _internal = new();
 
     internal ReactorLoop(ReactorOptions options) : base(LoopModel.Reactor)
     {
@@ -75,7 +74,7 @@ public sealed partial class ReactorLoop : Loop
     {
         if (fd < 0) throw new ArgumentOutOfRangeException(nameof(fd), fd, "ReactorLoop.Watch: the fd must not be negative.");
         CheckThread(nameof(Watch));
-        if (_internal.ContainsKey(fd))
+        if (_backend.IsInternalFd(fd))
             throw new ArgumentException($"ReactorLoop.Watch: fd {fd} is owned by the loop itself (signal/pid/wake adaptor).", nameof(fd));
         uint gen = NextGeneration();
         var w = new Watcher(this, fd, gen, options, onReadable, onWritable, onError);
@@ -198,12 +197,6 @@ public sealed partial class ReactorLoop : Loop
     /// <summary>Delivers one readiness report (see the class remarks for the contract).</summary>
     internal void Dispatch(ulong data, uint events)
     {
-        if ((data & InternalBit) != 0)
-        {
-            if (data == WakeData) { _backend.ConsumeWake(); return; }
-            if (_internal.TryGetValue((int)(uint)data, out var iw)) Invoke(iw.Callback, iw.State);
-            return;
-        }
         int fd = (int)(uint)data;
         uint gen = (uint)(data >> 32);
         if ((uint)fd >= (uint)_watchers.Length) return;
@@ -234,30 +227,8 @@ public sealed partial class ReactorLoop : Loop
 
     // ------------------------------------------------------------------ internal fds (adaptors)
 
-    private sealed class ReactorInternalWatch(ReactorLoop loop, int fd, Action<object?> callback, object? state) : InternalWatch
-    {
-        public readonly Action<object?> Callback = callback;
-        public readonly object? State = state;
-        private bool _cancelled;
-
-        public override void Cancel()
-        {
-            if (_cancelled) return;
-            _cancelled = true;
-            loop._internal.Remove(fd);
-            loop._backend.ControlInternal(Libc.EPOLL_CTL_DEL, fd, 0, 0);
-        }
-    }
-
     private protected override InternalWatch WatchInternal(int fd, Action<object?> onReadable, object? state)
-    {
-        if (_backend is FakeReactorBackend fake) return fake.Side.WatchReadable(fd, onReadable, state);
-        int err = _backend.ControlInternal(Libc.EPOLL_CTL_ADD, fd, Libc.EPOLLIN, InternalBit | (uint)fd);
-        if (err != 0) throw new LinuxEventException(err, $"epoll_ctl(ADD, fd={fd})");
-        var w = new ReactorInternalWatch(this, fd, onReadable, state);
-        _internal[fd] = w;
-        return w;
-    }
+        => _backend.WatchReadable(fd, onReadable, state);
 
     // ------------------------------------------------------------------ backend hooks
 
@@ -272,7 +243,6 @@ public sealed partial class ReactorLoop : Loop
             if (_watchers[i] is { } w) { w.Active = false; _watchers[i] = null; }
         }
         _watcherCount = 0;
-        _internal.Clear();
         _backend.Dispose();
     }
 }

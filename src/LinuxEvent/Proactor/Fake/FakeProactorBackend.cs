@@ -95,11 +95,7 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
 
     public override void Wait(long timeoutNs)
     {
-        if (_queue.Count > 0) timeoutNs = 0;
-        long sideTimeout = 0;
-        if (timeoutNs > 0) _now = Loop.SaturatingAdd(_now, timeoutNs);        // virtual sleep
-        else if (timeoutNs < 0) sideTimeout = -1;                                // only a post or signal can come
-        _side.Poll(sideTimeout);
+        _now = _side.WaitVirtually(_now, HasQueuedCompletions ? 0 : timeoutNs);
         if (_nops.Count > 0)
         {
             foreach (var nop in _nops) if (nop.State == OperationState.Pending) Resolve(nop, 0);
