@@ -1,0 +1,73 @@
+using System.Buffers;
+
+namespace LinuxEvent.Net;
+
+/// <summary>
+/// A FIFO of bytes in one contiguous array rented from <see cref="ArrayPool{T}.Shared"/>: append at the tail, consume
+/// from the head. Contiguity lets a whole queue go to one send(2)/IORING_OP_SEND. Loop-thread only.
+/// </summary>
+/// <remarks>
+/// Appending may compact or move the data to a bigger array, so callers must not append while a kernel operation
+/// reads from <see cref="Memory"/> (the proactor stream keeps the in-flight bytes in a separate queue for that reason).
+/// </remarks>
+internal sealed class ByteQueue
+{
+    private byte[] _buffer = Array.Empty<byte>();
+    private int _head, _tail;
+
+    public int Length => _tail - _head;
+
+    public ReadOnlySpan<byte> Span => new(_buffer, _head, _tail - _head);
+
+    public ReadOnlyMemory<byte> Memory => new(_buffer, _head, _tail - _head);
+
+    public void Append(ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty) return;
+        data.CopyTo(Reserve(data.Length));
+        _tail += data.Length;
+    }
+
+    /// <summary>Space for <paramref name="size"/> more bytes at the tail; make them visible with <see cref="Commit"/>.</summary>
+    public Span<byte> Reserve(int size)
+    {
+        if (_buffer.Length - _tail < size)
+        {
+            int length = Length;
+            if (_buffer.Length - length >= size && _head > 0)
+            {
+                // Enough room in total: slide the live bytes to the front instead of growing.
+                Buffer.BlockCopy(_buffer, _head, _buffer, 0, length);
+            }
+            else
+            {
+                int want = Math.Max(length + size, Math.Max(256, _buffer.Length * 2));
+                var bigger = ArrayPool<byte>.Shared.Rent(want);
+                Buffer.BlockCopy(_buffer, _head, bigger, 0, length);
+                if (_buffer.Length > 0) ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = bigger;
+            }
+            _head = 0;
+            _tail = length;
+        }
+        return _buffer.AsSpan(_tail, size);
+    }
+
+    public void Commit(int size) => _tail += size;
+
+    public void Consume(int count)
+    {
+        _head += count;
+        if (_head >= _tail) _head = _tail = 0;      // empty: restart at the front so later appends need no compaction
+    }
+
+    public void Clear() => _head = _tail = 0;
+
+    /// <summary>Returns the array to the pool. The queue stays usable (it rents again on the next append).</summary>
+    public void Release()
+    {
+        if (_buffer.Length > 0) ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = Array.Empty<byte>();
+        _head = _tail = 0;
+    }
+}

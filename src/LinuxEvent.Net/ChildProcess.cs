@@ -1,0 +1,440 @@
+using LinuxEvent.Native;
+
+namespace LinuxEvent.Net;
+
+/// <summary>What a child's stdin, stdout or stderr is connected to.</summary>
+public enum StdioMode
+{
+    /// <summary>A pipe to this process, wrapped in a <see cref="LoopStream"/> (<see cref="ChildProcess.Stdin"/> etc.).</summary>
+    Pipe,
+    /// <summary>The same fd this process has (0, 1 or 2).</summary>
+    Inherit,
+    /// <summary><c>/dev/null</c>.</summary>
+    Null,
+}
+
+/// <summary>What to run. Immutable once started.</summary>
+public sealed class ProcessSpec
+{
+    /// <summary>Creates a spec for <paramref name="program"/> (searched in PATH unless it contains '/').</summary>
+    public ProcessSpec(string program, params IReadOnlyList<string> arguments)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(program);
+        Program = program;
+        Arguments = arguments ?? [];
+    }
+
+    /// <summary>The program (argv[0]).</summary>
+    public string Program { get; }
+
+    /// <summary>argv[1..].</summary>
+    public IReadOnlyList<string> Arguments { get; }
+
+    /// <summary>Variables set in the child on top of the base environment; a null value removes the variable.</summary>
+    public IReadOnlyDictionary<string, string?>? Environment { get; init; }
+
+    /// <summary>Start from an empty environment instead of this process's (then only <see cref="Environment"/> applies).</summary>
+    public bool ClearEnvironment { get; init; }
+
+    /// <summary>The child's working directory (null: this process's).</summary>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>stdin (default <see cref="StdioMode.Null"/>, so a child never waits for input nobody sends).</summary>
+    public StdioMode Stdin { get; init; } = StdioMode.Null;
+
+    /// <summary>stdout (default <see cref="StdioMode.Pipe"/>).</summary>
+    public StdioMode Stdout { get; init; } = StdioMode.Pipe;
+
+    /// <summary>stderr (default <see cref="StdioMode.Pipe"/>).</summary>
+    public StdioMode Stderr { get; init; } = StdioMode.Pipe;
+
+    /// <summary>Run time after which the child gets <see cref="TimeoutSignal"/>, then SIGKILL after
+    /// <see cref="KillGracePeriod"/> if it is still alive. Null: no limit.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>The first signal on timeout (default SIGTERM, 15).</summary>
+    public int TimeoutSignal { get; init; } = 15;
+
+    /// <summary>Time between the timeout signal and SIGKILL (default 5 s).</summary>
+    public TimeSpan KillGracePeriod { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Put the child in its own process group.</summary>
+    public bool NewProcessGroup { get; init; }
+
+    /// <summary>Options of the pipe streams (watermarks, codec, buffer size). The fd kind and ownership are forced
+    /// (pipes, owned).</summary>
+    public LoopStreamOptions? StreamOptions { get; init; }
+}
+
+/// <summary>
+/// A child process started with posix_spawn (never fork in a .NET process), watched through a pidfd, with its stdio
+/// as pipes wrapped in <see cref="LoopStream"/>s. Works on either loop model. Loop-thread only.
+/// </summary>
+/// <remarks>
+/// <para><b>Exit.</b> The exit (<see cref="ProcessExit"/>: code, or signal) is reported — <see cref="OnExit"/>, then
+/// <see cref="Completion"/> — once the process has ended <i>and</i> its piped stdout and stderr have reached EOF as seen
+/// by their reader, so every byte of output is delivered before the exit. A piped output must therefore be read
+/// (<see cref="LoopStream.Start"/> or async reads) or closed. A grandchild that inherited the pipe and outlives the
+/// child delays the report until it closes it. When the exit is reported a still open stdin stream is closed.</para>
+/// <para><b>Reaping.</b> The child is reaped by the loop's pidfd watch (waitid on that pidfd only), so no zombie is
+/// left and no other child is touched. Signals go through the pidfd (pidfd_send_signal), which can never hit a
+/// recycled pid.</para>
+/// <para><b>Exec failure</b> (missing program, not executable) is reported by <see cref="Start"/> as a
+/// <see cref="LinuxEventException"/> (ENOENT, EACCES...), not as exit code 127.</para>
+/// </remarks>
+public sealed class ChildProcess
+{
+    private readonly Loop _loop;
+    private readonly ProcessSpec _spec;
+    internal ProcessPool? Pool;
+    private PidSubscription? _watch;
+    private TimerHandle? _timeoutTimer, _killTimer;
+    private int _openOutputs;
+    private ProcessExit? _exit;
+    private bool _reported;
+    private TaskCompletionSource<ProcessExit>? _completion;
+
+    private ChildProcess(Loop loop, ProcessSpec spec)
+    {
+        _loop = loop;
+        _spec = spec;
+    }
+
+    /// <summary>
+    /// Starts <paramref name="spec"/> now. <paramref name="onExit"/> (or <see cref="OnExit"/>, settable until the exit
+    /// is reported) receives the exit. Set the output streams' handlers and call their <c>Start</c> right after this
+    /// returns: nothing is delivered before the loop's next dispatch.
+    /// </summary>
+    /// <exception cref="LinuxEventException">The spawn failed: ENOENT (program not found), EACCES, ENOEXEC, E2BIG,
+    /// EMFILE...; nothing is left open.</exception>
+    public static ChildProcess Start(Loop loop, ProcessSpec spec, Action<ChildProcess, ProcessExit>? onExit = null)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        ArgumentNullException.ThrowIfNull(spec);
+        var child = new ChildProcess(loop, spec) { OnExit = onExit };
+        child.Spawn();
+        return child;
+    }
+
+    internal static ChildProcess CreateQueued(Loop loop, ProcessSpec spec, ProcessPool pool) => new(loop, spec) { Pool = pool };
+
+    /// <summary>The loop.</summary>
+    public Loop Loop => _loop;
+
+    /// <summary>What was run.</summary>
+    public ProcessSpec Spec => _spec;
+
+    /// <summary>The process id (0 while queued in a <see cref="ProcessPool"/>).</summary>
+    public int Pid { get; private set; }
+
+    /// <summary>True once spawned.</summary>
+    public bool HasStarted => Pid != 0;
+
+    /// <summary>The write end of the child's stdin (null unless <see cref="ProcessSpec.Stdin"/> is Pipe). Close it
+    /// (<see cref="LoopStream.CloseAfterDrain"/>) to send EOF.</summary>
+    public LoopStream? Stdin { get; private set; }
+
+    /// <summary>The read end of the child's stdout (null unless Pipe).</summary>
+    public LoopStream? Stdout { get; private set; }
+
+    /// <summary>The read end of the child's stderr (null unless Pipe).</summary>
+    public LoopStream? Stderr { get; private set; }
+
+    /// <summary>Receives the exit, once (see the class remarks for when).</summary>
+    public Action<ChildProcess, ProcessExit>? OnExit { get; set; }
+
+    /// <summary>Pool only: the deferred spawn of a queued child failed (the exit is never reported; <see cref="Completion"/> faults).</summary>
+    public Action<ChildProcess, Exception>? OnStartError { get; set; }
+
+    /// <summary>Free slot for the owner.</summary>
+    public object? Data { get; set; }
+
+    /// <summary>The exit, once reported.</summary>
+    public ProcessExit? Exit => _reported ? _exit : null;
+
+    /// <summary>True once the exit was reported.</summary>
+    public bool HasExited => _reported;
+
+    /// <summary>True if the <see cref="ProcessSpec.Timeout"/> expired and the child was signalled.</summary>
+    public bool TimedOut { get; private set; }
+
+    /// <summary>A task completing with the exit when it is reported (faulted if a pooled spawn failed).</summary>
+    public Task<ProcessExit> Completion
+    {
+        get
+        {
+            if (_completion is null)
+            {
+                _completion = new TaskCompletionSource<ProcessExit>(TaskCreationOptions.RunContinuationsAsynchronously);
+                if (_reported) _completion.TrySetResult(_exit!.Value);
+                else if (StartError is { } e) _completion.TrySetException(e);
+            }
+            return _completion.Task;
+        }
+    }
+
+    /// <summary>Why a pooled spawn failed.</summary>
+    public Exception? StartError { get; private set; }
+
+    /// <summary>
+    /// Sends <paramref name="signal"/> (default SIGTERM) through the pidfd. Returns false if the process has already
+    /// been reaped (or is still queued). Loop-thread only.
+    /// </summary>
+    /// <exception cref="LinuxEventException">pidfd_send_signal failed for another reason (EINVAL: bad signal).</exception>
+    public bool Kill(int signal = 15)
+    {
+        var watch = _watch;
+        if (watch is null || watch.PidFd < 0) return false;
+        if (Libc.PidfdSendSignal(watch.PidFd, signal) == 0) return true;
+        int errno = Libc.LastErrno;
+        if (errno == Errno.ESRCH) return false;
+        throw new LinuxEventException(errno, $"pidfd_send_signal(pid={Pid}, sig={signal})");
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"ChildProcess({_spec.Program}, pid={Pid}{(_reported ? ", " + _exit : "")})";
+
+    // ------------------------------------------------------------------ spawn
+
+    internal void Spawn()
+    {
+        var spec = _spec;
+        var toClose = new List<int>(6);      // child-side ends and /dev/null: closed in the parent after the spawn
+        var fdMap = new List<(int, int)>(3);
+        int stdinW = -1, stdoutR = -1, stderrR = -1;
+        int pid;
+        try
+        {
+            stdinW = Plumb(spec.Stdin, 0, parentWrites: true, toClose, fdMap);
+            stdoutR = Plumb(spec.Stdout, 1, parentWrites: false, toClose, fdMap);
+            stderrR = Plumb(spec.Stderr, 2, parentWrites: false, toClose, fdMap);
+            pid = Posix.Spawn(spec.Program, spec.Arguments, BuildEnvironment(spec), spec.WorkingDirectory, fdMap, spec.NewProcessGroup);
+        }
+        catch
+        {
+            foreach (int fd in toClose) Libc.Close(fd);
+            foreach (int fd in (ReadOnlySpan<int>)[stdinW, stdoutR, stderrR]) if (fd >= 0) Libc.Close(fd);
+            throw;
+        }
+        foreach (int fd in toClose) Libc.Close(fd);
+        Pid = pid;
+
+        try
+        {
+            _watch = _loop.WatchProcess(pid, (_, exit) => OnProcessExited(exit));
+        }
+        catch
+        {
+            // Without a pidfd we cannot reap it: do not leave an unsupervised child behind. It stays a zombie until
+            // this process exits, which is the lesser evil; the error tells the caller why.
+            Libc.Kill(pid, 9);
+            foreach (int fd in (ReadOnlySpan<int>)[stdinW, stdoutR, stderrR]) if (fd >= 0) Libc.Close(fd);
+            throw;
+        }
+
+        var baseOptions = spec.StreamOptions ?? LoopStreamOptions.Default;
+        if (stdinW >= 0) Stdin = new LoopStream(_loop, stdinW, PipeOptions(baseOptions));
+        if (stdoutR >= 0) Stdout = WatchOutput(new LoopStream(_loop, stdoutR, PipeOptions(baseOptions)));
+        if (stderrR >= 0) Stderr = WatchOutput(new LoopStream(_loop, stderrR, PipeOptions(baseOptions)));
+        if (spec.Timeout is { } timeout)
+            _timeoutTimer = _loop.After(timeout, this, static (_, c) => c.OnTimeout());
+    }
+
+    private LoopStream WatchOutput(LoopStream stream)
+    {
+        _openOutputs++;
+        stream.EndReached = _ => { _openOutputs--; MaybeReport(); };
+        return stream;
+    }
+
+    private static LoopStreamOptions PipeOptions(LoopStreamOptions o) => new()
+    {
+        OwnsFd = true, FdKind = StreamFdKind.File, ReceiveBufferSize = o.ReceiveBufferSize, HighWatermark = o.HighWatermark,
+        LowWatermark = o.LowWatermark, ReadAheadLimit = o.ReadAheadLimit, Codec = o.Codec, PeerEnd = o.PeerEnd,
+    };
+
+    /// <summary>Sets up one stdio slot; returns the parent's pipe end (or -1).</summary>
+    private static int Plumb(StdioMode mode, int childFd, bool parentWrites, List<int> toClose, List<(int, int)> fdMap)
+    {
+        switch (mode)
+        {
+            case StdioMode.Inherit:
+                return -1;
+            case StdioMode.Null:
+            {
+                int fd = Libc.Open("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+                if (fd < 0) throw LinuxEventException.FromLastError("open(/dev/null)");
+                toClose.Add(fd);
+                fdMap.Add((fd, childFd));
+                return -1;
+            }
+            default:
+            {
+                // Blocking pipe, then only the parent's end made non-blocking: O_NONBLOCK lives in the open file
+                // description, and a child handed a non-blocking stdio fails with EAGAIN (cat: "Resource temporarily
+                // unavailable").
+                var (r, w) = Posix.Pipe(nonBlocking: false);
+                int parent = parentWrites ? w : r, child = parentWrites ? r : w;
+                toClose.Add(child);
+                try { Posix.SetNonBlocking(parent, true); }
+                catch { Libc.Close(parent); throw; }
+                fdMap.Add((child, childFd));
+                return parent;
+            }
+        }
+    }
+
+    private static List<string>? BuildEnvironment(ProcessSpec spec)
+    {
+        if (spec.Environment is null && !spec.ClearEnvironment) return null;       // inherit as is
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!spec.ClearEnvironment)
+            foreach (System.Collections.DictionaryEntry e in System.Environment.GetEnvironmentVariables())
+                env[(string)e.Key] = (string?)e.Value ?? "";
+        if (spec.Environment is not null)
+            foreach (var (k, v) in spec.Environment)
+            {
+                if (k.Length == 0 || k.Contains('=')) throw new ArgumentException($"ChildProcess: invalid environment variable name '{k}'.", nameof(spec));
+                if (v is null) env.Remove(k); else env[k] = v;
+            }
+        return env.Select(kv => kv.Key + "=" + kv.Value).ToList();
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    private void OnTimeout()
+    {
+        _timeoutTimer = null;
+        if (_exit is not null) return;
+        TimedOut = true;
+        if (!Kill(_spec.TimeoutSignal)) return;
+        _killTimer = _loop.After(_spec.KillGracePeriod, this, static (_, c) => { c._killTimer = null; if (c._exit is null) c.Kill(9); });
+    }
+
+    private void OnProcessExited(ProcessExit exit)
+    {
+        _exit = exit;
+        _watch = null;
+        _timeoutTimer?.Cancel();
+        _timeoutTimer = null;
+        _killTimer?.Cancel();
+        _killTimer = null;
+        MaybeReport();
+    }
+
+    private void MaybeReport()
+    {
+        if (_reported || _exit is null || _openOutputs > 0) return;
+        _reported = true;
+        if (Stdin is { IsClosed: false } stdin) stdin.Close();     // nobody can read it any more
+        var exit = _exit.Value;
+        var onExit = OnExit;
+        if (onExit is not null)
+        {
+            try { onExit(this, exit); } catch (Exception ex) { _loop.ReportException(ex); }
+        }
+        _completion?.TrySetResult(exit);
+        Pool?.OnChildFinished(this);
+    }
+
+    internal void FailStart(Exception error)
+    {
+        StartError = error;
+        _completion?.TrySetException(error);
+        var handler = OnStartError;
+        if (handler is null) { _loop.ReportException(error); return; }
+        try { handler(this, error); } catch (Exception ex) { _loop.ReportException(ex); }
+    }
+}
+
+/// <summary>
+/// Runs child processes with at most <see cref="MaxConcurrent"/> alive at once; the rest wait in FIFO order. A slot
+/// frees when a child's exit is reported. Loop-thread only.
+/// </summary>
+public sealed class ProcessPool
+{
+    private readonly Loop _loop;
+    private readonly Queue<(ChildProcess Child, Action<ChildProcess>? OnStarted)> _queue = new();
+    private int _max;
+    private bool _pumpScheduled;
+
+    /// <summary>Creates a pool on <paramref name="loop"/>.</summary>
+    public ProcessPool(Loop loop, int maxConcurrent)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrent, 1);
+        _loop = loop;
+        _max = maxConcurrent;
+    }
+
+    /// <summary>Most children alive at once. Raising it starts queued children (from the loop's deferred phase).</summary>
+    public int MaxConcurrent
+    {
+        get => _max;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            _max = value;
+            SchedulePump();
+        }
+    }
+
+    /// <summary>Children started and not yet reported as exited.</summary>
+    public int Running { get; private set; }
+
+    /// <summary>Children waiting for a slot.</summary>
+    public int Queued => _queue.Count;
+
+    /// <summary>
+    /// Queues <paramref name="spec"/>; it starts (from the loop's deferred phase) when a slot is free.
+    /// <paramref name="onStarted"/> runs right after the spawn — wire the pipe streams there. A spawn failure goes to
+    /// <see cref="ChildProcess.OnStartError"/> (or the loop's handler) and frees the slot.
+    /// </summary>
+    public ChildProcess Enqueue(ProcessSpec spec, Action<ChildProcess>? onStarted = null, Action<ChildProcess, ProcessExit>? onExit = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var child = ChildProcess.CreateQueued(_loop, spec, this);
+        child.OnExit = onExit;
+        _queue.Enqueue((child, onStarted));
+        SchedulePump();
+        return child;
+    }
+
+    internal void OnChildFinished(ChildProcess child)
+    {
+        child.Pool = null;
+        Running--;
+        SchedulePump();
+    }
+
+    private void SchedulePump()
+    {
+        if (_pumpScheduled || _queue.Count == 0) return;
+        _pumpScheduled = true;
+        _loop.Defer(static s => ((ProcessPool)s!).Pump(), this);
+    }
+
+    private void Pump()
+    {
+        _pumpScheduled = false;
+        while (Running < _max && _queue.Count > 0)
+        {
+            var (child, onStarted) = _queue.Dequeue();
+            try
+            {
+                child.Spawn();
+            }
+            catch (Exception ex)
+            {
+                child.Pool = null;
+                child.FailStart(ex);
+                continue;
+            }
+            Running++;
+            if (onStarted is not null)
+            {
+                try { onStarted(child); } catch (Exception ex) { _loop.ReportException(ex); }
+            }
+        }
+    }
+}

@@ -1,0 +1,383 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using LinuxEvent.Native;
+
+namespace LinuxEvent.Net;
+
+/// <summary>Options of a <see cref="Connector"/> attempt.</summary>
+public sealed class ConnectOptions
+{
+    /// <summary>Shared defaults.</summary>
+    public static ConnectOptions Default { get; } = new();
+
+    /// <summary>Budget for the whole attempt — name resolution and every candidate (default 30 s). On expiry the
+    /// attempt fails with ETIMEDOUT. <see cref="Timeout.InfiniteTimeSpan"/> disables it.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Set TCP_NODELAY on the connected TCP socket (default true).</summary>
+    public bool NoDelay { get; init; } = true;
+}
+
+/// <summary>The outcome of a <see cref="ConnectAttempt"/>: a connection or an error, never both.</summary>
+public readonly struct ConnectResult
+{
+    internal ConnectResult(SocketConnection connection) { Connection = connection; Error = null; }
+    internal ConnectResult(LinuxEventException error) { Connection = default; Error = error; }
+
+    /// <summary>True when connected; <see cref="Connection"/> is valid and its fd is owned by the callback.</summary>
+    public bool Succeeded => Error is null;
+
+    /// <summary>The connected socket (when <see cref="Succeeded"/>).</summary>
+    public SocketConnection Connection { get; }
+
+    /// <summary>Why the attempt failed: the errno of the last candidate (ECONNREFUSED, ENOENT for a missing Unix
+    /// socket, ETIMEDOUT for the timeout, EHOSTUNREACH for a name that did not resolve...), with every candidate's
+    /// outcome in the message.</summary>
+    public LinuxEventException? Error { get; }
+}
+
+/// <summary>
+/// Opens outgoing connections on a loop of either model: to an IP endpoint, a Unix socket path, or a host name.
+/// </summary>
+/// <remarks>
+/// <para>Name resolution runs off the loop thread (<see cref="Dns.GetHostAddressesAsync(string, CancellationToken)"/>);
+/// its result is posted back to the loop. The addresses are tried one after another in the resolver's order (RFC 6724
+/// preference); the first that connects wins. Reactor: a non-blocking connect and a write watcher, then SO_ERROR.
+/// Proactor: an IORING_OP_CONNECT.</para>
+/// <para>The callback runs exactly once, from the loop's dispatch (never inside the Connect call), unless the attempt is
+/// cancelled: <see cref="ConnectAttempt.Cancel"/> is silent. When it runs, nothing of the attempt remains: no timer, no
+/// watcher, no operation, no fd other than the one handed over.</para>
+/// </remarks>
+public static class Connector
+{
+    /// <summary>Connects to <paramref name="remote"/> (<see cref="IPEndPoint"/> or <see cref="UnixDomainSocketEndPoint"/>).</summary>
+    public static ConnectAttempt Connect(Loop loop, EndPoint remote, Action<ConnectResult> callback, ConnectOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(remote);
+        return Connect(loop, [remote], callback, options);
+    }
+
+    /// <summary>Connects to the first of <paramref name="candidates"/> that accepts, in order.</summary>
+    public static ConnectAttempt Connect(Loop loop, IReadOnlyList<EndPoint> candidates, Action<ConnectResult> callback, ConnectOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        ArgumentNullException.ThrowIfNull(candidates);
+        ArgumentNullException.ThrowIfNull(callback);
+        if (candidates.Count == 0) throw new ArgumentException("Connector.Connect: no endpoint to connect to.", nameof(candidates));
+        foreach (var c in candidates)
+            if (c is not (IPEndPoint or UnixDomainSocketEndPoint))
+                throw new ArgumentException($"Connector.Connect: unsupported endpoint '{c}' ({c?.AddressFamily}); use IPEndPoint or UnixDomainSocketEndPoint.", nameof(candidates));
+        var attempt = new ConnectAttempt(loop, callback, options ?? ConnectOptions.Default, string.Join(", ", candidates.Select(SocketHelpers.Describe)));
+        attempt.Begin(candidates);
+        return attempt;
+    }
+
+    /// <summary>Resolves <paramref name="host"/> (an IP literal is used as is) and connects to <paramref name="port"/>.</summary>
+    public static ConnectAttempt Connect(Loop loop, string host, int port, Action<ConnectResult> callback, ConnectOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        ArgumentException.ThrowIfNullOrEmpty(host);
+        ArgumentNullException.ThrowIfNull(callback);
+        if (port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(port), port, "Connector.Connect: the port must be in 0..65535.");
+        var attempt = new ConnectAttempt(loop, callback, options ?? ConnectOptions.Default, $"{host}:{port}");
+        if (IPAddress.TryParse(host, out var literal)) attempt.Begin([new IPEndPoint(literal, port)]);
+        else attempt.Resolve(host, port);
+        return attempt;
+    }
+
+    /// <summary>Async form of <see cref="Connect(Loop, EndPoint, Action{ConnectResult}, ConnectOptions?)"/>. Throws the
+    /// attempt's <see cref="LinuxEventException"/> on failure; cancelling the token cancels the attempt.</summary>
+    public static Task<SocketConnection> ConnectAsync(Loop loop, EndPoint remote, ConnectOptions? options = null, CancellationToken cancellationToken = default)
+        => AsTask(loop, cancellationToken, cb => Connect(loop, remote, cb, options));
+
+    /// <summary>Async form of <see cref="Connect(Loop, string, int, Action{ConnectResult}, ConnectOptions?)"/>.</summary>
+    public static Task<SocketConnection> ConnectAsync(Loop loop, string host, int port, ConnectOptions? options = null, CancellationToken cancellationToken = default)
+        => AsTask(loop, cancellationToken, cb => Connect(loop, host, port, cb, options));
+
+    private static Task<SocketConnection> AsTask(Loop loop, CancellationToken token, Func<Action<ConnectResult>, ConnectAttempt> start)
+    {
+        if (token.IsCancellationRequested) return Task.FromCanceled<SocketConnection>(token);
+        var tcs = new TaskCompletionSource<SocketConnection>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var attempt = start(r =>
+        {
+            if (r.Succeeded) tcs.TrySetResult(r.Connection);
+            else tcs.TrySetException(r.Error!);
+        });
+        if (token.CanBeCanceled)
+        {
+            var reg = token.Register(() =>
+            {
+                void CancelOnLoop()
+                {
+                    // Only the call that actually cancels reports it; if the attempt settled first its result stands.
+                    if (attempt.Cancel()) tcs.TrySetCanceled(token);
+                }
+                if (loop.IsOnLoopThread) CancelOnLoop();
+                else
+                {
+                    try { loop.Post(_ => CancelOnLoop()); } catch (ObjectDisposedException) { tcs.TrySetCanceled(token); }
+                }
+            });
+            tcs.Task.ContinueWith(static (_, r) => ((CancellationTokenRegistration)r!).Dispose(), reg, TaskScheduler.Default);
+        }
+        return tcs.Task;
+    }
+}
+
+/// <summary>A connection attempt started by <see cref="Connector"/>. Loop-thread only.</summary>
+public sealed class ConnectAttempt
+{
+    private readonly Loop _loop;
+    private readonly Action<ConnectResult> _callback;
+    private readonly ConnectOptions _options;
+    private readonly string _target;
+    private IReadOnlyList<EndPoint> _candidates = [];
+    private int _index = -1;
+    private int _fd = -1;
+    private Watcher? _watcher;
+    private Operation? _op;
+    private TimerHandle? _timer;
+    private StringBuilder? _failures;
+    private LinuxEventException? _lastError;
+    private CancellationTokenSource? _resolveCts;
+
+    private static readonly Action<Watcher> s_writable = static w => ((ConnectAttempt)w.Data!).OnWritable(w);
+    private static readonly Action<Operation> s_connected = static op => ((ConnectAttempt)op.Data!).OnConnectOp(op);
+
+    internal ConnectAttempt(Loop loop, Action<ConnectResult> callback, ConnectOptions options, string target)
+    {
+        _loop = loop;
+        _callback = callback;
+        _options = options;
+        _target = target;
+        if (options.Timeout != Timeout.InfiniteTimeSpan)
+        {
+            if (options.Timeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), options.Timeout, "ConnectOptions.Timeout must be positive (or infinite).");
+            _timer = loop.After(options.Timeout, this, static (_, a) => a.OnTimeout());
+        }
+    }
+
+    /// <summary>True once the callback has run or the attempt was cancelled.</summary>
+    public bool IsCompleted { get; private set; }
+
+    /// <summary>The endpoint being tried now (null while resolving or when completed).</summary>
+    public EndPoint? CurrentEndPoint => !IsCompleted && _index >= 0 && _index < _candidates.Count ? _candidates[_index] : null;
+
+    /// <summary>
+    /// Cancels the attempt silently: the callback never runs, the socket being connected is closed, and the timer,
+    /// watcher or kernel operation are released. Returns false if the attempt already completed (the callback ran or
+    /// is about to run with its result) or was cancelled before.
+    /// </summary>
+    public bool Cancel()
+    {
+        if (IsCompleted) return false;
+        IsCompleted = true;
+        Cleanup(closeFd: true);
+        return true;
+    }
+
+    // ------------------------------------------------------------------ resolution
+
+    internal void Resolve(string host, int port)
+    {
+        _resolveCts = new CancellationTokenSource();
+        var token = _resolveCts.Token;
+        Dns.GetHostAddressesAsync(host, token).ContinueWith(static (t, s) =>
+        {
+            var (attempt, port) = ((ConnectAttempt, int))s!;
+            try { attempt._loop.Post(static (_, st) => { var (a, tt, p) = ((ConnectAttempt, Task<IPAddress[]>, int))st!; a.OnResolved(tt, p); }, (attempt, t, port)); }
+            catch (ObjectDisposedException) { }        // the loop is gone: nobody to tell
+        }, (this, port), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void OnResolved(Task<IPAddress[]> task, int port)
+    {
+        _resolveCts?.Dispose();
+        _resolveCts = null;
+        if (IsCompleted) return;
+        if (task.IsCompletedSuccessfully && task.Result.Length > 0)
+        {
+            Begin(task.Result.Select(a => (EndPoint)new IPEndPoint(a, port)).ToArray());
+            return;
+        }
+        string why = task.Exception?.InnerException?.Message ?? "no addresses";
+        Finish(new LinuxEventException(Errno.EHOSTUNREACH, $"connect({_target})", $"Name resolution failed: {why}."));
+    }
+
+    // ------------------------------------------------------------------ candidates
+
+    internal void Begin(IReadOnlyList<EndPoint> candidates)
+    {
+        _candidates = candidates;
+        _index = -1;
+        // Never complete inside the Connect call itself: start from the loop's deferred phase.
+        _loop.Defer(static s => ((ConnectAttempt)s!).Next(), this);
+    }
+
+    private void Next()
+    {
+        while (!IsCompleted)
+        {
+            _index++;
+            if (_index >= _candidates.Count)
+            {
+                var last = _lastError!;
+                Finish(new LinuxEventException(last.Errno, $"connect({_target})",
+                    _candidates.Count > 1 ? $"Every candidate failed: {_failures}." : null));
+                return;
+            }
+            if (StartCandidate(_candidates[_index])) return;      // waiting for the kernel
+        }
+    }
+
+    /// <summary>Starts connecting to <paramref name="ep"/>; false if it failed at once (the error is recorded).</summary>
+    private bool StartCandidate(EndPoint ep)
+    {
+        int fd = SocketHelpers.CreateStreamSocket(ep, out int errno);
+        if (fd < 0) { RecordFailure(ep, errno); return false; }
+        _fd = fd;
+        if (_loop is ProactorLoop proactor)
+        {
+            try
+            {
+                _op = proactor.Connect(fd, ep, s_connected);
+                _op.Data = this;
+                return true;
+            }
+            catch (LinuxEventException ex)
+            {
+                CloseFd();
+                RecordFailure(ep, ex.Errno);
+                return false;
+            }
+        }
+        int rc = Posix.TryConnect(fd, ep);
+        if (rc == 0) { Succeed(); return true; }
+        if (rc != -Errno.EINPROGRESS)
+        {
+            // A Unix socket whose backlog is full says EAGAIN rather than waiting: that candidate is busy.
+            CloseFd();
+            RecordFailure(ep, -rc);
+            return false;
+        }
+        try
+        {
+            _watcher = ((ReactorLoop)_loop).Watch(fd, WatchOptions.Write, null, s_writable);
+            _watcher.Data = this;
+            return true;
+        }
+        catch (LinuxEventException ex)
+        {
+            CloseFd();
+            RecordFailure(ep, ex.Errno);
+            return false;
+        }
+    }
+
+    private void OnWritable(Watcher w)
+    {
+        if (IsCompleted || !ReferenceEquals(w, _watcher)) return;
+        int error;
+        try { error = Posix.GetSocketError(_fd); }
+        catch (LinuxEventException ex) { error = ex.Errno; }
+        if (error is Errno.EINPROGRESS or Errno.EALREADY) return;      // spurious report
+        _watcher.Cancel();
+        _watcher = null;
+        if (error == 0) { Succeed(); return; }
+        CloseFd();
+        RecordFailure(_candidates[_index], error);
+        Next();
+    }
+
+    private void OnConnectOp(Operation op)
+    {
+        if (!ReferenceEquals(op, _op)) return;
+        _op = null;
+        if (IsCompleted) return;                    // cancelled or timed out: the fd was closed then
+        switch (op.State)
+        {
+            case OperationState.Completed:
+                Succeed();
+                return;
+            case OperationState.Failed:
+                CloseFd();
+                RecordFailure(_candidates[_index], op.Error!.Errno);
+                Next();
+                return;
+            default:
+                // Cancelled without our request: the loop is being disposed. Nobody can use a result now.
+                IsCompleted = true;
+                Cleanup(closeFd: true);
+                return;
+        }
+    }
+
+    private void RecordFailure(EndPoint ep, int errno)
+    {
+        _lastError = new LinuxEventException(errno, $"connect({SocketHelpers.Describe(ep)})");
+        _failures ??= new StringBuilder();
+        if (_failures.Length > 0) _failures.Append("; ");
+        _failures.Append(SocketHelpers.Describe(ep)).Append(": ").Append(Errno.Name(errno));
+    }
+
+    private void OnTimeout()
+    {
+        _timer = null;
+        if (IsCompleted) return;
+        string tried = _failures is { Length: > 0 } ? $" Failed before: {_failures}." : "";
+        string now = CurrentEndPoint is { } ep ? $" Still connecting to {SocketHelpers.Describe(ep)}." : " Name resolution had not finished.";
+        Finish(new LinuxEventException(Errno.ETIMEDOUT, $"connect({_target})", $"No connection within {_options.Timeout.TotalMilliseconds:0.###} ms.{now}{tried}"));
+    }
+
+    private void Succeed()
+    {
+        int fd = _fd;
+        _fd = -1;                                   // handed over: Cleanup must not close it
+        var ep = _candidates[_index];
+        if (_options.NoDelay && ep is IPEndPoint)
+        {
+            try { Posix.SetTcpNoDelay(fd); } catch (LinuxEventException) { }
+        }
+        IsCompleted = true;
+        Cleanup(closeFd: false);
+        var connection = new SocketConnection(fd, ep);
+        // A reactor connect to a Unix socket can succeed inside Next(), which may run inside Connect's caller only
+        // via the deferred start; either way we are in dispatch here, so the callback may run now.
+        Invoke(new ConnectResult(connection));
+    }
+
+    private void Finish(LinuxEventException error)
+    {
+        IsCompleted = true;
+        Cleanup(closeFd: true);
+        Invoke(new ConnectResult(error));
+    }
+
+    private void Invoke(ConnectResult result)
+    {
+        try { _callback(result); }
+        catch (Exception ex) { _loop.ReportException(ex); }
+    }
+
+    private void Cleanup(bool closeFd)
+    {
+        _timer?.Cancel();
+        _timer = null;
+        _resolveCts?.Cancel();
+        if (!_loop.IsDisposed)
+        {
+            _watcher?.Cancel();
+            _op?.Cancel();                           // its settlement is ignored (IsCompleted)
+        }
+        _watcher = null;
+        if (closeFd) CloseFd();
+    }
+
+    private void CloseFd()
+    {
+        if (_fd < 0) return;
+        try { Posix.Close(_fd); } catch (LinuxEventException) { }
+        _fd = -1;
+    }
+}

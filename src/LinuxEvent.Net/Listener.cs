@@ -1,0 +1,490 @@
+using System.Net;
+using System.Net.Sockets;
+using LinuxEvent.Native;
+
+namespace LinuxEvent.Net;
+
+/// <summary>Receives one accepted connection. The fd belongs to the handler from the moment it is called, even if
+/// the handler throws.</summary>
+public delegate void AcceptHandler(Listener listener, SocketConnection connection);
+
+/// <summary>Options of a <see cref="Listener"/>.</summary>
+public sealed class ListenerOptions
+{
+    /// <summary>Shared defaults.</summary>
+    public static ListenerOptions Default { get; } = new();
+
+    /// <summary>listen(2) backlog (default 1024; the kernel caps it at net.core.somaxconn).</summary>
+    public int Backlog { get; init; } = 1024;
+
+    /// <summary>SO_REUSEADDR for TCP (default true): rebind while old connections linger in TIME_WAIT.</summary>
+    public bool ReuseAddress { get; init; } = true;
+
+    /// <summary>SO_REUSEPORT for TCP (default false): several listeners — one loop per core — share the port and the
+    /// kernel spreads connections among them.</summary>
+    public bool ReusePort { get; init; }
+
+    /// <summary>IPV6_V6ONLY for an IPv6 endpoint (default false: <c>[::]</c> also accepts IPv4 as mapped addresses).</summary>
+    public bool IPv6Only { get; init; }
+
+    /// <summary>Most connections handed out per loop iteration (default 64), so one busy listener cannot starve the
+    /// other work of its loop; the rest wait in the kernel's queue (reactor) or in the listener (proactor) for the
+    /// next iteration.</summary>
+    public int MaxAcceptsPerIteration { get; init; } = 64;
+
+    /// <summary>How long accepting stops after EMFILE/ENFILE/ENOBUFS/ENOMEM (default 100 ms). A pending connection
+    /// keeps the socket readable, so retrying at once would spin at 100% CPU while the process is out of fds.</summary>
+    public TimeSpan ResourceErrorBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Look up each peer's address (getpeername) for <see cref="SocketConnection.RemoteEndPoint"/> (default true).</summary>
+    public bool ResolvePeerEndPoint { get; init; } = true;
+
+    /// <summary>Set TCP_NODELAY on accepted TCP sockets (default true).</summary>
+    public bool NoDelay { get; init; } = true;
+
+    /// <summary>Async mode: most accepted connections queued for <see cref="Listener.AcceptAsync"/> before accepting pauses (default 64).</summary>
+    public int AcceptQueueLimit { get; init; } = 64;
+
+    internal void Validate()
+    {
+        if (Backlog < 0) throw new ArgumentOutOfRangeException(nameof(Backlog), Backlog, "ListenerOptions.Backlog must not be negative.");
+        if (MaxAcceptsPerIteration < 1) throw new ArgumentOutOfRangeException(nameof(MaxAcceptsPerIteration), MaxAcceptsPerIteration, "ListenerOptions.MaxAcceptsPerIteration must be positive.");
+        if (ResourceErrorBackoff <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(ResourceErrorBackoff), ResourceErrorBackoff, "ListenerOptions.ResourceErrorBackoff must be positive.");
+        if (AcceptQueueLimit < 1) throw new ArgumentOutOfRangeException(nameof(AcceptQueueLimit), AcceptQueueLimit, "ListenerOptions.AcceptQueueLimit must be positive.");
+    }
+}
+
+/// <summary>
+/// Accepts connections on a TCP (IPv4/IPv6) or Unix-domain listening socket, on a loop of either model. Loop-thread only.
+/// </summary>
+/// <remarks>
+/// <para><b>Models.</b> Reactor: a level-triggered read watcher; each readiness report accepts until EAGAIN or
+/// <see cref="ListenerOptions.MaxAcceptsPerIteration"/>. Proactor: one multishot accept (a single-shot accept
+/// resubmitted on kernels without it); connections beyond the per-iteration cap wait in the listener and are handed
+/// out in later iterations.</para>
+/// <para><b>Errors.</b> EINTR, ECONNABORTED and the other per-connection errors accept(2) documents (EPROTO,
+/// ENETDOWN, EHOSTUNREACH...) are retried silently. EMFILE, ENFILE, ENOBUFS and ENOMEM go to <see cref="OnError"/> and
+/// accepting stops for <see cref="ListenerOptions.ResourceErrorBackoff"/> (a timer, never a spin), then resumes.
+/// EBADF/EINVAL/ENOTSOCK (the socket is gone) stop the listener for good (<see cref="IsFailed"/>); with no
+/// <see cref="OnError"/> those go to the loop's <see cref="Loop.UnhandledException"/>.</para>
+/// <para>A throwing accept handler goes to <see cref="Loop.UnhandledException"/>; the listener keeps accepting.</para>
+/// <para><b>Ownership.</b> A listener that created its socket (<see cref="Bind(Loop, EndPoint, AcceptHandler?, ListenerOptions?)"/>)
+/// closes it on dispose and unlinks the Unix socket file it created; a wrapped socket is closed only when owned.
+/// Connections accepted but not yet handed out when the listener is disposed are closed.</para>
+/// </remarks>
+public sealed class Listener : IDisposable
+{
+    private readonly Loop _loop;
+    private readonly AcceptHandler? _onAccept;
+    private readonly bool _ownsSocket, _isTcp, _noDelay, _resolvePeer;
+    private readonly Socket? _unixOwner;       // owns (closes and unlinks) a Unix socket this listener bound
+    private readonly int _cap, _queueLimit;
+    private readonly TimeSpan _backoff;
+    private readonly Queue<SocketConnection> _ready = new();
+
+    private bool _paused, _backingOff, _disposed, _failed, _pumpScheduled;
+    private int _handedThisIteration;
+    private TimerHandle? _backoffTimer;
+    private LoopAwaitable<SocketConnection>? _acceptWaiter;
+
+    // Reactor
+    private Watcher? _watcher;
+    // Proactor
+    private Operation? _accept;
+    private bool _acceptBusy, _acceptCancelRequested, _singleShot;
+
+    private static readonly Action<Watcher> s_readable = static w => ((Listener)w.Data!).OnReadable();
+    private static readonly Action<Operation, int> s_accepted = static (op, fd) => ((Listener)op.Data!).OnAccepted(fd);
+    private static readonly Action<Operation> s_acceptEnded = static op => ((Listener)op.Data!).OnAcceptEnded(op);
+    private static readonly Action<object?> s_pump = static s => ((Listener)s!).Pump();
+
+    private Listener(Loop loop, int fd, bool ownsSocket, Socket? unixOwner, AcceptHandler? onAccept, ListenerOptions options)
+    {
+        _loop = loop;
+        Fd = fd;
+        _ownsSocket = ownsSocket;
+        _unixOwner = unixOwner;
+        _onAccept = onAccept;
+        _cap = options.MaxAcceptsPerIteration;
+        _queueLimit = options.AcceptQueueLimit;
+        _backoff = options.ResourceErrorBackoff;
+        _noDelay = options.NoDelay;
+        _resolvePeer = options.ResolvePeerEndPoint;
+        LocalEndPoint = Posix.GetLocalEndPoint(fd);
+        _isTcp = LocalEndPoint is IPEndPoint;
+    }
+
+    /// <summary>
+    /// Creates a listening socket on <paramref name="endpoint"/> (<see cref="IPEndPoint"/>: TCP over IPv4 or IPv6, port
+    /// 0 picks a free port; <see cref="UnixDomainSocketEndPoint"/>: a path, or "@name" in the abstract namespace) and
+    /// starts accepting. With <paramref name="onAccept"/> null the listener is in async mode: use <see cref="AcceptAsync"/>.
+    /// </summary>
+    /// <exception cref="LinuxEventException">socket/bind/listen failed (e.g. EADDRINUSE).</exception>
+    public static Listener Bind(Loop loop, EndPoint endpoint, AcceptHandler? onAccept, ListenerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        ArgumentNullException.ThrowIfNull(endpoint);
+        var o = options ?? ListenerOptions.Default;
+        o.Validate();
+        int fd;
+        Socket? unixOwner = null;
+        switch (endpoint)
+        {
+            case IPEndPoint ip:
+                fd = Posix.CreateTcpListener(ip, o.Backlog, o.ReuseAddress, o.ReusePort, o.IPv6Only);
+                break;
+            case UnixDomainSocketEndPoint ux:
+                unixOwner = SocketHelpers.CreateUnixListener(ux, o.Backlog);
+                fd = (int)unixOwner.Handle;
+                break;
+            default:
+                throw new ArgumentException($"Listener.Bind: unsupported endpoint '{endpoint}' ({endpoint.AddressFamily}); use IPEndPoint or UnixDomainSocketEndPoint.", nameof(endpoint));
+        }
+        try
+        {
+            var listener = new Listener(loop, fd, ownsSocket: true, unixOwner, onAccept, o);
+            listener.UpdateAccepting();
+            return listener;
+        }
+        catch
+        {
+            if (unixOwner is not null) unixOwner.Dispose();
+            else Libc.Close(fd);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Accepts on an existing listening socket (e.g. inherited through systemd socket activation). It is made
+    /// non-blocking. It is closed on dispose only if <paramref name="ownsSocket"/>; its file (for a Unix socket) is
+    /// never unlinked, since this listener did not create it.
+    /// </summary>
+    public static Listener FromSocket(Loop loop, int listeningSocket, bool ownsSocket, AcceptHandler? onAccept, ListenerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        if (listeningSocket < 0) throw new ArgumentOutOfRangeException(nameof(listeningSocket), listeningSocket, "Listener.FromSocket: the fd must not be negative.");
+        var o = options ?? ListenerOptions.Default;
+        o.Validate();
+        Posix.SetNonBlocking(listeningSocket, true);
+        var listener = new Listener(loop, listeningSocket, ownsSocket, null, onAccept, o);
+        listener.UpdateAccepting();
+        return listener;
+    }
+
+    /// <summary>The loop.</summary>
+    public Loop Loop => _loop;
+
+    /// <summary>The listening socket.</summary>
+    public int Fd { get; }
+
+    /// <summary>The bound address (with the real port when bound to port 0).</summary>
+    public EndPoint? LocalEndPoint { get; }
+
+    /// <summary>Resource and fatal accept errors (see the class remarks). Throwing from it goes to the loop's handler.</summary>
+    public Action<Listener, LinuxEventException>? OnError { get; set; }
+
+    /// <summary>Free slot for the owner.</summary>
+    public object? Data { get; set; }
+
+    /// <summary>Connections accepted so far.</summary>
+    public long AcceptedCount { get; private set; }
+
+    /// <summary>True between <see cref="Pause"/> and <see cref="Resume"/>.</summary>
+    public bool IsPaused => _paused;
+
+    /// <summary>True while accepting is suspended after a resource error.</summary>
+    public bool IsBackingOff => _backingOff;
+
+    /// <summary>True once a fatal error stopped the listener.</summary>
+    public bool IsFailed => _failed;
+
+    /// <summary>Stops accepting (pending connections wait in the kernel's backlog). Idempotent.</summary>
+    public void Pause()
+    {
+        if (_paused || _disposed) return;
+        _paused = true;
+        UpdateAccepting();
+    }
+
+    /// <summary>Resumes accepting; connections accepted meanwhile by the kernel are handed out first. Idempotent.</summary>
+    public void Resume()
+    {
+        if (!_paused || _disposed) return;
+        _paused = false;
+        if (_ready.Count > 0) SchedulePump();
+        UpdateAccepting();
+    }
+
+    /// <summary>
+    /// Async mode: the next connection. Completes at once if one is queued. Cancelling the token completes it with
+    /// <see cref="OperationCanceledException"/>; no connection is lost (it stays queued). One call may be pending.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The listener has an accept handler, or another call is pending.</exception>
+    /// <exception cref="ObjectDisposedException">The listener is disposed (also for a pending call when it is).</exception>
+    public ValueTask<SocketConnection> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        if (_onAccept is not null) throw new InvalidOperationException("Listener.AcceptAsync: this listener hands connections to its accept handler.");
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_acceptWaiter?.IsPending == true) throw new InvalidOperationException("Listener.AcceptAsync: another accept is pending; await it first.");
+        if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<SocketConnection>(cancellationToken);
+        if (_ready.Count > 0)
+        {
+            var c = _ready.Dequeue();
+            UpdateAccepting();
+            return new ValueTask<SocketConnection>(c);
+        }
+        if (_failed) return ValueTask.FromException<SocketConnection>(new InvalidOperationException("Listener.AcceptAsync: the listener failed; see OnError."));
+        _acceptWaiter ??= new LoopAwaitable<SocketConnection>(_loop, static a => a.SetCanceled());
+        _acceptWaiter.Start(cancellationToken);
+        UpdateAccepting();
+        return _acceptWaiter.Task;
+    }
+
+    /// <summary>Stops accepting, closes connections accepted but not handed out, closes the socket if owned and unlinks
+    /// the Unix socket file it created. Idempotent.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _backoffTimer?.Cancel();
+        _backoffTimer = null;
+        if (!_loop.IsDisposed)
+        {
+            _watcher?.Cancel();
+            if (_acceptBusy && !_acceptCancelRequested) { _acceptCancelRequested = true; _accept!.Cancel(); }
+        }
+        _watcher = null;
+        while (_ready.Count > 0) CloseQuietly(_ready.Dequeue().Fd);
+        _acceptWaiter?.SetException(new ObjectDisposedException(nameof(Listener)));
+        if (_unixOwner is not null) _unixOwner.Dispose();         // closes the fd and unlinks the path it bound
+        else if (_ownsSocket) CloseQuietly(Fd);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"Listener(fd={Fd}, {LocalEndPoint}, {_loop.BackendName})";
+
+    // ------------------------------------------------------------------ arming
+
+    private bool WantsAccept => !_disposed && !_failed && !_paused && !_backingOff
+        && (_onAccept is not null ? _ready.Count < _cap * 4 : _ready.Count < _queueLimit || _acceptWaiter?.IsPending == true);
+
+    private void UpdateAccepting()
+    {
+        bool want = WantsAccept;
+        if (_loop is ReactorLoop reactor)
+        {
+            if (want)
+            {
+                if (_watcher is null || !_watcher.IsActive)
+                {
+                    _watcher = reactor.Watch(Fd, WatchOptions.Read, s_readable, null);
+                    _watcher.Data = this;
+                }
+                else if (!_watcher.IsReadEnabled) _watcher.EnableRead();
+            }
+            else if (_watcher is { IsActive: true, IsReadEnabled: true }) _watcher.DisableRead();
+            return;
+        }
+        var proactor = (ProactorLoop)_loop;
+        if (want)
+        {
+            if (!_acceptBusy) SubmitAccept(proactor);
+        }
+        else if (_acceptBusy && !_acceptCancelRequested)
+        {
+            _acceptCancelRequested = true;
+            _accept!.Cancel();
+        }
+    }
+
+    private void SubmitAccept(ProactorLoop proactor)
+    {
+        if (proactor.IsDisposed) return;
+        if (!_singleShot)
+        {
+            try
+            {
+                _accept = proactor.AcceptMultishot(Fd, s_accepted, s_acceptEnded);
+                _accept.Data = this;
+                _acceptBusy = true;
+                _acceptCancelRequested = false;
+                return;
+            }
+            catch (LinuxEventUnsupportedException)
+            {
+                _singleShot = true;                    // kernel older than 5.19: one accept at a time
+                _accept = null;
+            }
+        }
+        if (_accept is null)
+        {
+            _accept = proactor.Accept(Fd, s_acceptEnded);
+            _accept.Data = this;
+        }
+        else proactor.Resubmit(_accept);
+        _acceptBusy = true;
+        _acceptCancelRequested = false;
+    }
+
+    // ------------------------------------------------------------------ reactor
+
+    private void OnReadable()
+    {
+        if (_disposed) return;
+        _handedThisIteration = 0;
+        for (int i = 0; i < _cap && WantsAccept; i++)
+        {
+            int fd = Posix.TryAccept(Fd);           // retries EINTR itself
+            if (fd >= 0) { Deliver(fd); continue; }
+            int errno = -fd;
+            if (errno == Errno.EAGAIN) return;
+            if (!HandleAcceptError(errno)) return;
+        }
+    }
+
+    // ------------------------------------------------------------------ proactor
+
+    private void OnAccepted(int fd)
+    {
+        if (_disposed) { CloseQuietly(fd); return; }
+        Deliver(fd);
+    }
+
+    private void OnAcceptEnded(Operation op)
+    {
+        _acceptBusy = false;
+        bool cancelledByUs = _acceptCancelRequested;
+        _acceptCancelRequested = false;
+        if (_disposed) return;
+        switch (op.State)
+        {
+            case OperationState.Completed:
+                if (_singleShot) Deliver(op.Result);
+                break;                                   // a multishot that ended cleanly is re-armed below
+            case OperationState.Failed:
+                if (!HandleAcceptError(op.Error!.Errno)) return;
+                break;
+            case OperationState.Cancelled:
+                if (!cancelledByUs) return;              // the loop is being disposed
+                break;
+        }
+        UpdateAccepting();
+    }
+
+    // ------------------------------------------------------------------ shared
+
+    /// <summary>Classifies an accept errno. Returns true to keep accepting now, false when accepting stopped.</summary>
+    private bool HandleAcceptError(int errno)
+    {
+        switch (errno)
+        {
+            case Errno.EINTR:
+            case Errno.ECONNABORTED:
+            case 71:  // EPROTO
+            case Errno.ENETDOWN:
+            case Errno.ENOPROTOOPT:
+            case 112: // EHOSTDOWN
+            case 64:  // ENONET
+            case Errno.EHOSTUNREACH:
+            case Errno.EOPNOTSUPP:
+            case Errno.ENETUNREACH:
+            case Errno.EPERM:         // a firewall rule refused this one connection
+                return true;          // per-connection failures: accept(2) says to retry
+            case Errno.EBADF:
+            case Errno.EINVAL:
+            case Errno.ENOTSOCK:
+            case Errno.EFAULT:
+                _failed = true;
+                UpdateAccepting();
+                Report(errno, fatal: true);
+                return false;
+            default:
+                // EMFILE/ENFILE/ENOBUFS/ENOMEM and anything unexpected: the pending connection stays queued and keeps
+                // the socket readable, so stop and retry after a timer instead of spinning.
+                _backingOff = true;
+                UpdateAccepting();
+                _backoffTimer = _loop.After(_backoff, this, static (_, l) => l.EndBackoff());
+                Report(errno, fatal: false);
+                return false;
+        }
+    }
+
+    private void EndBackoff()
+    {
+        _backoffTimer = null;
+        _backingOff = false;
+        if (!_disposed) UpdateAccepting();
+    }
+
+    private void Report(int errno, bool fatal)
+    {
+        var ex = new LinuxEventException(errno, $"accept4(fd={Fd}, {LocalEndPoint})",
+            fatal ? "The listener stopped." : $"Accepting resumes in {_backoff.TotalMilliseconds:0.###} ms.");
+        var handler = OnError;
+        if (handler is null)
+        {
+            if (fatal) _loop.ReportException(ex);
+            return;
+        }
+        try { handler(this, ex); }
+        catch (Exception cbEx) { _loop.ReportException(cbEx); }
+    }
+
+    private void Deliver(int fd)
+    {
+        AcceptedCount++;
+        if (_isTcp && _noDelay)
+        {
+            try { Posix.SetTcpNoDelay(fd); } catch (LinuxEventException) { }   // a reset peer: the stream will see it
+        }
+        var connection = new SocketConnection(fd, _resolvePeer ? SocketHelpers.PeerOf(fd) : null);
+        if (_onAccept is null)
+        {
+            if (_acceptWaiter?.IsPending == true && _ready.Count == 0) _acceptWaiter.SetResult(connection);
+            else _ready.Enqueue(connection);
+            if (!WantsAccept) UpdateAccepting();
+            return;
+        }
+        if (_paused || _ready.Count > 0 || _handedThisIteration >= _cap)
+        {
+            // Over the per-iteration cap (or paused while a multishot raced): hand it out in a later iteration.
+            _ready.Enqueue(connection);
+            SchedulePump();
+            if (!WantsAccept) UpdateAccepting();
+            return;
+        }
+        Hand(connection);
+    }
+
+    private void Hand(SocketConnection connection)
+    {
+        if (_handedThisIteration++ == 0) SchedulePump();     // the pump resets the per-iteration count
+        try { _onAccept!(this, connection); }
+        catch (Exception ex) { _loop.ReportException(ex); }
+    }
+
+    private void SchedulePump()
+    {
+        if (_pumpScheduled) return;
+        _pumpScheduled = true;
+        _loop.Defer(s_pump, this);
+    }
+
+    /// <summary>Deferred phase: a new iteration's budget; hands out queued connections within it.</summary>
+    private void Pump()
+    {
+        _pumpScheduled = false;
+        _handedThisIteration = 0;
+        if (_disposed || _onAccept is null) return;
+        while (_ready.Count > 0 && !_paused && _handedThisIteration < _cap && !_disposed)
+            Hand(_ready.Dequeue());
+        // Work deferred from the deferred phase runs next iteration, after I/O: the rest waits its turn.
+        if (_ready.Count > 0 && !_paused) SchedulePump();
+        if (!_disposed) UpdateAccepting();
+    }
+
+    private static void CloseQuietly(int fd)
+    {
+        try { Posix.Close(fd); } catch (LinuxEventException) { }
+    }
+}

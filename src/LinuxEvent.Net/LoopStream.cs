@@ -1,0 +1,610 @@
+using LinuxEvent.Native;
+
+namespace LinuxEvent.Net;
+
+/// <summary>Receives a chunk of bytes. The span is valid only during the call (it is the stream's receive buffer).</summary>
+public delegate void StreamDataHandler(LoopStream stream, ReadOnlySpan<byte> data);
+
+/// <summary>Receives one decoded message. The span is valid only during the call.</summary>
+public delegate void StreamMessageHandler(LoopStream stream, ReadOnlySpan<byte> message);
+
+/// <summary>
+/// A buffered, full-duplex stream over one connected fd (TCP or Unix socket, pipe, tty), driven by a loop of either
+/// model, with callback and async forms. Loop-thread only.
+/// </summary>
+/// <remarks>
+/// <para><b>Models.</b> On a <see cref="ReactorLoop"/> the stream uses one level-triggered <see cref="Watcher"/>: read
+/// interest while reading is wanted, write interest only while output is queued. On a <see cref="ProactorLoop"/> it
+/// keeps one receive in flight while reading is wanted and one send at a time, both resubmitted without allocating.</para>
+/// <para><b>Reading.</b> Callback mode: set <see cref="OnData"/> (or <see cref="OnMessage"/> with a codec) and call
+/// <see cref="Start"/>. Async mode: call <see cref="ReadAsync"/> / <see cref="ReadMessageAsync"/>. A stream uses one
+/// mode for its life. Receive buffers are rented from the shared array pool and returned when the stream closes.
+/// <see cref="PauseRead"/> stops delivery at once — even in the middle of a received chunk, whose rest is kept and
+/// delivered after <see cref="ResumeRead"/>. Peer EOF is reported by <see cref="OnEnd"/> after all input before it.</para>
+/// <para><b>Writing.</b> <see cref="Write"/> never blocks: on the reactor, with nothing queued, it tries send(2) at
+/// once; on the proactor it submits a send; whatever the kernel does not take is queued and written in order,
+/// partial writes resuming at the right offset. At <see cref="LoopStreamOptions.HighWatermark"/> queued bytes the
+/// stream is <see cref="IsWriteBlocked"/> (Write returns false; the data is still queued); when the queue falls to
+/// <see cref="LoopStreamOptions.LowWatermark"/> it unblocks and <see cref="OnDrain"/> runs.</para>
+/// <para><b>Errors.</b> EINTR is retried and EAGAIN waits for readiness; any other errno goes to <see cref="OnError"/>
+/// (a <see cref="LinuxEventException"/> naming the call and errno) and then the stream closes with
+/// <see cref="CloseReason.Error"/>. A codec rejection closes it with <see cref="CloseReason.CodecError"/>.</para>
+/// <para><b>Callbacks</b> run from the loop's dispatch, never inline inside a call you make on the stream: an error
+/// detected inside <see cref="Write"/> is reported from the next deferred phase. A throwing callback goes to the loop's
+/// <see cref="Loop.UnhandledException"/>; the stream carries on. <see cref="OnClose"/> runs exactly once, after
+/// which no other callback of the stream runs.</para>
+/// <para><b>The fd</b> belongs to the stream when <see cref="LoopStreamOptions.OwnsFd"/> (the default): it is closed
+/// when the stream closes. It must be non-blocking.</para>
+/// </remarks>
+public sealed partial class LoopStream : IDisposable
+{
+    private readonly Loop _loop;
+    private readonly Driver _driver;
+    private readonly IFrameCodec? _codec;
+    private readonly int _high, _low, _readAhead, _rxSize;
+    private readonly bool _ownsFd, _isSocket;
+    private readonly PeerEndBehavior _peerEnd;
+
+    private enum ReadMode : byte { None, Callback, Async }
+
+    private ReadMode _mode;
+    private bool _readPaused, _eof, _endDelivered, _writeBlocked, _closeAfterDrain, _shutdownRequested, _writeShut;
+    private bool _closed, _failing, _deliveryScheduled;
+    private CloseReason _drainCloseReason = Net.CloseReason.Drained;
+
+    /// <summary>Output not yet handed to the kernel (the proactor's in-flight send lives in its driver).</summary>
+    private ByteQueue _out = new();
+    /// <summary>Input received but not yet delivered: partial frames, the rest of a chunk after a pause, read-ahead.</summary>
+    private readonly ByteQueue _in = new();
+    /// <summary>Input that arrived while the caller of ReadMessageAsync still holds a message slice of <see cref="_in"/>.</summary>
+    private readonly ByteQueue _late = new();
+    private int _inHeld;
+
+    private LoopAwaitable<int>? _readWaiter;
+    private LoopAwaitable<ReadOnlyMemory<byte>?>? _messageWaiter;
+    private LoopAwaitable<bool>? _drainWaiter;
+    private Memory<byte> _readTarget;
+    private TaskCompletionSource<CloseReason>? _closedTcs;
+    private int _pendingErrno;
+    private string? _pendingCall;
+
+    private static readonly Action<object?> s_deliverBuffered = static s => ((LoopStream)s!).DeliverBuffered();
+    private static readonly Action<object?> s_notifyClosed = static s => ((LoopStream)s!).NotifyClosed();
+    private static readonly Action<object?> s_failPending = static s => ((LoopStream)s!).FailPending();
+
+    /// <summary>Wraps <paramref name="fd"/>, a connected non-blocking fd. Nothing is read until <see cref="Start"/> or
+    /// an async read; writing may begin at once.</summary>
+    /// <exception cref="ArgumentException">The loop is neither a reactor nor a proactor.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Negative fd or inconsistent options.</exception>
+    public LoopStream(Loop loop, int fd, LoopStreamOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        if (fd < 0) throw new ArgumentOutOfRangeException(nameof(fd), fd, "LoopStream: the fd must not be negative.");
+        var o = options ?? LoopStreamOptions.Default;
+        o.Validate();
+        _loop = loop;
+        Fd = fd;
+        _codec = o.Codec;
+        _high = o.HighWatermark;
+        _low = o.LowWatermark;
+        _readAhead = o.ReadAheadLimit;
+        _rxSize = o.ReceiveBufferSize;
+        _ownsFd = o.OwnsFd;
+        _peerEnd = o.PeerEnd;
+        _isSocket = o.FdKind switch
+        {
+            StreamFdKind.Socket => true,
+            StreamFdKind.File => false,
+            _ => ProbeIsSocket(fd),
+        };
+        _driver = loop switch
+        {
+            ReactorLoop r => new ReactorDriver(this, r),
+            ProactorLoop p => new ProactorDriver(this, p),
+            _ => throw new ArgumentException($"LoopStream: unsupported loop type {loop.GetType().Name}.", nameof(loop)),
+        };
+    }
+
+    /// <summary>send(2) of zero bytes has no effect on a socket and fails with ENOTSOCK on anything else: a probe
+    /// that needs no exception and no option buffer.</summary>
+    private static bool ProbeIsSocket(int fd)
+    {
+        int r = Posix.TrySend(fd, ReadOnlySpan<byte>.Empty);
+        if (r == -Errno.EBADF) throw new LinuxEventException(Errno.EBADF, $"LoopStream(fd={fd})", "The fd is not open.");
+        return r != -Errno.ENOTSOCK;
+    }
+
+    // ------------------------------------------------------------------ public surface
+
+    /// <summary>The loop driving the stream.</summary>
+    public Loop Loop => _loop;
+
+    /// <summary>The fd (closed by the stream when it owns it and the stream has closed).</summary>
+    public int Fd { get; }
+
+    /// <summary>The codec of message mode, or null.</summary>
+    public IFrameCodec? Codec => _codec;
+
+    /// <summary>Free slot for the owner (e.g. a session object), so callbacks need no closure.</summary>
+    public object? Data { get; set; }
+
+    /// <summary>Byte mode: receives every chunk (callback mode).</summary>
+    public StreamDataHandler? OnData { get; set; }
+
+    /// <summary>Message mode: receives every decoded message (callback mode).</summary>
+    public StreamMessageHandler? OnMessage { get; set; }
+
+    /// <summary>The peer ended its side (EOF), after all input before it was delivered. Runs at most once.</summary>
+    public Action<LoopStream>? OnEnd { get; set; }
+
+    /// <summary>The stream was write-blocked and its queue fell to the low watermark.</summary>
+    public Action<LoopStream>? OnDrain { get; set; }
+
+    /// <summary>An I/O error (<see cref="LinuxEventException"/> with errno) or a codec error (<see cref="InvalidDataException"/>);
+    /// the stream closes right after. Runs at most once.</summary>
+    public Action<LoopStream, Exception>? OnError { get; set; }
+
+    /// <summary>The stream closed; runs exactly once, last, from the loop's deferred phase.</summary>
+    public Action<LoopStream, CloseReason>? OnClose { get; set; }
+
+    /// <summary>True once the stream has closed (its fd released, further writes dropped).</summary>
+    public bool IsClosed => _closed;
+
+    /// <summary>Why the stream closed, once <see cref="IsClosed"/>.</summary>
+    public CloseReason? CloseReason { get; private set; }
+
+    /// <summary>The error that closed the stream, if any.</summary>
+    public Exception? Error { get; private set; }
+
+    /// <summary>True from the moment the queue reaches the high watermark until it falls to the low watermark.</summary>
+    public bool IsWriteBlocked => _writeBlocked;
+
+    /// <summary>True between <see cref="PauseRead"/> and <see cref="ResumeRead"/>.</summary>
+    public bool IsReadPaused => _readPaused;
+
+    /// <summary>True once the peer's EOF has been seen (delivery of earlier input may still be pending).</summary>
+    public bool IsPeerEnded => _eof;
+
+    /// <summary>Bytes written by the caller and not yet accepted by the kernel.</summary>
+    public int QueuedBytes => _out.Length + _driver.InFlightBytes;
+
+    /// <summary>Bytes received from the fd so far.</summary>
+    public long BytesReceived { get; private set; }
+
+    /// <summary>Bytes the kernel accepted so far.</summary>
+    public long BytesSent { get; private set; }
+
+    /// <summary>A task that completes (never faults) with the close reason when the stream closes. Allocated on first use.</summary>
+    public Task<CloseReason> Completion
+    {
+        get
+        {
+            if (_closedTcs is null)
+            {
+                _closedTcs = new TaskCompletionSource<CloseReason>(TaskCreationOptions.RunContinuationsAsynchronously);
+                if (_closed && CloseReason is { } r) _closedTcs.TrySetResult(r);
+            }
+            return _closedTcs.Task;
+        }
+    }
+
+    /// <summary>Starts callback-mode reading: chunks go to <see cref="OnData"/>, or messages to <see cref="OnMessage"/>
+    /// when a codec is set. Idempotent.</summary>
+    /// <exception cref="InvalidOperationException">No handler is set, or the stream is in async mode.</exception>
+    public void Start()
+    {
+        if (_mode == ReadMode.Callback || _closed) return;
+        if (_mode == ReadMode.Async) throw new InvalidOperationException("LoopStream.Start: the stream is read with ReadAsync/ReadMessageAsync; one stream uses one reading mode.");
+        if (_codec is null ? OnData is null : OnMessage is null)
+            throw new InvalidOperationException(_codec is null ? "LoopStream.Start: set OnData first." : "LoopStream.Start: set OnMessage first (the stream has a codec).");
+        _mode = ReadMode.Callback;
+        UpdateReadInterest();
+    }
+
+    /// <summary>Stops delivering input at once (reactor: read interest off; proactor: the pending receive is
+    /// cancelled, and bytes it raced in with are kept for later). Idempotent.</summary>
+    public void PauseRead()
+    {
+        if (_readPaused || _closed) return;
+        _readPaused = true;
+        UpdateReadInterest();
+    }
+
+    /// <summary>Resumes delivery: input kept while paused is delivered first (from the loop's deferred phase, not
+    /// inside this call), then reading continues.</summary>
+    public void ResumeRead()
+    {
+        if (!_readPaused || _closed) return;
+        _readPaused = false;
+        if (_in.Length > 0 || _eof) ScheduleDelivery();
+        UpdateReadInterest();
+    }
+
+    /// <summary>
+    /// Queues <paramref name="data"/> for writing; never blocks. Returns false when the stream is write-blocked after
+    /// queuing (the data is still queued: slow down until <see cref="OnDrain"/>), or when it is closed or failing
+    /// (the data is dropped: <see cref="OnError"/>/<see cref="OnClose"/> report why).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Called after <see cref="ShutdownWrite"/> or <see cref="CloseAfterDrain"/>.</exception>
+    public bool Write(ReadOnlySpan<byte> data)
+    {
+        if (!CanWrite(nameof(Write))) return false;
+        if (data.IsEmpty) return !_writeBlocked;
+        _driver.Write(data);
+        AfterQueued();
+        return !_writeBlocked;
+    }
+
+    /// <summary>Frames <paramref name="payload"/> with the stream's codec and queues it, as <see cref="Write"/>.
+    /// Allocation-free: the frame is encoded straight into the output queue.</summary>
+    /// <exception cref="InvalidOperationException">The stream has no codec, or writing was shut down.</exception>
+    /// <exception cref="ArgumentException">The codec cannot frame the payload (too long, contains a delimiter).</exception>
+    public bool WriteMessage(ReadOnlySpan<byte> payload)
+    {
+        if (_codec is null) throw new InvalidOperationException("LoopStream.WriteMessage: the stream has no codec (LoopStreamOptions.Codec).");
+        int length = _codec.GetEncodedLength(payload.Length);
+        if (!CanWrite(nameof(WriteMessage))) return false;
+        var dst = _out.Reserve(length);
+        _codec.Encode(payload, dst);
+        _out.Commit(length);
+        _driver.Kick();
+        AfterQueued();
+        return !_writeBlocked;
+    }
+
+    private bool CanWrite(string call)
+    {
+        if (_closed || _failing) return false;
+        if (_shutdownRequested || _closeAfterDrain)
+            throw new InvalidOperationException($"LoopStream.{call}: writing was ended by {(_closeAfterDrain ? "CloseAfterDrain" : "ShutdownWrite")}.");
+        return true;
+    }
+
+    /// <summary>
+    /// Half-close: once everything queued is written, shuts down the write side (shutdown(SHUT_WR): the peer reads EOF)
+    /// while reading goes on. On a non-socket fd (a pipe) the only way to signal EOF is closing it, so the stream closes
+    /// with <see cref="CloseReason.Drained"/> instead. Idempotent.
+    /// </summary>
+    public void ShutdownWrite()
+    {
+        if (_closed || _shutdownRequested || _closeAfterDrain) return;
+        if (!_isSocket) { CloseAfterDrain(); return; }
+        _shutdownRequested = true;
+        if (QueuedBytes == 0) DoShutdownWrite();
+    }
+
+    /// <summary>Stops reading and closes the stream once everything queued has been handed to the kernel
+    /// (<see cref="CloseReason.Drained"/>). Idempotent.</summary>
+    public void CloseAfterDrain() => CloseAfterDrainWith(Net.CloseReason.Drained);
+
+    private void CloseAfterDrainWith(CloseReason reason)
+    {
+        if (_closed || _closeAfterDrain) return;
+        _closeAfterDrain = true;
+        _drainCloseReason = reason;
+        UpdateReadInterest();
+        if (QueuedBytes == 0) FinishClose(reason, null);
+    }
+
+    /// <summary>Closes now: queued writes are dropped, pending kernel operations cancelled, the fd closed if owned.
+    /// <see cref="OnClose"/> runs once, from the loop's deferred phase. Idempotent.</summary>
+    public void Close() => FinishClose(Net.CloseReason.Local, null);
+
+    /// <summary>Same as <see cref="Close"/>.</summary>
+    public void Dispose() => Close();
+
+    /// <inheritdoc />
+    public override string ToString() => $"LoopStream(fd={Fd}, {(_isSocket ? "socket" : "file")}, {_loop.BackendName}{(_closed ? ", closed: " + CloseReason : "")})";
+
+    // ------------------------------------------------------------------ reading (shared by both drivers)
+
+    /// <summary>Whether the driver should have a read armed.</summary>
+    private bool WantsRead => !_closed && !_failing && !_eof && !_readPaused && !_closeAfterDrain && _mode switch
+    {
+        ReadMode.Callback => true,
+        ReadMode.Async => _in.Length + _late.Length < _readAhead || (_messageWaiter?.IsPending ?? false) && _in.Length < _readAhead + MaxCodecBacklog,
+        _ => false,
+    };
+
+    /// <summary>A pending message read may need more than the read-ahead to complete a large frame; the codec's own
+    /// limits bound it.</summary>
+    private static int MaxCodecBacklog => int.MaxValue / 2;
+
+    private void UpdateReadInterest() => _driver.SetReading(WantsRead);
+
+    private bool CanDeliver => !_closed && !_failing && !_readPaused && _mode == ReadMode.Callback;
+
+    /// <summary>A chunk arrived from the kernel (the span is the driver's receive buffer).</summary>
+    private void OnReceived(ReadOnlySpan<byte> chunk)
+    {
+        BytesReceived += chunk.Length;
+        if (_mode == ReadMode.Async)
+        {
+            if (_inHeld > 0) _late.Append(chunk);
+            else _in.Append(chunk);
+            SatisfyWaiters();
+            UpdateReadInterest();
+            return;
+        }
+        if (!CanDeliver || _in.Length > 0)
+        {
+            // Paused (a proactor receive raced the pause) or older input still waits: keep order by queueing.
+            _in.Append(chunk);
+            if (CanDeliver) DeliverBuffered();
+            return;
+        }
+        if (_codec is null)
+        {
+            InvokeData(chunk);
+            return;
+        }
+        int used = DecodeAndDeliver(chunk);
+        if (used < chunk.Length && !_closed && !_failing) _in.Append(chunk.Slice(used));
+    }
+
+    /// <summary>Delivers buffered input in callback mode, then EOF if it is due.</summary>
+    private void DeliverBuffered()
+    {
+        _deliveryScheduled = false;
+        if (!CanDeliver) return;
+        if (_in.Length > 0)
+        {
+            if (_codec is null)
+            {
+                // One chunk holds everything buffered; consume first so a callback that pauses does not see it twice.
+                var all = _in.Span;
+                _in.Clear();
+                InvokeData(all);
+                // _in's array is not released before the deferred close notification, so `all` stayed valid.
+            }
+            else
+            {
+                int used = DecodeAndDeliver(_in.Span);
+                if (!_closed) _in.Consume(used);
+            }
+        }
+        if (_eof && _in.Length == 0 || _eof && _codec is not null) DeliverEnd();
+    }
+
+    /// <summary>Decodes and delivers messages from <paramref name="input"/> while delivery is allowed; returns bytes consumed.</summary>
+    private int DecodeAndDeliver(ReadOnlySpan<byte> input)
+    {
+        var codec = _codec!;
+        int pos = 0;
+        while (pos < input.Length && CanDeliver)
+        {
+            var status = codec.Decode(input.Slice(pos), out var frame);
+            if (status == FrameStatus.NeedMoreData) break;
+            if (status == FrameStatus.Invalid)
+            {
+                FailCodec(frame.Error);
+                return input.Length;
+            }
+            var message = input.Slice(pos + frame.PayloadOffset, frame.PayloadLength);
+            pos += frame.Consumed;
+            InvokeMessage(message);
+        }
+        return pos;
+    }
+
+    private void InvokeData(ReadOnlySpan<byte> data)
+    {
+        try { OnData?.Invoke(this, data); }
+        catch (Exception ex) { _loop.ReportException(ex); }
+    }
+
+    private void InvokeMessage(ReadOnlySpan<byte> message)
+    {
+        try { OnMessage?.Invoke(this, message); }
+        catch (Exception ex) { _loop.ReportException(ex); }
+    }
+
+    private void Invoke(Action<LoopStream>? callback)
+    {
+        if (callback is null) return;
+        try { callback(this); }
+        catch (Exception ex) { _loop.ReportException(ex); }
+    }
+
+    private void ScheduleDelivery()
+    {
+        if (_deliveryScheduled) return;
+        _deliveryScheduled = true;
+        if (_mode == ReadMode.Async) _loop.Defer(static s => { var st = (LoopStream)s!; st._deliveryScheduled = false; st.SatisfyWaiters(); }, this);
+        else _loop.Defer(s_deliverBuffered, this);
+    }
+
+    /// <summary>The peer ended its side.</summary>
+    private void OnPeerEof()
+    {
+        if (_eof || _closed) return;
+        _eof = true;
+        UpdateReadInterest();
+        if (_mode == ReadMode.Async) SatisfyWaiters();
+        else if (CanDeliver) DeliverBuffered();
+    }
+
+    /// <summary>Callback mode: everything before EOF was delivered; flush a trailing partial frame, report EOF, apply policy.</summary>
+    private void DeliverEnd()
+    {
+        if (_endDelivered || !_eof || _closed || _failing) return;
+        if (_mode == ReadMode.Callback)
+        {
+            if (_readPaused) return;
+            if (_in.Length > 0)
+            {
+                if (_codec is null) return;                  // DeliverBuffered delivers raw bytes first
+                var rest = _in.Span;
+                var status = _codec.DecodeAtEnd(rest, out var frame);
+                if (status != FrameStatus.Complete) { FailCodec(frame.Error ?? "the stream ended inside a frame"); return; }
+                _in.Clear();
+                InvokeMessage(rest.Slice(frame.PayloadOffset, frame.PayloadLength));
+                if (_closed || _failing) return;
+            }
+        }
+        _endDelivered = true;
+        Invoke(OnEnd);
+        RaiseEndReached();                               // after OnEnd: observers (a child's exit) come after the owner
+        ApplyPeerEndPolicy();
+    }
+
+    private void ApplyPeerEndPolicy()
+    {
+        if (_closed) return;
+        switch (_peerEnd)
+        {
+            case PeerEndBehavior.CloseImmediately:
+                FinishClose(Net.CloseReason.PeerClosed, null);
+                break;
+            case PeerEndBehavior.CloseAfterDrain:
+                if (_closeAfterDrain) break;                 // the owner already asked; keep its reason
+                CloseAfterDrainWith(Net.CloseReason.PeerClosed);
+                break;
+            default:
+                if (_writeShut) FinishClose(Net.CloseReason.PeerClosed, null);   // both directions are done
+                break;
+        }
+    }
+
+    // ------------------------------------------------------------------ writing (shared)
+
+    private void AfterQueued()
+    {
+        if (!_writeBlocked && QueuedBytes >= _high) _writeBlocked = true;
+    }
+
+    /// <summary>The kernel accepted <paramref name="count"/> bytes; called by the drivers from I/O dispatch.</summary>
+    private void OnWriteProgress(int count)
+    {
+        BytesSent += count;
+        int queued = QueuedBytes;
+        if (_writeBlocked && queued <= _low)
+        {
+            _writeBlocked = false;
+            _drainWaiter?.SetResult(true);
+            Invoke(OnDrain);
+            if (_closed) return;
+            queued = QueuedBytes;
+        }
+        if (queued != 0) return;
+        CompleteFlushWaiters(null);
+        if (_closeAfterDrain) FinishClose(_drainCloseReason, null);
+        else if (_shutdownRequested && !_writeShut) DoShutdownWrite();
+    }
+
+    private void DoShutdownWrite()
+    {
+        if (_writeShut || _closed) return;
+        _writeShut = true;
+        try { Posix.Shutdown(Fd, Libc.SHUT_WR); }
+        catch (LinuxEventException ex)
+        {
+            // ENOTCONN: the peer already reset the connection; that is the error to report.
+            Fail(ex.Errno, "shutdown(SHUT_WR)");
+            return;
+        }
+        if (_eof && _endDelivered && _peerEnd == PeerEndBehavior.HalfOpen) FinishClose(Net.CloseReason.PeerClosed, null);
+    }
+
+    // ------------------------------------------------------------------ failure and close
+
+    /// <summary>An I/O error seen inside a user call (a direct send from <see cref="Write"/>): reported from the
+    /// deferred phase so no callback runs inside the caller's Write.</summary>
+    private void FailDeferred(int errno, string call)
+    {
+        if (_failing || _closed) return;
+        _failing = true;
+        _pendingErrno = errno;
+        _pendingCall = call;
+        _loop.Defer(s_failPending, this);
+    }
+
+    private void FailPending()
+    {
+        _failing = false;
+        Fail(_pendingErrno, _pendingCall!);
+    }
+
+    /// <summary>An I/O error from dispatch: OnError, then close with <see cref="CloseReason.Error"/>.</summary>
+    private void Fail(int errno, string call)
+    {
+        if (_closed) return;
+        var ex = new LinuxEventException(errno, $"{call}(fd={Fd})");
+        Error = ex;
+        var onError = OnError;
+        if (onError is not null)
+        {
+            try { onError(this, ex); } catch (Exception cbEx) { _loop.ReportException(cbEx); }
+        }
+        FinishClose(Net.CloseReason.Error, ex);
+    }
+
+    private void FailCodec(string? message)
+    {
+        if (_closed) return;
+        var ex = new InvalidDataException($"LoopStream(fd={Fd}): codec {_codec!.GetType().Name} rejected the input: {message}.");
+        Error = ex;
+        var onError = OnError;
+        if (onError is not null)
+        {
+            try { onError(this, ex); } catch (Exception cbEx) { _loop.ReportException(cbEx); }
+        }
+        FinishClose(Net.CloseReason.CodecError, ex);
+    }
+
+    private void FinishClose(CloseReason reason, Exception? error)
+    {
+        if (_closed) return;
+        _closed = true;
+        _failing = false;
+        CloseReason = reason;
+        if (error is not null) Error = error;
+        bool drained = QueuedBytes == 0;
+        _driver.Close(_ownsFd);
+        CompleteFlushWaiters(drained ? null : error ?? new IOException($"LoopStream(fd={Fd}) closed ({reason}) before its write queue drained."));
+        // Waiters settle now (their continuations still run from the deferred phase).
+        if (_readWaiter?.IsPending == true)
+        {
+            if (error is not null) _readWaiter.SetException(error); else _readWaiter.SetResult(0);
+        }
+        if (_messageWaiter?.IsPending == true)
+        {
+            if (error is not null) _messageWaiter.SetException(error); else _messageWaiter.SetResult(null);
+        }
+        if (_drainWaiter?.IsPending == true)
+        {
+            if (drained && error is null) _drainWaiter.SetResult(true);
+            else _drainWaiter.SetException(error ?? new IOException($"LoopStream(fd={Fd}) closed ({reason}) before its write queue drained."));
+        }
+        _loop.Defer(s_notifyClosed, this);
+    }
+
+    /// <summary>Internal observer (ChildProcess): the reader has seen all input up to EOF, or the stream closed.
+    /// Raised once.</summary>
+    internal Action<LoopStream>? EndReached;
+
+    private void RaiseEndReached()
+    {
+        var hook = EndReached;
+        if (hook is null) return;
+        EndReached = null;
+        try { hook(this); } catch (Exception ex) { _loop.ReportException(ex); }
+    }
+
+    private void NotifyClosed()
+    {
+        // Buffers go back to the pool only here: a callback that closed the stream may still be iterating a span of
+        // them further up its stack, which has unwound by the deferred phase.
+        _in.Release();
+        _late.Release();
+        _out.Release();
+        _driver.ReleaseBuffers();
+        _closedTcs?.TrySetResult(CloseReason!.Value);
+        RaiseEndReached();
+        var onClose = OnClose;
+        if (onClose is not null)
+        {
+            try { onClose(this, CloseReason!.Value); } catch (Exception ex) { _loop.ReportException(ex); }
+        }
+    }
+}
