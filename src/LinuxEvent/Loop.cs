@@ -297,6 +297,9 @@ public abstract partial class Loop : IDisposable
 
     internal bool CancelTimer(TimerHandle t)
     {
+        // Disposal dropped every timer: none will fire, and cancelling during or after disposal (e.g. from a callback
+        // that disposal itself runs) must not throw.
+        if (_disposeRequested) return false;
         CheckThread(nameof(TimerHandle) + ".Cancel");
         switch (t.State)
         {

@@ -196,6 +196,17 @@ public class LoopContractTests(LoopKind kind) : FdCheckedTest
     }
 
     [Test]
+    public void CancellingHandlesOfADisposedLoopIsANoOpReturningFalse()
+    {
+        var loop = Loops.Create(kind);
+        var timer = loop.After(TimeSpan.FromHours(1), _ => { });
+        var signal = loop.Signal(12, (_, _) => { });
+        loop.Dispose();
+        Assert.That(timer.Cancel(), Is.False, "disposal dropped the timer");
+        Assert.That(signal.Cancel(), Is.False);
+    }
+
+    [Test]
     public void DisposeInsideACallbackStopsTheLoopAndReleasesEverything()
     {
         var loop = Loops.Create(kind);

@@ -70,6 +70,20 @@ public class ProcessTests(LoopKind kind) : FdCheckedTest
     }
 
     [Test]
+    public void SignalGoesThroughThePidfd()
+    {
+        using var loop = Loops.Create(kind);
+        int pid = Posix.Spawn("sleep", new[] { "30" });
+        ProcessExit? exit = null;
+        var sub = loop.WatchProcess(pid, (_, e) => exit = e);
+        sub.Signal(15);
+        loop.RunUntil(() => exit is not null, TimeSpan.FromSeconds(10));
+        Assert.That(exit!.Value.Signal, Is.EqualTo(15));
+        var ended = Assert.Throws<InvalidOperationException>(() => sub.Signal(15));
+        Assert.That(ended!.Message, Does.Contain("has ended"));
+    }
+
+    [Test]
     public void NonexistentPidIsEsrch()
     {
         using var loop = Loops.Create(kind);

@@ -57,6 +57,20 @@ public sealed class PidSubscription : IDisposable
     /// </summary>
     public bool Cancel() => Loop.CancelProcessWatch(this);
 
+    /// <summary>
+    /// Sends <paramref name="signal"/> to the process through its pidfd (pidfd_send_signal). Unlike kill(pid), this can
+    /// never hit an unrelated process that reused the pid after the watched one was reaped.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The watch has ended (the exit was reported or the watch cancelled).</exception>
+    /// <exception cref="LinuxEventException">The kernel refused (e.g. ESRCH once the process has exited and been reaped).</exception>
+    public void Signal(int signal)
+    {
+        int fd = PidFd;
+        if (fd < 0) throw new InvalidOperationException($"PidSubscription.Signal: the watch of pid {Pid} has ended.");
+        if (Native.Libc.PidfdSendSignal(fd, signal) != 0)
+            throw LinuxEventException.FromLastError($"pidfd_send_signal(pid={Pid}, sig={signal})");
+    }
+
     /// <summary>Same as <see cref="Cancel"/>.</summary>
     public void Dispose() => Cancel();
 }
@@ -127,7 +141,7 @@ public abstract partial class Loop
 
     internal bool CancelProcessWatch(PidSubscription sub)
     {
-        if (sub.PidFd < 0) return false;
+        if (sub.PidFd < 0 || IsDisposed) return false;
         CheckThread(nameof(PidSubscription) + ".Cancel");
         ClosePidWatch(sub);
         return true;

@@ -106,7 +106,7 @@ public abstract partial class Loop
 
     internal bool CancelSignal(SignalSubscription sub)
     {
-        if (!sub.Active) return false;
+        if (!sub.Active || IsDisposed) return false;
         CheckThread(nameof(SignalSubscription) + ".Cancel");
         sub.Active = false;
         _signalSubs!.Remove(sub);

@@ -175,6 +175,63 @@ public static unsafe class Posix
         }
     }
 
+    /// <summary>
+    /// Creates a non-blocking, close-on-exec stream socket of <paramref name="family"/> (InterNetwork, InterNetworkV6
+    /// or Unix), unconnected and unbound: for connecting, or for binding through a listener.
+    /// </summary>
+    public static int CreateStreamSocket(System.Net.Sockets.AddressFamily family)
+    {
+        int domain = family switch
+        {
+            System.Net.Sockets.AddressFamily.InterNetwork => Libc.AF_INET,
+            System.Net.Sockets.AddressFamily.InterNetworkV6 => Libc.AF_INET6,
+            System.Net.Sockets.AddressFamily.Unix => Libc.AF_UNIX,
+            _ => throw new ArgumentOutOfRangeException(nameof(family), family, "Posix.CreateStreamSocket: use InterNetwork, InterNetworkV6 or Unix."),
+        };
+        int fd = Libc.Socket(domain, Libc.SOCK_STREAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, 0);
+        if (fd < 0) throw LinuxEventException.FromLastError($"socket({family}, SOCK_STREAM)");
+        return fd;
+    }
+
+    /// <summary>
+    /// Creates a non-blocking, close-on-exec Unix-domain listening socket bound to <paramref name="endpoint"/> (a path,
+    /// or an abstract name starting with '@'). The caller owns the path: unlink it when done (a listener that created
+    /// it should). EADDRINUSE if the path exists.
+    /// </summary>
+    public static int CreateUnixListener(System.Net.Sockets.UnixDomainSocketEndPoint endpoint, int backlog = 1024)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        int fd = CreateStreamSocket(System.Net.Sockets.AddressFamily.Unix);
+        try
+        {
+            byte* addr = stackalloc byte[SockAddr.MaxSize];
+            int len = SockAddr.Write(endpoint, new Span<byte>(addr, SockAddr.MaxSize));
+            if (Libc.Bind(fd, addr, len) != 0) throw LinuxEventException.FromLastError($"bind(fd={fd}, {endpoint})");
+            if (Libc.Listen(fd, backlog) != 0) throw LinuxEventException.FromLastError($"listen(fd={fd}, backlog={backlog})");
+            return fd;
+        }
+        catch
+        {
+            Libc.Close(fd);
+            throw;
+        }
+    }
+
+    /// <summary>RLIMIT_NOFILE of this process: (soft, hard). ulong.MaxValue means unlimited.</summary>
+    public static (ulong Soft, ulong Hard) GetFileLimit()
+    {
+        Libc.Rlimit r;
+        if (Libc.GetRlimit(Libc.RLIMIT_NOFILE, &r) != 0) throw LinuxEventException.FromLastError("getrlimit(RLIMIT_NOFILE)");
+        return (r.rlim_cur, r.rlim_max);
+    }
+
+    /// <summary>Sets RLIMIT_NOFILE of this process (raising the hard limit needs CAP_SYS_RESOURCE).</summary>
+    public static void SetFileLimit(ulong soft, ulong hard)
+    {
+        Libc.Rlimit r = new() { rlim_cur = soft, rlim_max = hard };
+        if (Libc.SetRlimit(Libc.RLIMIT_NOFILE, &r) != 0) throw LinuxEventException.FromLastError($"setrlimit(RLIMIT_NOFILE, soft={soft}, hard={hard})");
+    }
+
     /// <summary>accept4(SOCK_NONBLOCK | SOCK_CLOEXEC): the new fd, or -errno (-EAGAIN when no connection is waiting). EINTR is retried.</summary>
     public static int TryAccept(int listeningSocket)
     {

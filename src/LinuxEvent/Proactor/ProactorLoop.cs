@@ -234,7 +234,11 @@ public sealed partial class ProactorLoop : Loop
         return op;
     }
 
-    /// <summary>Submits a settled operation again with the same arguments. Allocation-free.</summary>
+    /// <summary>
+    /// Submits a settled operation again with the same arguments. Allocation-free. The operation returns to Pending:
+    /// <see cref="Operation.Result"/>, <see cref="Operation.Error"/> and <see cref="Operation.State"/> are reset, so read
+    /// them before resubmitting.
+    /// </summary>
     /// <exception cref="InvalidOperationException">It is still pending, or belongs to another loop, or is multishot.</exception>
     public void Resubmit(Operation operation)
     {
@@ -420,6 +424,9 @@ public sealed partial class ProactorLoop : Loop
 
     internal bool CancelOperation(Operation op)
     {
+        // During disposal every operation is being cancelled anyway; a callback run by the drain that cancels a
+        // sibling gets false instead of an exception.
+        if (_disposing || IsDisposed) return false;
         CheckThread(nameof(Operation) + ".Cancel");
         if (op.State != OperationState.Pending || op.CancelRequested || op.Slot < 0) return false;
         op.CancelRequested = true;

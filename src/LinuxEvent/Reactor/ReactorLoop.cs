@@ -183,8 +183,8 @@ public sealed partial class ReactorLoop : Loop
 
     internal bool CancelWatcher(Watcher w)
     {
+        if (!w.Active || IsDisposed) return false;       // disposal deactivated every watcher
         CheckThread(nameof(Watcher) + ".Cancel");
-        if (!w.Active) return false;
         w.Active = false;
         _watcherCount--;
         if (w.Fd < _watchers.Length && ReferenceEquals(_watchers[w.Fd], w)) _watchers[w.Fd] = null;

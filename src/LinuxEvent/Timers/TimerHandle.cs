@@ -35,7 +35,7 @@ public sealed class TimerHandle
     public long DeadlineNanoseconds => Deadline;
 
     /// <summary>
-    /// Cancels the timer. Returns true if it was still going to fire (also when it is due in the batch being
+    /// Cancels the timer (a no-op returning false once the loop is disposed). Returns true if it was still going to fire (also when it is due in the batch being
     /// dispatched right now: a timer cancelled by an earlier callback of the same batch does not fire);
     /// false if it already fired (one-shot) or was cancelled before. Idempotent.
     /// </summary>
