@@ -184,11 +184,16 @@ public sealed class ChildProcess
     public bool Kill(int signal = 15)
     {
         var watch = _watch;
-        if (watch is null || watch.PidFd < 0) return false;
-        if (Libc.PidfdSendSignal(watch.PidFd, signal) == 0) return true;
-        int errno = Libc.LastErrno;
-        if (errno == Errno.ESRCH) return false;
-        throw new LinuxEventException(errno, $"pidfd_send_signal(pid={Pid}, sig={signal})");
+        if (watch is null || !watch.IsActive) return false;
+        try
+        {
+            watch.Signal(signal);
+            return true;
+        }
+        catch (LinuxEventException ex) when (ex.Errno == Errno.ESRCH)
+        {
+            return false;        // exited between our check and the signal
+        }
     }
 
     /// <inheritdoc />

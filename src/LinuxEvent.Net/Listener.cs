@@ -77,7 +77,7 @@ public sealed class Listener : IDisposable
     private readonly Loop _loop;
     private readonly AcceptHandler? _onAccept;
     private readonly bool _ownsSocket, _isTcp, _noDelay, _resolvePeer;
-    private readonly Socket? _unixOwner;       // owns (closes and unlinks) a Unix socket this listener bound
+    private readonly string? _unlinkPath;      // the Unix socket file this listener created (never an abstract name)
     private readonly int _cap, _queueLimit;
     private readonly TimeSpan _backoff;
     private readonly Queue<SocketConnection> _ready = new();
@@ -98,12 +98,12 @@ public sealed class Listener : IDisposable
     private static readonly Action<Operation> s_acceptEnded = static op => ((Listener)op.Data!).OnAcceptEnded(op);
     private static readonly Action<object?> s_pump = static s => ((Listener)s!).Pump();
 
-    private Listener(Loop loop, int fd, bool ownsSocket, Socket? unixOwner, AcceptHandler? onAccept, ListenerOptions options)
+    private Listener(Loop loop, int fd, bool ownsSocket, string? unlinkPath, AcceptHandler? onAccept, ListenerOptions options)
     {
         _loop = loop;
         Fd = fd;
         _ownsSocket = ownsSocket;
-        _unixOwner = unixOwner;
+        _unlinkPath = unlinkPath;
         _onAccept = onAccept;
         _cap = options.MaxAcceptsPerIteration;
         _queueLimit = options.AcceptQueueLimit;
@@ -127,29 +127,30 @@ public sealed class Listener : IDisposable
         var o = options ?? ListenerOptions.Default;
         o.Validate();
         int fd;
-        Socket? unixOwner = null;
+        string? unlinkPath = null;
         switch (endpoint)
         {
             case IPEndPoint ip:
                 fd = Posix.CreateTcpListener(ip, o.Backlog, o.ReuseAddress, o.ReusePort, o.IPv6Only);
                 break;
             case UnixDomainSocketEndPoint ux:
-                unixOwner = SocketHelpers.CreateUnixListener(ux, o.Backlog);
-                fd = (int)unixOwner.Handle;
+                fd = Posix.CreateUnixListener(ux, o.Backlog);
+                string path = ux.ToString();
+                if (path.Length > 0 && path[0] != '@') unlinkPath = path;     // abstract names have no file
                 break;
             default:
                 throw new ArgumentException($"Listener.Bind: unsupported endpoint '{endpoint}' ({endpoint.AddressFamily}); use IPEndPoint or UnixDomainSocketEndPoint.", nameof(endpoint));
         }
         try
         {
-            var listener = new Listener(loop, fd, ownsSocket: true, unixOwner, onAccept, o);
+            var listener = new Listener(loop, fd, ownsSocket: true, unlinkPath, onAccept, o);
             listener.UpdateAccepting();
             return listener;
         }
         catch
         {
-            if (unixOwner is not null) unixOwner.Dispose();
-            else Libc.Close(fd);
+            Libc.Close(fd);
+            if (unlinkPath is not null) Unlink(unlinkPath);
             throw;
         }
     }
@@ -256,12 +257,20 @@ public sealed class Listener : IDisposable
         _watcher = null;
         while (_ready.Count > 0) CloseQuietly(_ready.Dequeue().Fd);
         _acceptWaiter?.SetException(new ObjectDisposedException(nameof(Listener)));
-        if (_unixOwner is not null) _unixOwner.Dispose();         // closes the fd and unlinks the path it bound
-        else if (_ownsSocket) CloseQuietly(Fd);
+        if (_ownsSocket) CloseQuietly(Fd);
+        if (_unlinkPath is not null) Unlink(_unlinkPath);
     }
 
     /// <inheritdoc />
     public override string ToString() => $"Listener(fd={Fd}, {LocalEndPoint}, {_loop.BackendName})";
+
+    /// <summary>Removes the socket file this listener bound (a stale file would make the next bind fail with EADDRINUSE).</summary>
+    private static void Unlink(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
 
     // ------------------------------------------------------------------ arming
 

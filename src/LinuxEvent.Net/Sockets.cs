@@ -47,52 +47,17 @@ internal static class SocketHelpers
     /// <summary>A new non-blocking, close-on-exec stream socket of <paramref name="endpoint"/>'s family.</summary>
     public static int CreateStreamSocket(EndPoint endpoint, out int errno)
     {
-        int family = endpoint switch
-        {
-            UnixDomainSocketEndPoint => Libc.AF_UNIX,
-            IPEndPoint { AddressFamily: AddressFamily.InterNetworkV6 } => Libc.AF_INET6,
-            IPEndPoint => Libc.AF_INET,
-            _ => throw new ArgumentException($"Unsupported endpoint '{endpoint}' ({endpoint.AddressFamily}); use IPEndPoint or UnixDomainSocketEndPoint.", nameof(endpoint)),
-        };
-        int fd = Libc.Socket(family, Libc.SOCK_STREAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, 0);
-        errno = fd < 0 ? Libc.LastErrno : 0;
-        return fd;
-    }
-
-    /// <summary>
-    /// A non-blocking, close-on-exec Unix-domain listening socket bound to <paramref name="endpoint"/>, and the managed
-    /// <see cref="Socket"/> that owns it. The core's <see cref="Posix"/> has no bind for Unix paths, and bind(2) takes a
-    /// pointer, which only the core's Native layer may use; so the managed socket binds and listens. It stays the
-    /// owner: its Dispose closes the fd and unlinks the path it bound (the runtime does that for sockets it bound), which
-    /// is exactly the listener's contract. It never starts an async operation, so the runtime's socket engine never
-    /// registers the fd.
-    /// </summary>
-    public static Socket CreateUnixListener(UnixDomainSocketEndPoint endpoint, int backlog)
-    {
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        if (endpoint is not (UnixDomainSocketEndPoint or IPEndPoint))
+            throw new ArgumentException($"Unsupported endpoint '{endpoint}' ({endpoint.AddressFamily}); use IPEndPoint or UnixDomainSocketEndPoint.", nameof(endpoint));
         try
         {
-            socket.Bind(endpoint);
-            socket.Listen(backlog);
-            Posix.SetNonBlocking((int)socket.Handle, true);
-            return socket;
+            errno = 0;
+            return Posix.CreateStreamSocket(endpoint.AddressFamily);
         }
-        catch (SocketException ex)
+        catch (LinuxEventException ex)
         {
-            socket.Dispose();
-            int errno = ex.SocketErrorCode switch
-            {
-                SocketError.AddressAlreadyInUse => Errno.EADDRINUSE,
-                SocketError.AccessDenied => Errno.EACCES,
-                SocketError.AddressNotAvailable => Errno.EADDRNOTAVAIL,
-                _ => Errno.EINVAL,
-            };
-            throw new LinuxEventException(errno, $"bind/listen(unix:{endpoint})", ex.Message);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
+            errno = ex.Errno;
+            return -1;
         }
     }
 
