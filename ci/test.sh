@@ -40,6 +40,11 @@ if [ -x ci/smoke-examples.sh ]; then
   ci/smoke-examples.sh || status=$?
 fi
 
+# The packed NuGet packages install into a fresh project and run (issue 6): one counted check.
+pkg_passed=0; pkg_failed=0
+if ci/package-smoke.sh > "$results/package-smoke.log" 2>&1; then pkg_passed=1; else pkg_failed=1; status=1; cat "$results/package-smoke.log"; fi
+tail -3 "$results/package-smoke.log"
+
 passed=0; failed=0; skipped=0
 for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
@@ -54,6 +59,7 @@ if [ -f "$results/smoke.counts" ]; then
   read -r sp sf < "$results/smoke.counts"
   passed=$((passed + sp)); failed=$((failed + sf)); smoke_failed=$sf
 fi
+passed=$((passed + pkg_passed)); failed=$((failed + pkg_failed))
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi   # the runner itself failed (crash, hang)
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$status" -eq 0 ] && [ "$smoke_failed" -eq 0 ]
