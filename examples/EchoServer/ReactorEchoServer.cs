@@ -1,0 +1,135 @@
+using System.Net;
+using LinuxEvent;
+
+namespace LinuxEvent.Examples.EchoServer;
+
+/// <summary>
+/// Reactor echo server, the same algorithm as peers/echo_epoll.c: level-triggered epoll, one recv per readiness
+/// report into a reusable 64 KiB per-connection buffer, send it straight back; on a short send keep the rest, stop
+/// reading (backpressure) and wait for writability until it is drained.
+/// </summary>
+/// <remarks>Steady state allocates nothing: callbacks are cached delegates, the connection travels in
+/// <see cref="Watcher.Data"/>, and the buffer is reused.</remarks>
+internal sealed class ReactorEchoServer : IEchoServer
+{
+    private const int BufferSize = 64 * 1024;
+
+    private sealed class Connection(ReactorEchoServer server, int fd)
+    {
+        public readonly ReactorEchoServer Server = server;
+        public readonly int Fd = fd;
+        public readonly byte[] Buffer = GC.AllocateUninitializedArray<byte>(BufferSize);
+        public int Offset, Length;           // pending output [Offset, Length) after a short send
+        public Watcher Watcher = null!;
+    }
+
+    private static readonly Action<Watcher> s_onReadable = static w => OnReadable((Connection)w.Data!, w);
+    private static readonly Action<Watcher> s_onWritable = static w => OnWritable((Connection)w.Data!, w);
+    private static readonly Action<Watcher> s_onAcceptable = static w => ((ReactorEchoServer)w.Data!).AcceptAll();
+
+    private ReactorLoop _loop = null!;
+    private int _listener = -1;
+    private Connection?[] _connections = new Connection?[256];     // by fd: cleanup at shutdown, no hashing
+    private int _open;
+
+    public void Run(IPEndPoint endpoint, EchoOptions options)
+    {
+        using var loop = Loop.CreateReactor();
+        _loop = loop;
+        Stats.SubscribeSignals(loop, options);
+        _listener = Posix.CreateTcpListener(endpoint, backlog: 1024);
+        var lw = loop.Watch(_listener, WatchOptions.Read, s_onAcceptable, onWritable: null);
+        lw.Data = this;
+        Console.Error.WriteLine($"echo-server: reactor ({loop.BackendName}) listening on {endpoint}");
+        try
+        {
+            loop.Run();
+        }
+        finally
+        {
+            for (int fd = 0; fd < _connections.Length; fd++)
+                if (_connections[fd] is { } c) Close(c);
+            lw.Cancel();
+            Posix.Close(_listener);
+        }
+    }
+
+    private void AcceptAll()
+    {
+        while (true)
+        {
+            int fd = Posix.TryAccept(_listener);
+            if (fd < 0)
+            {
+                if (fd == -Posix.EAGAIN) return;
+                if (fd == -103) continue;                    // ECONNABORTED: that one is gone, take the next
+                Console.Error.WriteLine($"echo-server: accept4 failed, errno {-fd}");   // e.g. EMFILE: retried on the next report
+                return;
+            }
+            Posix.SetTcpNoDelay(fd);
+            var c = new Connection(this, fd);
+            var w = _loop.Watch(fd, WatchOptions.Read, s_onReadable, s_onWritable);
+            w.Data = c;
+            c.Watcher = w;
+            if (fd >= _connections.Length) Array.Resize(ref _connections, Math.Max(fd + 1, _connections.Length * 2));
+            _connections[fd] = c;
+            _open++;
+            Stats.Accepted++;
+        }
+    }
+
+    private static void OnReadable(Connection c, Watcher w)
+    {
+        int n = Posix.TryReceive(c.Fd, c.Buffer);
+        if (n <= 0)
+        {
+            if (n == 0 || n != -Posix.EAGAIN) c.Server.Close(c);   // EOF or error
+            return;
+        }
+        Stats.Receives++;
+        c.Offset = 0;
+        c.Length = n;
+        if (!Flush(c)) { c.Server.Close(c); return; }
+        if (c.Offset < c.Length)
+        {
+            // Backpressure: keep the rest, stop reading until it is written. (Two epoll_ctl MODs: Watcher has no
+            // single "set interest" call; this path is rare — the socket buffer was full.)
+            Stats.ShortSends++;
+            w.EnableWrite();
+            w.DisableRead();
+        }
+    }
+
+    private static void OnWritable(Connection c, Watcher w)
+    {
+        if (!Flush(c)) { c.Server.Close(c); return; }
+        if (c.Offset == c.Length)
+        {
+            c.Offset = c.Length = 0;
+            w.EnableRead();
+            w.DisableWrite();
+        }
+    }
+
+    /// <summary>Sends pending bytes until done or EAGAIN. False if the connection is dead.</summary>
+    private static bool Flush(Connection c)
+    {
+        while (c.Offset < c.Length)
+        {
+            int w = Posix.TrySend(c.Fd, c.Buffer.AsSpan(c.Offset, c.Length - c.Offset));
+            if (w < 0) return w == -Posix.EAGAIN;
+            c.Offset += w;
+            Stats.Bytes += w;
+        }
+        return true;
+    }
+
+    private void Close(Connection c)
+    {
+        if (!ReferenceEquals(_connections[c.Fd], c)) return;
+        _connections[c.Fd] = null;
+        _open--;
+        c.Watcher.Cancel();
+        Posix.Close(c.Fd);
+    }
+}
