@@ -533,6 +533,33 @@ public class ProactorContractTests(LoopKind kind) : FdCheckedTest
     }
 
     [Test]
+    public void ResubmitWithAMemorySliceServesSendsToo()
+    {
+        var (a, b) = Posix.SocketPair();
+        try
+        {
+            var data = new byte[] { 1, 2, 3, 4, 5, 6 };
+            var op = _loop.Send(a, data.AsMemory(0, 2));
+            if (Fake) F.Complete(op, 2);
+            RunUntilSettled(op);
+            _loop.Resubmit(op, data.AsMemory(2));         // Memory<byte>, not ReadOnlyMemory<byte>
+            if (Fake) F.Complete(op, 4);
+            RunUntilSettled(op);
+            Assert.That((op.State, op.Result), Is.EqualTo((OperationState.Completed, 4)));
+            if (!Fake)
+            {
+                var got = new byte[8];
+                Assert.That(Posix.TryRead(b, got), Is.EqualTo(6));
+                Assert.That(got[..6], Is.EqualTo(data));
+            }
+            var nop = _loop.Nop();
+            RunUntilSettled(nop);
+            Assert.Throws<InvalidOperationException>(() => _loop.Resubmit(nop, new byte[1].AsMemory()));
+        }
+        finally { Posix.Close(a); Posix.Close(b); }
+    }
+
+    [Test]
     public void BadArgumentsThrowBeforeAnythingIsSubmitted()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => _loop.Read(-1, new byte[1], -1));

@@ -33,8 +33,11 @@ public static class Loops
         bool fake = loop.BackendName == "fake";
         var wall = Stopwatch.StartNew();
         // A Fake loop's blocking wait jumps the virtual clock to the next deadline, or, with nothing scheduled, blocks
-        // until a post: the watchdog posts after the wall-clock limit so a broken test fails instead of hanging.
-        using var watchdog = new Timer(_ => { try { loop.Post(static _ => { }); } catch (ObjectDisposedException) { } }, null, limit, TimeSpan.FromMilliseconds(200));
+        // until a post. The watchdog posts every 20 ms of wall time, so a condition that depends on another thread
+        // is re-checked promptly and a broken test fails at the limit instead of hanging. (A post never moves the
+        // virtual clock.)
+        using var watchdog = new Timer(_ => { try { loop.Post(static _ => { }); } catch (ObjectDisposedException) { } }, null,
+            TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(20));
         for (int i = 0; i < maxIterations; i++)
         {
             if (done()) return;

@@ -230,6 +230,28 @@ public class EpollWatcherTests : FdCheckedTest
     }
 
     [Test]
+    public void SetInterestSwitchesDirectionsAndRearmsAOneShotWatcher()
+    {
+        using var loop = Loop.CreateReactor();
+        var (a, b) = Posix.SocketPair();
+        try
+        {
+            var log = new List<string>();
+            var w = loop.Watch(a, WatchOptions.Read | WatchOptions.OneShot, _ => log.Add("read"), _ => log.Add("write"));
+            w.SetInterest(read: false, write: true);
+            loop.RunUntil(() => log.Count == 1);
+            Assert.That(log, Is.EqualTo(new[] { "write" }));
+            Assert.That((w.IsReadEnabled, w.IsWriteEnabled), Is.EqualTo((false, true)));
+            Posix.Write(b, "x"u8);
+            w.SetInterest(read: true, write: false);       // same call re-arms the one-shot registration
+            loop.RunUntil(() => log.Count == 2);
+            Assert.That(log[1], Is.EqualTo("read"));
+            w.Cancel();
+        }
+        finally { Posix.Close(a); Posix.Close(b); }
+    }
+
+    [Test]
     public void DisablingBothDirectionsPausesEvenHangUp()
     {
         using var loop = Loop.CreateReactor();

@@ -86,7 +86,10 @@ public sealed class OperationError
 /// </summary>
 /// <remarks>
 /// <para><b>Buffers</b> are pinned from submission until the operation's own completion arrives (not the cancel's):
-/// the kernel may write into them until then. Do not reuse a buffer while its operation is pending.</para>
+/// the kernel may write into them until then. Do not reuse a buffer while its operation is pending. Pinning an
+/// ordinary array takes a GC handle per submission; on hot paths allocate buffers on the pinned heap
+/// (<c>GC.AllocateArray&lt;byte&gt;(n, pinned: true)</c>) and wrap them with
+/// <c>MemoryMarshal.CreateFromPinnedArray</c>, whose Memory needs no handle.</para>
 /// <para><b>Cancel</b> returns false if the operation already settled. Otherwise it asks the kernel to cancel; the
 /// operation settles as Cancelled unless the kernel had already completed it, in which case it settles with the
 /// real result so no data is lost (a receive that got bytes reports them). Either way the callback runs once.</para>

@@ -247,12 +247,21 @@ public sealed partial class ProactorLoop : Loop
         Submit(operation);
     }
 
-    /// <summary>Submits a settled read/receive again with a new buffer (same fd; a read keeps its offset). Allocation-free.</summary>
+    /// <summary>
+    /// Submits a settled read/receive/write/send again with a new buffer (same fd; a read or write keeps its offset).
+    /// Allocation-free. (A <see cref="Memory{T}"/> slice binds to this overload in C#, so it serves writes and sends
+    /// too rather than making them fail at run time.)
+    /// </summary>
     public void Resubmit(Operation operation, Memory<byte> buffer)
     {
         ArgumentNullException.ThrowIfNull(operation);
+        if (operation.Kind is OperationKind.Write or OperationKind.Send)
+        {
+            Resubmit(operation, (ReadOnlyMemory<byte>)buffer);
+            return;
+        }
         if (operation.Kind is not (OperationKind.Read or OperationKind.Receive))
-            throw new InvalidOperationException($"ProactorLoop.Resubmit: a {operation.Kind} takes no writable buffer.");
+            throw new InvalidOperationException($"ProactorLoop.Resubmit: a {operation.Kind} takes no buffer.");
         PrepareResubmit(operation);
         operation.Buffer = buffer;
         operation.Length = buffer.Length;

@@ -146,7 +146,7 @@ public sealed partial class ReactorLoop : Loop
         if (!w.Active) throw new InvalidOperationException($"Watcher.{call}: the watcher of fd {w.Fd} is no longer active.");
         bool changed = read != w.ReadEnabled || write != w.WriteEnabled;
         bool rearm = w.OneShot && (read || write);
-        if (!changed && !(rearm && (call == nameof(Watcher.EnableRead) || call == nameof(Watcher.EnableWrite)))) return;
+        if (!changed && !(rearm && call is nameof(Watcher.EnableRead) or nameof(Watcher.EnableWrite) or nameof(Watcher.SetInterest))) return;
         bool oldRead = w.ReadEnabled, oldWrite = w.WriteEnabled;
         w.ReadEnabled = read;
         w.WriteEnabled = write;

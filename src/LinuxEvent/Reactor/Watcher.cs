@@ -76,6 +76,12 @@ public sealed class Watcher
     public void DisableWrite() => Loop.UpdateInterest(this, read: ReadEnabled, write: false, nameof(DisableWrite));
 
     /// <summary>
+    /// Sets both directions in one epoll_ctl (e.g. switching a connection from reading to flushing a backlog costs one
+    /// syscall instead of two). Re-arms a one-shot watcher when at least one direction is on.
+    /// </summary>
+    public void SetInterest(bool read, bool write) => Loop.UpdateInterest(this, read, write, nameof(SetInterest));
+
+    /// <summary>
     /// Stops watching. Returns true the first time, false after (idempotent). Events already collected in the batch
     /// being dispatched are not delivered to a cancelled watcher. Does not close the fd.
     /// </summary>
