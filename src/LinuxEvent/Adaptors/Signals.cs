@@ -67,7 +67,10 @@ public abstract partial class Loop
     /// (e.g. termination for SIGTERM or SIGUSR1) does not happen.</para>
     /// <para><b>Several subscriptions</b> to one signal (in one loop or several loops) all receive every delivery, in
     /// subscription order within a loop, each with the same count. When the last subscription in the process is
-    /// cancelled, the disposition that was in place before the first one is restored.</para>
+    /// cancelled, the disposition that was in place before the first one is restored. A signal that arrives after that
+    /// (including one the kernel delivered just before the cancel but the runtime had not yet handed to managed code)
+    /// meets the restored disposition, which for most signals is termination: cancel (or dispose the loop) only once no
+    /// more such signals are expected, e.g. stop sending a status signal before sending the shutdown one.</para>
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="signalNumber"/> is not in 1..64.</exception>
     /// <exception cref="ArgumentException">SIGKILL or SIGSTOP (cannot be caught) or a synchronous fault signal
