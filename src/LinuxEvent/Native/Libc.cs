@@ -117,6 +117,10 @@ internal static unsafe partial class Libc
     [LibraryImport(C, EntryPoint = "posix_spawnattr_setsigdefault")] public static partial int SpawnAttrSetSigDefault(void* attr, byte* set);
     [LibraryImport(C, EntryPoint = "posix_spawnattr_setpgroup")] public static partial int SpawnAttrSetPgroup(void* attr, int pgroup);
 
+    // ---- CPU affinity (a cpu_set_t of 1024 bits = 128 bytes, glibc's default size) ----
+    public const int CpuSetBytes = 128;
+    [LibraryImport(C, EntryPoint = "sched_setaffinity", SetLastError = true)] public static partial int SchedSetAffinity(int pid, nuint cpusetsize, byte* mask);
+
     // ---- sockets ----
     [LibraryImport(C, EntryPoint = "socket", SetLastError = true)] public static partial int Socket(int domain, int type, int protocol);
     [LibraryImport(C, EntryPoint = "socketpair", SetLastError = true)] public static partial int SocketPair(int domain, int type, int protocol, int* sv);

@@ -313,6 +313,21 @@ public static unsafe class Posix
         if (Libc.Shutdown(socket, how) != 0) throw LinuxEventException.FromLastError($"shutdown(fd={socket}, how={how})");
     }
 
+    /// <summary>
+    /// Pins the calling thread to CPU <paramref name="cpu"/> (sched_setaffinity on the thread's tid). Use it from the
+    /// thread that runs a loop to keep its caches warm and its interrupts local.
+    /// </summary>
+    public static void PinCurrentThreadToCpu(int cpu)
+    {
+        if (cpu < 0 || cpu >= Libc.CpuSetBytes * 8)
+            throw new ArgumentOutOfRangeException(nameof(cpu), cpu, "Posix.PinCurrentThreadToCpu: CPU numbers are 0..1023.");
+        byte* mask = stackalloc byte[Libc.CpuSetBytes];
+        new Span<byte>(mask, Libc.CpuSetBytes).Clear();
+        mask[cpu / 8] = (byte)(1 << (cpu % 8));
+        if (Libc.SchedSetAffinity(0, Libc.CpuSetBytes, mask) != 0)
+            throw LinuxEventException.FromLastError($"sched_setaffinity(tid=self, cpu={cpu})");
+    }
+
     /// <summary>kill(2).</summary>
     public static void Kill(int pid, int signal)
     {
