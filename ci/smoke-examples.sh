@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Smoke test of the example programs (examples/*.cs, .NET 10 file-based apps):
+#   1. builds the library once, then every example (two at a time) into artifacts/examples/NAME/;
+#   2. runs each demo to completion (they end by themselves) and requires exit code 0 and its expected output;
+#   3. starts each server (chat-server, mini-redis, http-server) on both models on a free 127.0.0.1 port, talks to it
+#      with a small bash /dev/tcp client, checks the replies, sends SIGTERM and requires exit code 0.
+# Needs only the .NET SDK and bash. Proactor cases are skipped (not failed) when io_uring is disabled by the kernel.
+# Writes TestResults/smoke.counts as "<passed> <failed>" (read by ci/test.sh) and exits non-zero on any failure.
+# Run alone:  ci/smoke-examples.sh [NAME...]   (default: every example)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+results="$root/TestResults"
+out="$root/artifacts/examples"
+logs="$out/logs"
+mkdir -p "$results" "$logs"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+passed=0 failed=0 skipped=0
+started=$SECONDS
+pass() { passed=$((passed + 1)); printf 'smoke: PASS %s\n' "$1"; }
+fail() { failed=$((failed + 1)); printf 'smoke: FAIL %s: %s\n' "$1" "$2" >&2; }
+skip() { skipped=$((skipped + 1)); printf 'smoke: SKIP %s: %s\n' "$1" "$2"; }
+finish() {
+  echo "$passed $failed" > "$results/smoke.counts"
+  echo "smoke: $passed passed, $failed failed, $skipped skipped in $((SECONDS - started)) s (logs: ${logs#"$root"/})"
+  [ "$failed" -eq 0 ]
+  exit
+}
+
+servers=(chat-server mini-redis http-server)
+if [ $# -gt 0 ]; then names=("$@"); else
+  names=()
+  for f in examples/*.cs; do names+=("$(basename "$f" .cs)"); done
+fi
+
+uring=1
+if [ -r /proc/sys/kernel/io_uring_disabled ] && [ "$(cat /proc/sys/kernel/io_uring_disabled)" != 0 ]; then uring=0; fi
+
+# ---------------------------------------------------------------- build
+if ! dotnet build src/LinuxEvent/LinuxEvent.csproj -c Release -nologo -v q -clp:ErrorsOnly > "$logs/build-LinuxEvent.log" 2>&1; then
+  fail build-LinuxEvent "see $logs/build-LinuxEvent.log"
+  for n in "${names[@]}"; do fail "build $n" "library build failed"; done
+  finish
+fi
+lib="src/LinuxEvent/bin/Release/net10.0"
+# The library is built above: BuildProjectReferences=false keeps the parallel builds off its obj/ dir. With -o the
+# reference then resolves to a LinuxEvent.dll inside the -o folder that nobody built, so copy the built one there.
+build_one() {
+  rm -rf "$out/$1/bin"
+  dotnet build "examples/$1.cs" -c Release -nologo -v q -clp:ErrorsOnly -p:BuildProjectReferences=false \
+    -o "$out/$1/bin" > "$logs/build-$1.log" 2>&1 && cp "$lib"/LinuxEvent.dll "$lib"/LinuxEvent.pdb "$out/$1/bin/"
+}
+declare -A built
+pids=() pending=()
+for n in "${names[@]}"; do
+  [ -f "examples/$n.cs" ] || { fail "build $n" "examples/$n.cs not found"; continue; }
+  build_one "$n" & pids+=($!); pending+=("$n")
+  if [ ${#pids[@]} -ge 2 ]; then
+    if wait "${pids[0]}"; then built[${pending[0]}]=1; pass "build ${pending[0]}"; else fail "build ${pending[0]}" "see $logs/build-${pending[0]}.log"; fi
+    pids=("${pids[@]:1}") pending=("${pending[@]:1}")
+  fi
+done
+for i in "${!pids[@]}"; do
+  if wait "${pids[$i]}"; then built[${pending[$i]}]=1; pass "build ${pending[$i]}"; else fail "build ${pending[$i]}" "see $logs/build-${pending[$i]}.log"; fi
+done
+echo "smoke: builds done after $((SECONDS - started)) s"
+
+# ---------------------------------------------------------------- demos
+# name -> text its output must contain
+declare -A expect=(
+  [timers]="Every(25 ms) tick 4"
+  [pipe-watch]="end of file after 1048576 bytes"
+  [signals]="SIGUSR2: done"
+  [post]="all workers done"
+  [pid-exit]="exit code=3"
+  [proactor-timeout]="round 2: deadline settled Cancelled"
+  [proactor-file]="Hello, io_uring!"
+  [socketpair]="end of stream after 5 requests"
+  [accept-connect]="ECONNREFUSED"
+  [splice-proxy]="identical: True"
+)
+proactor_only=" proactor-timeout proactor-file splice-proxy "
+
+run_demo() {
+  local n=$1 log="$logs/run-$1.log" args=()
+  if [ $uring -eq 0 ]; then
+    if [[ $proactor_only == *" $n "* ]]; then skip "run $n" "io_uring is disabled"; return; fi
+    args=(--model reactor)
+  fi
+  local t0=$SECONDS
+  timeout 60 dotnet "$out/$n/bin/$n.dll" "${args[@]}" > "$log" 2>&1
+  local rc=$?
+  if [ $rc -ne 0 ]; then fail "run $n" "exit code $rc (see $log)"; return; fi
+  if [ -n "${expect[$n]:-}" ] && ! grep -qF -- "${expect[$n]}" "$log"; then fail "run $n" "output lacks '${expect[$n]}' (see $log)"; return; fi
+  pass "run $n ($((SECONDS - t0)) s)"
+}
+
+# ---------------------------------------------------------------- servers
+free_port() {
+  local p
+  for _ in $(seq 50); do
+    p=$((20000 + RANDOM % 30000))
+    (exec 9<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+  return 1
+}
+
+# Waits until PID listens on PORT (a probe connection; the servers tolerate it). 0 = listening.
+wait_listening() {
+  local pid=$1 port=$2
+  for _ in $(seq 200); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    if (exec 9<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# Sends $2 to 127.0.0.1:$1 and prints everything received until the server closes (at most 5 s).
+exchange() {
+  timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1; printf "%b" "$1" >&3; cat <&3' "$1" "$2"
+}
+
+check_mini_redis() {
+  local port=$1 got
+  got=$(exchange "$port" 'PING\r\n*3\r\n$3\r\nSET\r\n$5\r\nsmoke\r\n$2\r\nok\r\n*2\r\n$3\r\nGET\r\n$5\r\nsmoke\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\nQUIT\r\n') || true
+  [ "$got" = $'+PONG\r\n+OK\r\n$2\r\nok\r\n:1\r\n+OK\r' ] || { echo "pipelined commands: got $(printf %q "$got")"; return 1; }
+  got=$(exchange "$port" '*1\r\n$x\r\n') || true
+  [[ $got == "-ERR Protocol error"* ]] || { echo "malformed RESP: got $(printf %q "$got")"; return 1; }
+  got=$(exchange "$port" '*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nQUIT\r\n') || true
+  [ "$got" = $'+PONG\r\n+OK\r' ] || { echo "after a protocol error: got $(printf %q "$got")"; return 1; }
+}
+
+check_http_server() {
+  local port=$1 got
+  got=$(exchange "$port" 'GET /plaintext HTTP/1.1\r\nHost: smoke\r\n\r\nGET /json HTTP/1.1\r\nHost: smoke\r\nConnection: close\r\n\r\n') || true
+  [ "$(grep -o 'HTTP/1.1 200 OK' <<< "$got" | wc -l)" = 2 ] && grep -qF 'Hello, World!HTTP/1.1 200 OK' <<< "$got" \
+    && grep -qF '{"message":"Hello, World!"}' <<< "$got" && grep -q '^Date: ' <<< "$got" \
+    || { echo "pipelined GETs: got $(printf %q "$got")"; return 1; }
+  got=$(exchange "$port" 'NOT A REQUEST\r\n\r\n') || true
+  grep -q '^HTTP/1.1 400 Bad Request' <<< "$got" || { echo "malformed request: got $(printf %q "$got")"; return 1; }
+}
+
+check_chat_server() {
+  local port=$1
+  timeout 10 bash -c '
+    exec 3<>"/dev/tcp/127.0.0.1/$0" 4<>"/dev/tcp/127.0.0.1/$0" || exit 1
+    expect() { local fd=$1 want=$2 line; while IFS= read -r -t 5 line <&"$fd"; do [[ $line == *"$want"* ]] && return 0; done; echo "no \"$want\" on fd $fd"; exit 1; }
+    expect 3 "What is your name?"; printf "alice\n" >&3; expect 3 "Hello alice!"
+    expect 4 "What is your name?"; printf "bob\r\n" >&4; expect 4 "Hello bob! Also here: alice."
+    expect 3 "* bob joined"
+    printf "hi bob\n" >&3; expect 4 "alice : hi bob"
+    printf "hello alice\r\n" >&4; expect 3 "bob : hello alice"
+    exec 4>&-; expect 3 "* bob left"' "$port"
+}
+
+run_server() {
+  local n=$1 model=$2 name="$1 --model $2" log="$logs/run-$1-$2.log" port pid rc t0=$SECONDS
+  if [ "$model" = proactor ] && [ $uring -eq 0 ]; then skip "$name" "io_uring is disabled"; return; fi
+  port=$(free_port) || { fail "$name" "no free port"; return; }
+  dotnet "$out/$n/bin/$n.dll" --model "$model" --port "$port" > "$log" 2>&1 &
+  pid=$!
+  if ! wait_listening "$pid" "$port"; then
+    kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    fail "$name" "did not listen on $port (see $log)"; return
+  fi
+  local why
+  why=$("check_${n//-/_}" "$port" 2>&1)
+  local ok=$?
+  kill -TERM "$pid" 2>/dev/null
+  # SIGTERM must end the server cleanly; a server still alive after 20 s is killed and fails.
+  for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid"; rc=$?
+  if [ $ok -ne 0 ]; then fail "$name" "$why (see $log)"; return; fi
+  if [ $rc -ne 0 ]; then fail "$name" "exit code $rc after SIGTERM (see $log)"; return; fi
+  pass "$name ($((SECONDS - t0)) s)"
+}
+
+for n in "${names[@]}"; do
+  [ -n "${built[$n]:-}" ] || continue
+  if [[ " ${servers[*]} " == *" $n "* ]]; then
+    run_server "$n" reactor
+    run_server "$n" proactor
+  else
+    run_demo "$n"
+  fi
+done
+finish

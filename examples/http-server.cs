@@ -1,0 +1,478 @@
+// http-server: a minimal HTTP/1.1 server on LinuxEvent for wrk-style benchmarks; one async task per connection, the
+// same code on the reactor (epoll) and the proactor (io_uring) model.
+//
+//   dotnet run -c Release examples/http-server.cs -- --model reactor|proactor --port 8080
+//   curl -i http://127.0.0.1:8080/json;  wrk -t1 -c50 -d10s http://127.0.0.1:8080/plaintext
+//
+// Routes: GET|HEAD / and /plaintext -> "Hello, World!" (text/plain); /json -> {"message":"Hello, World!"}; anything
+// else 404, other methods 405. Every response carries Server, Date (refreshed once a second by a loop timer),
+// Content-Type and Content-Length. Connections are kept alive (HTTP/1.1 default; HTTP/1.0 with
+// "Connection: keep-alive") until the client closes or sends "Connection: close".
+// Pipelining: every complete request in the receive buffer is answered, and the responses go out in one send.
+// A malformed request gets 400 (oversized head 431, Transfer-Encoding 501, oversized body 413) and its connection is
+// closed after the response; other connections are unaffected. SIGINT/SIGTERM stop the server cleanly (exit 0).
+//
+// Hot path without allocations: requests are parsed as byte spans in the receive buffer, and responses are assembled
+// from pre-encoded byte blocks.
+#:project ../src/LinuxEvent/LinuxEvent.csproj
+#:property PublishAot=false
+#:property TieredPGO=true
+#:property ServerGarbageCollector=false
+#:property ConcurrentGarbageCollection=false
+
+using System.Net;
+using System.Runtime.InteropServices;
+using System.Text;
+using LinuxEvent;
+
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
+if (!ServerOptions.TryParse("http-server", args, defaultPort: 8080, out var options)) return 2;
+Loop loop;
+try { loop = Loop.Create(options.Model); }
+catch (LinuxEventUnsupportedException ex)
+{
+    Console.Error.WriteLine($"http-server: the {options.Model} model is not available here: {ex.Message}");
+    return 3;
+}
+using (loop)
+{
+    loop.UnhandledException = static (_, ex) => Console.Error.WriteLine($"http-server: unexpected error: {ex}");
+    var server = new HttpServer(loop);
+    try
+    {
+        loop.Run(() => server.RunAsync(new IPEndPoint(IPAddress.Loopback, options.Port)));
+    }
+    catch (LinuxEventException ex)
+    {
+        Console.Error.WriteLine($"http-server: {ex.Message}");
+        return 1;
+    }
+}
+return 0;
+
+/// <summary>Command-line options shared by the example servers.</summary>
+internal sealed record ServerOptions(LoopModel Model, int Port)
+{
+    public static bool TryParse(string name, string[] args, int defaultPort, out ServerOptions options)
+    {
+        options = null!;
+        LoopModel? model = null;
+        int port = defaultPort;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            string? value = i + 1 < args.Length ? args[i + 1] : null;
+            switch (a)
+            {
+                case "--model" or "-m" when value is "reactor" or "proactor":
+                    model = value == "reactor" ? LoopModel.Reactor : LoopModel.Proactor;
+                    i++;
+                    break;
+                case "--port" or "-p" when int.TryParse(value, out int p) && p is > 0 and < 65536:
+                    port = p;
+                    i++;
+                    break;
+                case "--help" or "-h":
+                    Console.WriteLine($"usage: {name} --model reactor|proactor [--port P]   (127.0.0.1, default port {defaultPort})");
+                    return false;
+                default:
+                    Console.Error.WriteLine($"{name}: bad argument '{a}'{(value is null ? "" : $" '{value}'")}");
+                    Console.Error.WriteLine($"usage: {name} --model reactor|proactor [--port P]");
+                    return false;
+            }
+        }
+        if (model is null)
+        {
+            Console.Error.WriteLine($"{name}: --model reactor|proactor is required (the model is always explicit)");
+            return false;
+        }
+        options = new ServerOptions(model.Value, port);
+        return true;
+    }
+}
+
+/// <summary>One connection: socket plus pinned receive and response buffers (io_uring then needs no pin handle).</summary>
+internal sealed class HttpConnection(int fd)
+{
+    public const int InitialBufferSize = 8 * 1024;
+    public readonly int Fd = fd;
+    public byte[] In = GC.AllocateUninitializedArray<byte>(InitialBufferSize, pinned: true);
+    public byte[] Out = GC.AllocateUninitializedArray<byte>(InitialBufferSize * 2, pinned: true);
+    public int InStart, InEnd;      // unparsed request bytes
+    public int OutLength;           // response bytes waiting to be sent
+    public bool Close;              // close after sending what is pending
+    public long BodyToSkip;         // request body bytes still to discard (a body larger than the buffer)
+    public Task Completion = Task.CompletedTask;
+
+    public void Write(ReadOnlySpan<byte> bytes)
+    {
+        if (Out.Length - OutLength < bytes.Length)
+        {
+            var bigger = GC.AllocateUninitializedArray<byte>(Math.Max(Out.Length * 2, OutLength + bytes.Length), pinned: true);
+            Out.AsSpan(0, OutLength).CopyTo(bigger);
+            Out = bigger;
+        }
+        bytes.CopyTo(Out.AsSpan(OutLength));
+        OutLength += bytes.Length;
+    }
+}
+
+/// <summary>What the parser found at the front of the receive buffer.</summary>
+internal enum ParseResult { Request, Incomplete, BadRequest, HeadTooLarge, BodyTooLarge, NotImplemented, VersionNotSupported }
+
+/// <summary>A parsed request head: only what routing and connection management need.</summary>
+internal ref struct RequestHead
+{
+    public ReadOnlySpan<byte> Method;
+    public ReadOnlySpan<byte> Path;      // target without the query string
+    public bool KeepAlive;
+    public bool Http10;
+    public long ContentLength;
+    public int HeadLength;               // request line + headers + empty line, in bytes
+}
+
+internal sealed class HttpServer
+{
+    private const int MaxHeadLength = 16 * 1024;
+    private const long MaxBodyLength = 1024 * 1024;
+    private const int FlushThreshold = 64 * 1024;
+
+    private readonly Loop _loop;
+    private readonly HashSet<HttpConnection> _connections = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly byte[] _date = new byte[29];        // "Sun, 06 Nov 1994 08:49:37 GMT", rewritten every second
+
+    private static readonly byte[] s_helloBody = "Hello, World!"u8.ToArray();
+    private static readonly byte[] s_jsonBody = "{\"message\":\"Hello, World!\"}"u8.ToArray();
+    private static readonly byte[] s_notFoundBody = "Not Found\n"u8.ToArray();
+
+    public HttpServer(Loop loop)
+    {
+        _loop = loop;
+        UpdateDate();
+    }
+
+    // The two benchmark responses (HTTP/1.1, keep-alive) pre-assembled: a request costs one copy. Rebuilt with the Date.
+    private byte[] _plaintextResponse = [], _jsonResponse = [];
+    private readonly HttpConnection _scratch = new(-1);
+
+    private void UpdateDate()
+    {
+        DateTime.UtcNow.TryFormat(_date, out _, "r");
+        _plaintextResponse = BuildResponse("text/plain"u8, s_helloBody);
+        _jsonResponse = BuildResponse("application/json"u8, s_jsonBody);
+    }
+
+    private byte[] BuildResponse(ReadOnlySpan<byte> contentType, byte[] body)
+    {
+        var scratch = _scratch;
+        scratch.OutLength = 0;
+        WriteHead(scratch, "200 OK"u8, contentType, body.Length, keepAlive: true, http10: false, extra: default);
+        scratch.Write(body);
+        return scratch.Out.AsSpan(0, scratch.OutLength).ToArray();
+    }
+
+    public async Task RunAsync(IPEndPoint endpoint)
+    {
+        int listener = Posix.CreateTcpListener(endpoint, backlog: 1024);
+        // SIGINT/SIGTERM end the accept loop; the subscriptions last as long as the loop (its Dispose cancels them).
+        _loop.Signal(2, (_, _) => _stopping.Cancel());
+        _loop.Signal(15, (_, _) => _stopping.Cancel());
+        var clock = _loop.Every(TimeSpan.FromSeconds(1), this, static (_, s) => s.UpdateDate());
+        Console.Error.WriteLine($"http-server: {_loop.Model.ToString().ToLowerInvariant()} ({_loop.BackendName}) listening on http://{endpoint}/");
+        try
+        {
+            while (true)
+            {
+                int fd;
+                try
+                {
+                    fd = await _loop.AcceptAsync(listener, _stopping.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                catch (LinuxEventException ex)
+                {
+                    Console.Error.WriteLine($"http-server: accept: {ex.Message}");
+                    try { await _loop.DelayAsync(TimeSpan.FromMilliseconds(10), _stopping.Token); }
+                    catch (OperationCanceledException) { break; }
+                    continue;
+                }
+                Posix.SetTcpNoDelay(fd);
+                var connection = new HttpConnection(fd);
+                _connections.Add(connection);
+                connection.Completion = _loop.Spawn(() => ServeAsync(connection));
+            }
+        }
+        finally
+        {
+            clock.Cancel();
+            Posix.Close(listener);
+        }
+        // Shutting a socket down makes its pending receive see end-of-stream, so each task ends and closes its fd.
+        var tasks = new List<Task>();
+        foreach (var c in _connections)
+        {
+            try { Posix.Shutdown(c.Fd, 2); } catch (LinuxEventException) { /* already disconnected */ }
+            tasks.Add(c.Completion);
+        }
+        await Task.WhenAny(Task.WhenAll(tasks), _loop.DelayAsync(TimeSpan.FromSeconds(2)).AsTask());
+        Console.Error.WriteLine("http-server: stopped");
+    }
+
+    private async Task ServeAsync(HttpConnection c)
+    {
+        try
+        {
+            while (!c.Close)
+            {
+                if (c.InEnd == c.In.Length) MakeRoom(c);
+                int n = await _loop.ReceiveAsync(c.Fd, MemoryMarshal.CreateFromPinnedArray(c.In, c.InEnd, c.In.Length - c.InEnd));
+                if (n == 0) break;
+                c.InEnd += n;
+                while (true)
+                {
+                    bool more = HandleBuffered(c);
+                    int sent = 0;
+                    while (sent < c.OutLength)
+                        sent += await _loop.SendAsync(c.Fd, MemoryMarshal.CreateFromPinnedArray(c.Out, sent, c.OutLength - sent));
+                    c.OutLength = 0;
+                    if (!more) break;
+                }
+                if (c.InStart == c.InEnd) c.InStart = c.InEnd = 0;
+            }
+        }
+        catch (LinuxEventException)
+        {
+            // ECONNRESET, EPIPE...: the client is gone.
+        }
+        finally
+        {
+            _connections.Remove(c);
+            Posix.Close(c.Fd);
+        }
+    }
+
+    private static void MakeRoom(HttpConnection c)
+    {
+        int pending = c.InEnd - c.InStart;
+        if (c.InStart > 0) c.In.AsSpan(c.InStart, pending).CopyTo(c.In);
+        else
+        {
+            // Only a request head can need more room (bodies are skipped as they arrive), and the parser bounds it.
+            var bigger = GC.AllocateUninitializedArray<byte>(c.In.Length * 2, pinned: true);
+            c.In.AsSpan(0, pending).CopyTo(bigger);
+            c.In = bigger;
+        }
+        c.InStart = 0;
+        c.InEnd = pending;
+    }
+
+    /// <summary>
+    /// Answers every complete request in the buffer. Returns true when it stopped early because FlushThreshold bytes of
+    /// responses are pending (the caller sends them and calls again).
+    /// </summary>
+    private bool HandleBuffered(HttpConnection c)
+    {
+        while (!c.Close)
+        {
+            if (c.BodyToSkip > 0)
+            {
+                int skip = (int)Math.Min(c.BodyToSkip, c.InEnd - c.InStart);
+                c.InStart += skip;
+                c.BodyToSkip -= skip;
+                if (c.BodyToSkip > 0) break;
+            }
+            if (c.InStart == c.InEnd) break;
+            var result = Parse(c.In.AsSpan(c.InStart, c.InEnd - c.InStart), out var head);
+            switch (result)
+            {
+                case ParseResult.Incomplete:
+                    return false;
+                case ParseResult.Request:
+                    c.InStart += head.HeadLength;
+                    c.BodyToSkip = head.ContentLength;
+                    Respond(c, ref head);
+                    break;
+                default:
+                    RespondError(c, result);
+                    break;
+            }
+            if (c.OutLength >= FlushThreshold) return true;
+        }
+        return false;
+    }
+
+    // ------------------------------------------------------------------ parsing
+
+    /// <summary>Parses a request head (RFC 9112; a bare LF is accepted as a line end, as the RFC allows).</summary>
+    private static ParseResult Parse(ReadOnlySpan<byte> buf, out RequestHead head)
+    {
+        head = default;
+        int window = Math.Min(buf.Length, MaxHeadLength);
+        int lineEnd = buf[..window].IndexOf((byte)'\n');
+        if (lineEnd < 0) return buf.Length >= MaxHeadLength ? ParseResult.HeadTooLarge : ParseResult.Incomplete;
+        var requestLine = TrimCr(buf[..lineEnd]);
+
+        // request-line = method SP request-target SP HTTP-version
+        int sp1 = requestLine.IndexOf((byte)' ');
+        if (sp1 <= 0) return ParseResult.BadRequest;
+        int sp2 = requestLine[(sp1 + 1)..].IndexOf((byte)' ');
+        if (sp2 <= 0) return ParseResult.BadRequest;
+        sp2 += sp1 + 1;
+        head.Method = requestLine[..sp1];
+        var target = requestLine[(sp1 + 1)..sp2];
+        var version = requestLine[(sp2 + 1)..];
+        if (!IsToken(head.Method) || target.ContainsAny((byte)' ', (byte)'\t', (byte)'\r')) return ParseResult.BadRequest;
+        if (target[0] != (byte)'/' && !(target.Length == 1 && target[0] == (byte)'*')) return ParseResult.BadRequest;
+        bool http11;
+        if (version.SequenceEqual("HTTP/1.1"u8)) http11 = true;
+        else if (version.SequenceEqual("HTTP/1.0"u8)) http11 = false;
+        else return version.StartsWith("HTTP/"u8) && version.Length == 8 ? ParseResult.VersionNotSupported : ParseResult.BadRequest;
+        int query = target.IndexOf((byte)'?');
+        head.Path = query >= 0 ? target[..query] : target;
+
+        bool keepAlive = http11, hasLength = false;
+        int hosts = 0;
+        long contentLength = 0;
+        int pos = lineEnd + 1;
+        while (true)
+        {
+            int nl = buf[pos..window].IndexOf((byte)'\n');
+            if (nl < 0) return buf.Length >= MaxHeadLength ? ParseResult.HeadTooLarge : ParseResult.Incomplete;
+            var line = TrimCr(buf.Slice(pos, nl));
+            pos += nl + 1;
+            if (line.IsEmpty) break;
+
+            int colon = line.IndexOf((byte)':');
+            if (colon <= 0) return ParseResult.BadRequest;
+            var name = line[..colon];
+            if (!IsToken(name)) return ParseResult.BadRequest;       // also rejects "Name :" and obsolete line folding
+            var value = line[(colon + 1)..].Trim(" \t"u8);
+            switch (name.Length)
+            {
+                case 4 when Ascii.EqualsIgnoreCase(name, "host"u8):
+                    hosts++;
+                    break;
+                case 10 when Ascii.EqualsIgnoreCase(name, "connection"u8):
+                    if (ContainsToken(value, "close"u8)) keepAlive = false;
+                    else if (ContainsToken(value, "keep-alive"u8)) keepAlive = true;
+                    break;
+                case 14 when Ascii.EqualsIgnoreCase(name, "content-length"u8):
+                    if (!TryParseLength(value, out long length) || (hasLength && length != contentLength)) return ParseResult.BadRequest;
+                    hasLength = true;
+                    contentLength = length;
+                    break;
+                case 17 when Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8):
+                    return ParseResult.NotImplemented;                  // no chunked bodies: the framing would be lost
+            }
+        }
+        if (http11 && hosts != 1) return ParseResult.BadRequest;       // RFC 9112 §3.2: exactly one Host in HTTP/1.1
+        if (contentLength > MaxBodyLength) return ParseResult.BodyTooLarge;
+        head.KeepAlive = keepAlive;
+        head.Http10 = !http11;
+        head.ContentLength = contentLength;
+        head.HeadLength = pos;
+        return ParseResult.Request;
+    }
+
+    private static ReadOnlySpan<byte> TrimCr(ReadOnlySpan<byte> line) => line.Length > 0 && line[^1] == (byte)'\r' ? line[..^1] : line;
+
+    /// <summary>RFC 9110 token: visible ASCII except separators.</summary>
+    private static bool IsToken(ReadOnlySpan<byte> s)
+    {
+        if (s.IsEmpty) return false;
+        foreach (byte b in s)
+            if (b <= 0x20 || b >= 0x7f || "\"(),/:;<=>?@[\\]{}"u8.Contains(b)) return false;
+        return true;
+    }
+
+    private static bool ContainsToken(ReadOnlySpan<byte> list, ReadOnlySpan<byte> token)
+    {
+        foreach (var range in list.Split((byte)','))
+            if (Ascii.EqualsIgnoreCase(list[range].Trim(" \t"u8), token)) return true;
+        return false;
+    }
+
+    private static bool TryParseLength(ReadOnlySpan<byte> s, out long value)
+    {
+        value = 0;
+        if (s.IsEmpty || s.Length > 18) return false;
+        foreach (byte b in s)
+        {
+            if (b is < (byte)'0' or > (byte)'9') return false;
+            value = value * 10 + (b - '0');
+        }
+        return true;
+    }
+
+    // ------------------------------------------------------------------ responses
+
+    private void Respond(HttpConnection c, ref RequestHead head)
+    {
+        bool get = head.Method.SequenceEqual("GET"u8);
+        bool headOnly = !get && head.Method.SequenceEqual("HEAD"u8);
+        ReadOnlySpan<byte> contentType;
+        byte[] body;
+        if (head.Path.SequenceEqual("/plaintext"u8) || head.Path.SequenceEqual("/"u8)) { contentType = "text/plain"u8; body = s_helloBody; }
+        else if (head.Path.SequenceEqual("/json"u8)) { contentType = "application/json"u8; body = s_jsonBody; }
+        else
+        {
+            WriteHead(c, "404 Not Found"u8, "text/plain"u8, s_notFoundBody.Length, head.KeepAlive, head.Http10, extra: default);
+            if (!headOnly) c.Write(s_notFoundBody);
+            if (!head.KeepAlive) c.Close = true;
+            return;
+        }
+        if (get && head.KeepAlive && !head.Http10)
+        {
+            c.Write(body == s_helloBody ? _plaintextResponse : _jsonResponse);
+            return;
+        }
+        if (!get && !headOnly)
+        {
+            WriteHead(c, "405 Method Not Allowed"u8, "text/plain"u8, 0, head.KeepAlive, head.Http10, extra: "Allow: GET, HEAD\r\n"u8);
+            if (!head.KeepAlive) c.Close = true;
+            return;
+        }
+        WriteHead(c, "200 OK"u8, contentType, body.Length, head.KeepAlive, head.Http10, extra: default);
+        if (!headOnly) c.Write(body);
+        if (!head.KeepAlive) c.Close = true;
+    }
+
+    private void RespondError(HttpConnection c, ParseResult error)
+    {
+        var status = error switch
+        {
+            ParseResult.HeadTooLarge => "431 Request Header Fields Too Large"u8,
+            ParseResult.BodyTooLarge => "413 Content Too Large"u8,
+            ParseResult.NotImplemented => "501 Not Implemented"u8,
+            ParseResult.VersionNotSupported => "505 HTTP Version Not Supported"u8,
+            _ => "400 Bad Request"u8,
+        };
+        // The rest of the stream cannot be framed reliably after a bad request: answer, then close.
+        WriteHead(c, status, "text/plain"u8, status.Length + 1, keepAlive: false, http10: false, extra: default);
+        c.Write(status);
+        c.Write("\n"u8);
+        c.Close = true;
+    }
+
+    private void WriteHead(HttpConnection c, ReadOnlySpan<byte> status, ReadOnlySpan<byte> contentType, int contentLength, bool keepAlive, bool http10, ReadOnlySpan<byte> extra)
+    {
+        c.Write("HTTP/1.1 "u8);
+        c.Write(status);
+        c.Write("\r\nServer: LinuxEvent\r\nDate: "u8);
+        c.Write(_date);
+        c.Write("\r\nContent-Type: "u8);
+        c.Write(contentType);
+        c.Write("\r\nContent-Length: "u8);
+        Span<byte> digits = stackalloc byte[11];
+        contentLength.TryFormat(digits, out int n);
+        c.Write(digits[..n]);
+        c.Write(!keepAlive ? "\r\nConnection: close\r\n"u8 : http10 ? "\r\nConnection: keep-alive\r\n"u8 : "\r\n"u8);
+        c.Write(extra);
+        c.Write("\r\n"u8);
+    }
+}
