@@ -126,8 +126,17 @@ public abstract partial class Loop : IDisposable
 
     // ------------------------------------------------------------------ backend hooks
 
-    /// <summary>Waits up to <paramref name="timeoutNs"/> (-1 = no limit, 0 = poll) and dispatches what arrived.</summary>
+    /// <summary>
+    /// Waits up to <paramref name="timeoutNs"/> (-1 = no limit, 0 = poll) and dispatches what arrived. Implementations
+    /// must call <see cref="OnWaitReturned"/> between the kernel wait and the dispatch.
+    /// </summary>
     private protected abstract void PollBackend(long timeoutNs);
+
+    /// <summary>
+    /// Re-reads the clock after the kernel wait and before I/O callbacks run, so they (and timers they schedule) see the
+    /// time at which the events arrived, not the time before the wait. Timers due by then fire in this iteration.
+    /// </summary>
+    internal void OnWaitReturned() => UpdateNow();
 
     /// <summary>Interrupts a (possibly concurrent) kernel wait. Thread-safe; called at most once per drain.</summary>
     private protected abstract void WakeBackend();
@@ -160,6 +169,22 @@ public abstract partial class Loop : IDisposable
 
     /// <summary>True when the caller is the thread currently running the loop.</summary>
     internal bool IsOnLoopThread => _runningThread == Environment.CurrentManagedThreadId;
+
+    private int _drainingThread;           // the thread running DisposeCore's final drain, 0 otherwise
+
+    /// <summary>
+    /// True when work may be queued on the ready ring from this thread: the loop thread, or the thread disposing the
+    /// loop while it drains what disposal settled.
+    /// </summary>
+    internal bool CanDeferHere => _runningThread == Environment.CurrentManagedThreadId
+        || (_drainingThread != 0 && _drainingThread == Environment.CurrentManagedThreadId);
+
+    /// <summary>
+    /// Schedules a continuation after the loop is gone: it runs on the thread pool (there is no loop thread any more),
+    /// so awaiting code still resumes and observes its ObjectDisposedException/cancellation.
+    /// </summary>
+    internal static void RunAfterDisposal(Action<object?> callback, object? state)
+        => ThreadPool.UnsafeQueueUserWorkItem(callback, state, preferLocal: false);
 
     // ------------------------------------------------------------------ callback invocation
 
@@ -608,8 +633,14 @@ public abstract partial class Loop : IDisposable
             _runningThread = 0;
             dispose = _disposeRequested && !_disposed;
         }
-        if (dispose) DisposeCore();
-        _runExited?.Set();
+        try
+        {
+            if (dispose) DisposeCore();
+        }
+        finally
+        {
+            _runExited?.Set();              // a Dispose() waiting on another thread must never hang
+        }
     }
 
 
@@ -631,12 +662,12 @@ public abstract partial class Loop : IDisposable
         if (StopRequested || _disposeRequested || _pendingErrors is not null || HasImmediateWork) wait = 0;
         else if (_timers.Peek() is { } next)
         {
-            long untilDeadline = next.Deadline - _now;
+            // Compare before subtracting: a deadline near long.MinValue (At() far in the past) would wrap.
+            long untilDeadline = next.Deadline <= _now ? 0 : next.Deadline - _now;
             if (untilDeadline <= 0) wait = 0;
             else if (wait < 0 || untilDeadline < wait) wait = untilDeadline;
         }
-        PollBackend(wait);
-        UpdateNow();
+        PollBackend(wait);                 // the backend re-reads the clock after its wait (OnWaitReturned)
         RunDueTimers();
         DrainPosts();
         RunDeferred();
@@ -682,6 +713,8 @@ public abstract partial class Loop : IDisposable
         // No new wake can start now (they are decided under the post lock); let those already started finish their
         // eventfd write before the backend closes the fd.
         SpinWait.SpinUntil(() => Volatile.Read(ref _wakesInFlight) == 0);
+        // From here on, what disposal settles on this thread is deferred and run by the drain below.
+        _drainingThread = Environment.CurrentManagedThreadId;
         try
         {
             DisposeAdaptors();
@@ -689,9 +722,40 @@ public abstract partial class Loop : IDisposable
         }
         finally
         {
+            FailPendingDelays();
             _timers.Clear();
             lock (_postLock) { _posts.Clear(); _postCount = 0; }
+            // Settlements during disposal (cancelled operations, failed awaits) queue their continuations here; run
+            // them so awaiting code resumes (with its OperationCanceledException/ObjectDisposedException) instead of
+            // hanging. Bounded; what is queued after this drain runs on the thread pool (see CanDeferHere).
+            try
+            {
+                for (int round = 0; round < 64 && _readyCount > 0; round++) RunDeferred();
+            }
+            finally
+            {
+                _drainingThread = 0;
+                _pendingErrors = null;
+            }
+            while (_readyCount > 0)
+            {
+                ref var slot = ref _ready[_readyHead];
+                var (cb, st) = (slot.Callback, slot.State);
+                slot = default;
+                _readyHead = (_readyHead + 1) & (_ready.Length - 1);
+                _readyCount--;
+                if (cb is Action<object?> a) RunAfterDisposal(a, st);
+                else RunAfterDisposal(static s => { var (d, x) = ((SendOrPostCallback, object?))s!; d(x); }, ((SendOrPostCallback)cb, st));
+            }
         }
+    }
+
+    /// <summary>Completes every pending <see cref="DelayAsync"/> with <see cref="ObjectDisposedException"/>: disposal drops timers.</summary>
+    private void FailPendingDelays()
+    {
+        foreach (var t in _timers.Snapshot())
+            if (t.CallbackState is Async.AsyncOp { Kind: Async.AsyncKind.Delay, IsPending: true } op)
+                op.Fail(new ObjectDisposedException(GetType().Name, "The loop was disposed while the delay was pending."));
     }
 
     /// <summary>True once <see cref="Dispose"/> has been called.</summary>

@@ -94,6 +94,29 @@ public class AsyncSocketTests(LoopKind kind) : FdCheckedTest
     }
 
     [Test]
+    public void IoCallbacksSeeTheTimeAtWhichTheirEventArrived()
+    {
+        using var loop = Loops.Create(kind);
+        var (a, b) = Posix.SocketPair();
+        long armed = 0, resumed = 0;
+        try
+        {
+            // Another thread sends 30 ms after the receive starts waiting; the loop sleeps in the kernel meanwhile.
+            using var sender = new Timer(_ => Posix.Write(a, "x"u8), null, Timeout.Infinite, Timeout.Infinite);
+            loop.Run(async () =>
+            {
+                armed = loop.NowNanoseconds;
+                sender.Change(30, Timeout.Infinite);
+                await loop.ReceiveAsync(b, new byte[4]);
+                resumed = loop.NowNanoseconds;
+            });
+        }
+        finally { Posix.Close(a); Posix.Close(b); }
+        // The runtime timer has millisecond granularity and may fire a little early; a stale clock would read ~0.
+        Assert.That(resumed - armed, Is.GreaterThanOrEqualTo(20_000_000), "NowNanoseconds was re-read after the kernel wait");
+    }
+
+    [Test]
     public void TaskSchedulerRunsTasksOnTheLoopThread()
     {
         using var loop = Loops.Create(kind);

@@ -63,6 +63,9 @@ public abstract partial class Loop
     /// they were sent (blocked in every thread, or sent to the loop thread while it blocks them), which no handler
     /// ever sees. A signal is consumed by exactly one of the two, so nothing is counted twice.</item>
     /// </list>
+    /// <para>A signal this process inherited as ignored stays ignored: the runtime (like most shells' job control expects)
+    /// does not install a handler over SIG_IGN, e.g. SIGINT for a job started in the background with <c>prog &amp;</c>.
+    /// Use SIGTERM for shutdown.</para>
     /// <para>The library never changes any thread's signal mask. While subscribed, the signal's default action
     /// (e.g. termination for SIGTERM or SIGUSR1) does not happen.</para>
     /// <para><b>Several subscriptions</b> to one signal (in one loop or several loops) all receive every delivery, in
@@ -175,14 +178,14 @@ public abstract partial class Loop
         if (_signalFd < 0)
         {
             int fd = Libc.SignalFd(-1, set, Libc.SFD_CLOEXEC | Libc.SFD_NONBLOCK);
-            if (fd < 0) throw LinuxEventException.FromLastError($"signalfd(-1, signo={signo})");
+            if (fd < 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"signalfd(-1, signo={signo})");
             try { _signalFdWatch = WatchInternal(fd, static s => ((Loop)s!).ReadSignalFd(), this); }
             catch { Libc.Close(fd); throw; }
             _signalFd = fd;
         }
         else if (Libc.SignalFd(_signalFd, set, 0) < 0)
         {
-            throw LinuxEventException.FromLastError($"signalfd(fd={_signalFd}, signo={signo})");
+            throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"signalfd(fd={_signalFd}, signo={signo})");
         }
     }
 

@@ -62,8 +62,11 @@ internal sealed class AsyncOp : IValueTaskSource<int>, IValueTaskSource
 
     private void CancelFromToken()
     {
+        // Never inline: a token cancelled while the operation is being set up (between the caller's check and this
+        // registration, or synchronously inside UnsafeRegister) would otherwise act on a half-built operation. The
+        // version makes the deferred request harmless if the operation completes and is reused meanwhile.
         short version = _version;
-        if (Loop.IsOnLoopThread) Loop.CancelAsync(this, version);
+        if (Loop.IsOnLoopThread) Loop.Defer(static s => { var (op, v) = ((AsyncOp, short))s!; op.Loop.CancelAsync(op, v); }, (this, version));
         else
         {
             try { Loop.Post(static (l, s) => { var (op, v) = ((AsyncOp, short))s!; l.CancelAsync(op, v); }, (this, version)); }
@@ -103,8 +106,13 @@ internal sealed class AsyncOp : IValueTaskSource<int>, IValueTaskSource
 
     private void ScheduleContinuation()
     {
-        if (Loop.IsOnLoopThread || !Loop.IsRunning) Loop.Defer(s_runContinuation, this);
-        else Loop.Post(static (_, s) => ((AsyncOp)s!).RunContinuation(), this);
+        if (Loop.CanDeferHere || (!Loop.IsRunning && !Loop.IsDisposed)) Loop.Defer(s_runContinuation, this);
+        else if (Loop.IsDisposed) Loop.RunAfterDisposal(s_runContinuation, this);
+        else
+        {
+            try { Loop.Post(static (_, s) => ((AsyncOp)s!).RunContinuation(), this); }
+            catch (ObjectDisposedException) { Loop.RunAfterDisposal(s_runContinuation, this); }
+        }
     }
 
     private void RunContinuation()

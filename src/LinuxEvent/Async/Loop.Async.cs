@@ -45,6 +45,10 @@ public abstract partial class Loop
             Task task;
             try { task = main(); }
             catch (Exception ex) { task = Task.FromException(ex); }
+            // main may finish on another thread (Task.Delay, a TaskCompletionSource set elsewhere, ConfigureAwait(false)):
+            // nothing would then wake a loop blocked in the kernel, so its completion wakes the loop itself.
+            if (!task.IsCompleted)
+                task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(() => { if (!IsOnLoopThread) WakeIfAlive(); });
             while (!task.IsCompleted)
             {
                 if (Interlocked.Exchange(ref _stopRequested, 0) == 1) return;

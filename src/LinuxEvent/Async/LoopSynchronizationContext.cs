@@ -17,8 +17,18 @@ public sealed class LoopSynchronizationContext : SynchronizationContext
     public override void Post(SendOrPostCallback d, object? state)
     {
         ArgumentNullException.ThrowIfNull(d);
-        if (Loop.IsOnLoopThread) Loop.DeferPost(d, state);
-        else Loop.Post(static (_, s) => { var (cb, st) = ((SendOrPostCallback, object?))s!; cb(st); }, (d, state));
+        if (Loop.CanDeferHere) Loop.DeferPost(d, state);
+        else if (Loop.IsDisposed)
+            // No loop thread any more: continuations of code that awaited on it still run (and see the disposal).
+            Loop.RunAfterDisposal(static s => { var (cb, st) = ((SendOrPostCallback, object?))s!; cb(st); }, (d, state));
+        else
+        {
+            try { Loop.Post(static (_, s) => { var (cb, st) = ((SendOrPostCallback, object?))s!; cb(st); }, (d, state)); }
+            catch (ObjectDisposedException)
+            {
+                Loop.RunAfterDisposal(static s => { var (cb, st) = ((SendOrPostCallback, object?))s!; cb(st); }, (d, state));
+            }
+        }
     }
 
     /// <summary>
@@ -50,7 +60,8 @@ public sealed class LoopTaskScheduler : TaskScheduler
     /// <inheritdoc />
     protected override void QueueTask(Task task)
     {
-        if (_loop.IsOnLoopThread) _loop.Defer(static s => { var (sch, t) = ((LoopTaskScheduler, Task))s!; sch.TryExecuteTask(t); }, (this, task));
+        if (_loop.CanDeferHere) _loop.Defer(static s => { var (sch, t) = ((LoopTaskScheduler, Task))s!; sch.TryExecuteTask(t); }, (this, task));
+        else if (_loop.IsDisposed) throw new ObjectDisposedException(nameof(Loop), "LoopTaskScheduler: the loop is disposed.");
         else _loop.Post(static (_, s) => { var (sch, t) = ((LoopTaskScheduler, Task))s!; sch.TryExecuteTask(t); }, (this, task));
     }
 

@@ -34,17 +34,26 @@ public sealed partial class ProactorLoop
     public override ValueTask ConnectAsync(int socket, EndPoint remote, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(remote);
-        var t = StartAsync(AsyncKind.Connect, OperationKind.Connect, socket, default, default, cancellationToken, nameof(ConnectAsync), remote);
-        return t.IsCompletedSuccessfully ? ValueTask.CompletedTask : new ValueTask(t.AsTask());
+        if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled(cancellationToken);
+        var a = StartOp(AsyncKind.Connect, OperationKind.Connect, socket, default, default, cancellationToken, nameof(ConnectAsync), remote);
+        return new ValueTask(a, a.Version);
     }
 
     private ValueTask<int> StartAsync(AsyncKind kind, OperationKind opKind, int fd, Memory<byte> buffer, ReadOnlyMemory<byte> constBuffer,
-        CancellationToken token, string call, EndPoint? remote = null)
+        CancellationToken token, string call)
+    {
+        if (token.IsCancellationRequested) return Canceled(token);
+        var a = StartOp(kind, opKind, fd, buffer, constBuffer, token, call, null);
+        return new ValueTask<int>(a, a.Version);
+    }
+
+    /// <summary>Submits the pooled awaitable's operation; a submission failure completes the awaitable with the error.</summary>
+    private AsyncOp StartOp(AsyncKind kind, OperationKind opKind, int fd, Memory<byte> buffer, ReadOnlyMemory<byte> constBuffer,
+        CancellationToken token, string call, EndPoint? remote)
     {
         if (fd < 0) throw new ArgumentOutOfRangeException(nameof(fd), fd, $"ProactorLoop.{call}: the fd must not be negative.");
         CheckThread(call);
         if (_disposing) throw new ObjectDisposedException(nameof(ProactorLoop));
-        if (token.IsCancellationRequested) return Canceled(token);
         var a = RentAsyncOp(kind, token);
         var op = a.ProactorOperation ??= new Operation(this, opKind, s_asyncCompleted) { Data = a };
         op.Kind = opKind;
@@ -72,7 +81,7 @@ public sealed partial class ProactorLoop
         {
             a.Fail(ex);
         }
-        return new ValueTask<int>(a, a.Version);
+        return a;
     }
 
     private void OnAsyncOperationSettled(Operation op)

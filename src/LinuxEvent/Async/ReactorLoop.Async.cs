@@ -44,13 +44,22 @@ public sealed partial class ReactorLoop
     public override ValueTask<int> AcceptAsync(int listeningSocket, CancellationToken cancellationToken = default)
         => Start(AsyncKind.Accept, listeningSocket, default, default, cancellationToken, nameof(AcceptAsync));
 
-    /// <summary>Completes when <paramref name="fd"/> is readable (or at EOF/error). Result 0.</summary>
+    /// <summary>Completes when <paramref name="fd"/> is readable (or at EOF/error).</summary>
     public ValueTask WaitReadableAsync(int fd, CancellationToken cancellationToken = default)
-        => AsVoid(Start(AsyncKind.WaitReadable, fd, default, default, cancellationToken, nameof(WaitReadableAsync)));
+        => WaitVoid(AsyncKind.WaitReadable, fd, cancellationToken, nameof(WaitReadableAsync));
 
-    /// <summary>Completes when <paramref name="fd"/> is writable (or on error). Result 0.</summary>
+    /// <summary>Completes when <paramref name="fd"/> is writable (or on error).</summary>
     public ValueTask WaitWritableAsync(int fd, CancellationToken cancellationToken = default)
-        => AsVoid(Start(AsyncKind.WaitWritable, fd, default, default, cancellationToken, nameof(WaitWritableAsync)));
+        => WaitVoid(AsyncKind.WaitWritable, fd, cancellationToken, nameof(WaitWritableAsync));
+
+    private ValueTask WaitVoid(AsyncKind kind, int fd, CancellationToken token, string call)
+    {
+        if (fd < 0) throw new ArgumentOutOfRangeException(nameof(fd), fd, $"ReactorLoop.{call}: the fd must not be negative.");
+        CheckThread(call);
+        if (token.IsCancellationRequested) return ValueTask.FromCanceled(token);
+        var (op, error) = WaitOp(kind, fd, default, default, token);
+        return op is not null ? new ValueTask(op, op.Version) : ValueTask.FromException(error!);
+    }
 
     /// <inheritdoc />
     public override ValueTask ConnectAsync(int socket, EndPoint remote, CancellationToken cancellationToken = default)
@@ -62,10 +71,9 @@ public sealed partial class ReactorLoop
         int rc = Posix.TryConnect(socket, remote);
         if (rc == 0) return ValueTask.CompletedTask;
         if (rc != -Errno.EINPROGRESS) return ValueTask.FromException(new LinuxEventException(-rc, $"connect(fd={socket}, {remote})"));
-        return AsVoid(Wait(AsyncKind.Connect, socket, default, default, cancellationToken));
+        var (op, error) = WaitOp(AsyncKind.Connect, socket, default, default, cancellationToken);
+        return op is not null ? new ValueTask(op, op.Version) : ValueTask.FromException(error!);
     }
-
-    private static ValueTask AsVoid(ValueTask<int> t) => t.IsCompletedSuccessfully ? ValueTask.CompletedTask : new ValueTask(t.AsTask());
 
     private ValueTask<int> Start(AsyncKind kind, int fd, Memory<byte> buffer, ReadOnlyMemory<byte> constBuffer, CancellationToken token, string call)
     {
@@ -84,10 +92,17 @@ public sealed partial class ReactorLoop
 
     private ValueTask<int> Wait(AsyncKind kind, int fd, Memory<byte> buffer, ReadOnlyMemory<byte> constBuffer, CancellationToken token)
     {
+        var (op, error) = WaitOp(kind, fd, buffer, constBuffer, token);
+        return op is not null ? new ValueTask<int>(op, op.Version) : ValueTask.FromException<int>(error!);
+    }
+
+    /// <summary>Parks a pooled awaitable on <paramref name="fd"/>'s readiness; (null, error) if it cannot wait.</summary>
+    private (AsyncOp? Op, Exception? Error) WaitOp(AsyncKind kind, int fd, Memory<byte> buffer, ReadOnlyMemory<byte> constBuffer, CancellationToken token)
+    {
         var state = AsyncFdFor(fd);
         bool reading = IsReadSide(kind);
         if ((reading ? state.Reader : state.Writer) is not null)
-            return ValueTask.FromException<int>(new InvalidOperationException(
+            return (null, new InvalidOperationException(
                 $"ReactorLoop: another {(reading ? "read-side" : "write-side")} async operation is already pending on fd {fd}; await it first."));
         var op = RentAsyncOp(kind, token);
         op.Fd = fd;
@@ -101,7 +116,7 @@ public sealed partial class ReactorLoop
             if (reading) state.Reader = null; else state.Writer = null;
             op.Fail(new LinuxEventException(err, $"epoll_ctl(fd={fd})"));
         }
-        return new ValueTask<int>(op, op.Version);
+        return (op, null);
     }
 
     private static bool IsReadSide(AsyncKind kind) => kind is AsyncKind.Read or AsyncKind.Receive or AsyncKind.Accept or AsyncKind.WaitReadable;
@@ -212,6 +227,14 @@ public sealed partial class ReactorLoop
         AsyncKind.Connect => $"connect(fd={fd})",
         _ => $"epoll(fd={fd})",
     });
+
+    /// <summary>Disposal: every pending readiness wait completes with <see cref="ObjectDisposedException"/>.</summary>
+    private void FailPendingAsync()
+    {
+        foreach (var state in _asyncFds)
+            if (state is not null && (state.Reader is not null || state.Writer is not null))
+                FailAll(state, new ObjectDisposedException(nameof(ReactorLoop), "The loop was disposed while the operation was waiting."));
+    }
 
     private protected override void CancelAsyncIo(AsyncOp op)
     {

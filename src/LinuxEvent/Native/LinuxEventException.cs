@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace LinuxEvent;
 
 /// <summary>
@@ -35,9 +33,6 @@ public class LinuxEventException : IOException
             ? $"{call} failed: {Native.Errno.Name(errno)} ({errno}): {Native.Errno.Message(errno)}"
             : $"{call} failed: {Native.Errno.Name(errno)} ({errno}): {Native.Errno.Message(errno)}. {detail}";
 
-    /// <summary>Builds the exception from the errno of the last P/Invoke on this thread.</summary>
-    internal static LinuxEventException FromLastError(string call, string? detail = null)
-        => new(Marshal.GetLastPInvokeError(), call, detail);
 }
 
 /// <summary>Thrown when the kernel lacks, or policy disables, a feature a backend needs (e.g. io_uring).</summary>

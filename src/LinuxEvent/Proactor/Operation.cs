@@ -105,7 +105,7 @@ public sealed class Operation
     internal int Slot = -1;
     internal uint Generation;
     internal bool CancelRequested;
-    internal bool InDispatch;
+    internal bool CallbackPending;                            // fake backend: settled, callback queued but not run
 
     // Arguments (kept for Resubmit and for the backends).
     internal int Fd = -1, Fd2 = -1, Length;

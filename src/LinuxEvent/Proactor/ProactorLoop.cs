@@ -191,8 +191,10 @@ public sealed partial class ProactorLoop : Loop
     }
 
     /// <summary>
-    /// Cancels every pending operation of this loop on <paramref name="fd"/>, then closes it once they have settled.
-    /// The returned operation is the close.
+    /// Requests cancellation of every pending operation of this loop on <paramref name="fd"/>, then submits the close.
+    /// The returned operation is the close. io_uring keeps its own reference to the file for each operation, so the
+    /// close may complete before the cancelled operations settle: their buffers stay pinned, and may still be written,
+    /// until their own callbacks run.
     /// </summary>
     public Operation CloseAfterCancel(int fd, Action<Operation>? onComplete = null)
     {
@@ -243,8 +245,8 @@ public sealed partial class ProactorLoop : Loop
     public void Resubmit(Operation operation)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        PrepareResubmit(operation);
-        Submit(operation);
+        var saved = PrepareResubmit(operation);
+        SubmitOrRestore(operation, saved);
     }
 
     /// <summary>
@@ -262,10 +264,10 @@ public sealed partial class ProactorLoop : Loop
         }
         if (operation.Kind is not (OperationKind.Read or OperationKind.Receive))
             throw new InvalidOperationException($"ProactorLoop.Resubmit: a {operation.Kind} takes no buffer.");
-        PrepareResubmit(operation);
+        var saved = PrepareResubmit(operation);
         operation.Buffer = buffer;
         operation.Length = buffer.Length;
-        Submit(operation);
+        SubmitOrRestore(operation, saved);
     }
 
     /// <summary>Submits a settled write/send again with a new buffer. Allocation-free.</summary>
@@ -274,22 +276,39 @@ public sealed partial class ProactorLoop : Loop
         ArgumentNullException.ThrowIfNull(operation);
         if (operation.Kind is not (OperationKind.Write or OperationKind.Send))
             throw new InvalidOperationException($"ProactorLoop.Resubmit: a {operation.Kind} takes no readable buffer.");
-        PrepareResubmit(operation);
+        var saved = PrepareResubmit(operation);
         operation.ConstBuffer = buffer;
         operation.Length = buffer.Length;
-        Submit(operation);
+        SubmitOrRestore(operation, saved);
     }
 
-    private void PrepareResubmit(Operation op)
+    private (OperationState State, int Result, OperationError? Error, Memory<byte> Buffer, ReadOnlyMemory<byte> ConstBuffer, int Length) PrepareResubmit(Operation op)
     {
         if (!ReferenceEquals(op.Loop, this)) throw new InvalidOperationException("ProactorLoop.Resubmit: the operation belongs to another loop.");
         if (op.State == OperationState.Pending) throw new InvalidOperationException($"ProactorLoop.Resubmit: the {op.Kind} operation is still pending.");
+        if (op.CallbackPending) throw new InvalidOperationException($"ProactorLoop.Resubmit: the {op.Kind} operation's settlement callback has not run yet.");
         if (op.Kind is OperationKind.AcceptMultishot or OperationKind.ReceiveMultishot)
             throw new InvalidOperationException("ProactorLoop.Resubmit: start a new multishot operation instead.");
+        var saved = (op.State, op.Result, op.Error, op.Buffer, op.ConstBuffer, op.Length);
         op.State = OperationState.Pending;
         op.Result = 0;
         op.Error = null;
         op.CancelRequested = false;
+        return saved;
+    }
+
+    /// <summary>Submits a resubmitted operation; if that throws, the operation is left exactly as it was (settled).</summary>
+    private void SubmitOrRestore(Operation op, (OperationState State, int Result, OperationError? Error, Memory<byte> Buffer, ReadOnlyMemory<byte> ConstBuffer, int Length) saved)
+    {
+        try
+        {
+            Submit(op);
+        }
+        catch
+        {
+            (op.State, op.Result, op.Error, op.Buffer, op.ConstBuffer, op.Length) = saved;
+            throw;
+        }
     }
 
     private static void ValidateFd(int fd, string call)
@@ -390,13 +409,15 @@ public sealed partial class ProactorLoop : Loop
     /// <summary>Runs the settlement callback of an operation whose result was applied.</summary>
     internal void RunSettledCallback(Operation op)
     {
+        op.CallbackPending = false;
         if (op.Callback is { } cb) InvokeSettled(cb, op);
     }
 
     /// <summary>Delivers one multishot accept item; the fd is closed if nobody can take it.</summary>
     internal void DeliverAccepted(Operation op, int fd)
     {
-        if (op.State != OperationState.Pending || op.ItemCallback is null) { Libc.Close(fd); return; }
+        // During disposal nobody can use a new connection (its loop is going away): close it rather than hand it out.
+        if (op.State != OperationState.Pending || op.ItemCallback is null || _disposing) { Libc.Close(fd); return; }
         InvokeSettled(op.ItemCallback, op, fd);
     }
 
@@ -439,7 +460,15 @@ public sealed partial class ProactorLoop : Loop
         CheckThread(nameof(Operation) + ".Cancel");
         if (op.State != OperationState.Pending || op.CancelRequested || op.Slot < 0) return false;
         op.CancelRequested = true;
-        Backend.Cancel(op);
+        try
+        {
+            Backend.Cancel(op);
+        }
+        catch
+        {
+            op.CancelRequested = false;     // nothing was queued: a later Cancel must be able to try again
+            throw;
+        }
         return true;
     }
 

@@ -63,6 +63,7 @@ internal sealed class EpollReactorBackend : ReactorBackendBase
     public override void Wait(long timeoutNs)
     {
         int n = _epoll.Wait(timeoutNs);
+        _loop.OnWaitReturned();
         for (int i = 0; i < n; i++)
         {
             ulong data = _epoll.DataAt(i);
@@ -148,6 +149,7 @@ internal sealed class FakeReactorBackend : ReactorBackendBase
     public override void Wait(long timeoutNs)
     {
         VirtualNow = Side.WaitVirtually(VirtualNow, _injected.Count > 0 ? 0 : timeoutNs);
+        _loop.OnWaitReturned();
 
         // Deliver only what was injected before this wait; reports injected by these callbacks come next iteration.
         int count = _injected.Count;

@@ -238,6 +238,7 @@ public sealed partial class ReactorLoop : Loop
 
     private protected override void DisposeBackend()
     {
+        FailPendingAsync();
         for (int i = 0; i < _watchers.Length; i++)
         {
             if (_watchers[i] is { } w) { w.Active = false; _watchers[i] = null; }

@@ -94,6 +94,9 @@ internal sealed class TimerQueue
         t.HeapIndex = i;
     }
 
+    /// <summary>A copy of the scheduled timers, in heap order (disposal only).</summary>
+    public TimerHandle[] Snapshot() => _heap.AsSpan(0, _count).ToArray();
+
     /// <summary>Drops every timer (used on dispose).</summary>
     public void Clear()
     {

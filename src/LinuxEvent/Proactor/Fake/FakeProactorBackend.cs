@@ -72,6 +72,7 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
         _pending.Remove(op);
         uint gen = op.Generation;
         if (!_loop.ApplyResult(op, res)) return;
+        op.CallbackPending = true;          // Resubmit waits for the callback, as on a real ring
         _queue.Enqueue(new Settlement(op, SettlementKind.Final, res, null, gen));
     }
 
@@ -96,6 +97,7 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
     public override void Wait(long timeoutNs)
     {
         _now = _side.WaitVirtually(_now, HasQueuedCompletions ? 0 : timeoutNs);
+        _loop.OnWaitReturned();
         if (_nops.Count > 0)
         {
             foreach (var nop in _nops) if (nop.State == OperationState.Pending) Resolve(nop, 0);

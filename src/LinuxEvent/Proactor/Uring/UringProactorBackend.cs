@@ -344,6 +344,7 @@ internal sealed unsafe class UringProactorBackend : ProactorBackendBase
         // EAGAIN and EBUSY are absorbed by the ring. With DEFER_TASKRUN this enter is also what runs the completions.
         if (timeoutNs == 0) _ring.Submit();
         else _ring.SubmitAndWait(timeoutNs);
+        _loop.OnWaitReturned();
         ReapAndDispatch();
     }
 
@@ -765,7 +766,10 @@ internal sealed unsafe class UringProactorBackend : ProactorBackendBase
             }
 
             long lastProgress = Stopwatch.GetTimestamp();
-            while (_loop.LiveOperationCount > 0 || _wakeArmed || _armedWatchPolls > 0)
+            // Only user operations hold memory the kernel may still write (pinned buffers); the loop's own polls (wake
+            // eventfd, signalfd, pidfd) reference nothing managed and end when the ring is closed. Waiting for their
+            // final CQEs as well made disposal stall for the full guard period whenever one was slow to arrive.
+            while (_loop.LiveOperationCount > 0)
             {
                 _ring.SubmitAndWait(100_000_000);          // 100 ms slices, so the stall guard below gets to run
                 if (ReapAndDispatch() > 0)
