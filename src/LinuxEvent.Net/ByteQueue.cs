@@ -70,4 +70,14 @@ internal sealed class ByteQueue
         _buffer = Array.Empty<byte>();
         _head = _tail = 0;
     }
+
+    /// <summary>
+    /// Drops the array without returning it to the pool, for when a caller may still hold a slice of it: the GC
+    /// reclaims it once that slice is gone, and no other renter can overwrite it meanwhile.
+    /// </summary>
+    public void Abandon()
+    {
+        _buffer = Array.Empty<byte>();
+        _head = _tail = 0;
+    }
 }

@@ -204,6 +204,7 @@ public sealed class ChildProcess
     internal void Spawn()
     {
         var spec = _spec;
+        ValidateBeforeSpawn(spec);
         var toClose = new List<int>(6);      // child-side ends and /dev/null: closed in the parent after the spawn
         var fdMap = new List<(int, int)>(3);
         int stdinW = -1, stdoutR = -1, stderrR = -1;
@@ -243,6 +244,21 @@ public sealed class ChildProcess
         if (stderrR >= 0) Stderr = WatchOutput(new LoopStream(_loop, stderrR, PipeOptions(baseOptions)));
         if (spec.Timeout is { } timeout)
             _timeoutTimer = _loop.After(timeout, this, static (_, c) => c.OnTimeout());
+    }
+
+    /// <summary>
+    /// Everything that could make the post-spawn setup throw is checked before the child exists: a throw after
+    /// posix_spawn would leave a running, unsupervised child and its pipes behind.
+    /// </summary>
+    private static void ValidateBeforeSpawn(ProcessSpec spec)
+    {
+        if (spec.Timeout is { } t && t < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(spec), t, "ProcessSpec.Timeout must not be negative.");
+        if (spec.KillGracePeriod < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(spec), spec.KillGracePeriod, "ProcessSpec.KillGracePeriod must not be negative.");
+        if (spec.TimeoutSignal is < 1 or > 64)
+            throw new ArgumentOutOfRangeException(nameof(spec), spec.TimeoutSignal, "ProcessSpec.TimeoutSignal must be a signal number (1..64).");
+        PipeOptions(spec.StreamOptions ?? LoopStreamOptions.Default).Validate();
     }
 
     private LoopStream WatchOutput(LoopStream stream)

@@ -595,7 +595,9 @@ public sealed partial class LoopStream : IDisposable
     {
         // Buffers go back to the pool only here: a callback that closed the stream may still be iterating a span of
         // them further up its stack, which has unwound by the deferred phase.
-        _in.Release();
+        // A message handed out by ReadMessageAsync is a slice of _in and stays valid until the next read call, which may
+        // come after the close: then the array must not go back to the shared pool, where another renter would reuse it.
+        if (_inHeld > 0) _in.Abandon(); else _in.Release();
         _late.Release();
         _out.Release();
         _driver.ReleaseBuffers();
