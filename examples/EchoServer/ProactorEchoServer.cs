@@ -39,6 +39,7 @@ internal sealed class ProactorEchoServer : IEchoServer
     private static readonly ReceiveHandler s_onChunk = static (op, data) => OnChunk((Connection)op.Data!, data);
     private static readonly Action<Operation> s_onReceiveEnd = static op => OnReceiveEnd((Connection)op.Data!, op);
 
+    private readonly Counters _stats = Counters.Register();
     private ProactorLoop _loop = null!;
     private int _listener = -1;
     private Operation? _accept;
@@ -54,15 +55,11 @@ internal sealed class ProactorEchoServer : IEchoServer
 
     public void Run(IPEndPoint endpoint, EchoOptions options)
     {
-        _multishot = options.MultishotReceive;
         var loop = Loop.CreateProactor();
-        _loop = loop;
         try
         {
             Stats.SubscribeSignals(loop, options);
-            _listener = Posix.CreateTcpListener(endpoint, backlog: 1024);
-            if (_multishot) _pool = loop.CreateBufferPool(PoolBuffers, PoolBufferSize);
-            _accept = loop.AcceptMultishot(_listener, _onAccepted, _onAcceptEnd);
+            Setup(loop, endpoint, options, reusePort: false);
             Console.Error.WriteLine($"echo-server: proactor ({loop.BackendName}{(_multishot ? ", multishot recv" : "")}) listening on {endpoint}");
             loop.Run();
         }
@@ -71,6 +68,19 @@ internal sealed class ProactorEchoServer : IEchoServer
             Shutdown(loop);
         }
     }
+
+    /// <inheritdoc />
+    public void Setup(Loop loop, IPEndPoint endpoint, EchoOptions options, bool reusePort)
+    {
+        _multishot = options.MultishotReceive;
+        _loop = (ProactorLoop)loop;
+        _listener = Posix.CreateTcpListener(endpoint, backlog: 1024, reusePort: reusePort);
+        if (_multishot) _pool = _loop.CreateBufferPool(PoolBuffers, PoolBufferSize);
+        _accept = _loop.AcceptMultishot(_listener, _onAccepted, _onAcceptEnd);
+    }
+
+    /// <inheritdoc />
+    public void Teardown(Loop loop) => Shutdown((ProactorLoop)loop);
 
     /// <summary>Cancels everything in flight, lets it settle (bounded), closes every fd, then disposes the loop.</summary>
     private void Shutdown(ProactorLoop loop)
@@ -106,7 +116,7 @@ internal sealed class ProactorEchoServer : IEchoServer
         var c = new Connection { Server = this, Fd = fd };
         if (fd >= _connections.Length) Array.Resize(ref _connections, Math.Max(fd + 1, _connections.Length * 2));
         _connections[fd] = c;
-        Stats.Accepted++;
+        _stats.Accepted++;
         if (_multishot)
         {
             c.Buffer = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
@@ -137,7 +147,7 @@ internal sealed class ProactorEchoServer : IEchoServer
     private static void OnReceived(Connection c, Operation op)
     {
         if (op.State != OperationState.Completed || op.Result == 0 || c.Closing) { c.Server.CloseNow(c); return; }
-        Stats.Receives++;
+        c.Server._stats.Receives++;
         c.Offset = 0;
         c.Length = op.Result;
         StartSend(c);
@@ -160,10 +170,10 @@ internal sealed class ProactorEchoServer : IEchoServer
     {
         if (op.State != OperationState.Completed || c.Closing) { c.Server.CloseOrDefer(c); return; }
         c.Offset += op.Result;
-        Stats.Bytes += op.Result;
+        c.Server._stats.Bytes += op.Result;
         if (c.Offset < c.Length)
         {
-            Stats.ShortSends++;
+            c.Server._stats.ShortSends++;
             StartSend(c);                                   // short send: the tail again
             return;
         }
@@ -194,7 +204,7 @@ internal sealed class ProactorEchoServer : IEchoServer
     private static void OnChunk(Connection c, ReadOnlySpan<byte> data)
     {
         if (c.Closing) return;
-        Stats.Receives++;
+        c.Server._stats.Receives++;
         if (c.Send is { IsSettled: false } || c.Length > 0)
         {
             if (c.NextLength + data.Length > c.Next!.Length)

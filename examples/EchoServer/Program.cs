@@ -1,6 +1,6 @@
 // echo-server: a TCP echo server on 127.0.0.1 built on LinuxEvent.
 //
-//   echo-server --model reactor|proactor --port P [--style callbacks] [--recv single|multishot]
+//   echo-server --model reactor|proactor --port P [--style callbacks] [--recv single|multishot] [--loops N [--pin-loops]]
 //
 // SIGINT/SIGTERM stop the loop cleanly (exit 0). SIGUSR1 prints a "mark" line with the same counters as the exit
 // line, so a benchmark can take the difference over its measured window. Both lines go to stderr:
@@ -49,7 +49,9 @@ catch (LinuxEventUnsupportedException ex)
 
 try
 {
-    server.Run(new IPEndPoint(IPAddress.Loopback, options.Port), options);
+    var endpoint = new IPEndPoint(IPAddress.Loopback, options.Port);
+    if (options.Loops == 1) server.Run(endpoint, options);
+    else GroupRunner.Run(endpoint, options);
 }
 catch (LinuxEventException ex)
 {
@@ -72,6 +74,9 @@ namespace LinuxEvent.Examples.EchoServer
             "  --style   callbacks (default); other styles plug in through IEchoServer\n" +
             "  --recv    proactor only: single (default; one recv per message, resubmitted) or multishot\n" +
             "            (multishot recv into a provided-buffer pool)\n" +
+            "  --loops   N loops on N threads (LoopGroup), each with its own SO_REUSEPORT listener on the port (default 1:\n" +
+            "            one loop on the main thread, plain listener)\n" +
+            "  --pin-loops  with --loops: pin loop i's thread to CPU i\n" +
             "Signals: SIGINT/SIGTERM stop cleanly (exit 0); SIGUSR1 prints a counter snapshot to stderr.";
 
         public LoopModel Model { get; private set; } = LoopModel.Reactor;
@@ -79,6 +84,8 @@ namespace LinuxEvent.Examples.EchoServer
         public int Port { get; private set; }
         public string Style { get; private set; } = "callbacks";
         public bool MultishotReceive { get; private set; }
+        public int Loops { get; private set; } = 1;
+        public bool PinLoops { get; private set; }
         public bool Help { get; private set; }
 
         public static EchoOptions Parse(string[] args)
@@ -117,6 +124,14 @@ namespace LinuxEvent.Examples.EchoServer
                             _ => throw new ArgumentException($"unknown --recv '{r}' (single|multishot)"),
                         };
                         break;
+                    case "--loops":
+                        string l = Value();
+                        if (!int.TryParse(l, out int loops) || loops is < 1 or > 1024) throw new ArgumentException($"bad --loops '{l}' (1..1024)");
+                        o.Loops = loops;
+                        break;
+                    case "--pin-loops":
+                        o.PinLoops = true;
+                        break;
                     case "--help" or "-h":
                         o.Help = true;
                         break;
@@ -136,6 +151,51 @@ namespace LinuxEvent.Examples.EchoServer
     {
         /// <summary>Listens on <paramref name="endpoint"/> and serves until SIGINT/SIGTERM; closes everything before returning.</summary>
         void Run(IPEndPoint endpoint, EchoOptions options);
+
+        /// <summary>Opens the listener on <paramref name="loop"/> (its own thread) and starts accepting; no signals.</summary>
+        void Setup(Loop loop, IPEndPoint endpoint, EchoOptions options, bool reusePort);
+
+        /// <summary>After the loop's Run returned, on its thread: closes the listener and every connection.</summary>
+        void Teardown(Loop loop);
+    }
+
+    /// <summary>
+    /// <c>--loops N</c>: one server instance per loop of a <see cref="LoopGroup"/>; each binds the port with
+    /// SO_REUSEPORT, so the kernel spreads connections over the loops (and never moves one). Loop 0 owns the signals
+    /// and stops the whole group on SIGINT/SIGTERM.
+    /// </summary>
+    internal static class GroupRunner
+    {
+        public static void Run(IPEndPoint endpoint, EchoOptions options)
+        {
+            var servers = new IEchoServer[options.Loops];
+            for (int i = 0; i < servers.Length; i++) servers[i] = EchoServers.Create(options);
+            var loops = new Loop[options.Loops];
+            using var stopped = new ManualResetEventSlim(false);
+            var group = LoopGroup.Start(options.Loops, options.Model, (loop, i) =>
+            {
+                loops[i] = loop;
+                servers[i].Setup(loop, endpoint, options, reusePort: true);
+                if (i == 0)
+                {
+                    // SIGINT/SIGTERM: stop every loop (Stop is thread-safe), then the main thread joins the group.
+                    loop.Signal(2, (_, _) => { foreach (var l in loops) l?.Stop(); stopped.Set(); });
+                    loop.Signal(15, (_, _) => { foreach (var l in loops) l?.Stop(); stopped.Set(); });
+                    loop.Signal(10, (_, _) => Console.Error.WriteLine(Stats.Line("mark", options)));
+                }
+            }, options.PinLoops, (loop, i) => servers[i].Teardown(loop));
+            Console.Error.WriteLine($"echo-server: {options.Loops} {options.Model.ToString().ToLowerInvariant()} loops " +
+                $"({group.Loops[0].BackendName}{(options.PinLoops ? ", pinned" : "")}) listening on {endpoint} with SO_REUSEPORT");
+            try
+            {
+                stopped.Wait();
+                group.Join();
+            }
+            finally
+            {
+                group.Dispose();
+            }
+        }
     }
 
     internal static class EchoServers
@@ -148,19 +208,53 @@ namespace LinuxEvent.Examples.EchoServer
         };
     }
 
-    /// <summary>Counters, bumped on the loop thread only (plain fields: no interlocked cost).</summary>
+    /// <summary>
+    /// One server instance's counters, bumped on its loop thread only (plain fields: no interlocked cost). Each loop
+    /// has its own instance (padded so two loops never write the same cache line); <see cref="Stats.Line"/> sums them.
+    /// </summary>
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    internal sealed class Counters
+    {
+#pragma warning disable CS0169, IDE0051   // padding
+        private long _p0, _p1, _p2, _p3, _p4, _p5, _p6, _p7;
+#pragma warning restore CS0169, IDE0051
+        public long Receives;      // recv completions/calls that returned data
+        public long Bytes;         // bytes echoed (sent back)
+        public long Accepted;      // connections accepted
+        public long ShortSends;    // sends that did not take everything at once
+#pragma warning disable CS0169, IDE0051
+        private long _q0, _q1, _q2, _q3, _q4, _q5, _q6, _q7;
+#pragma warning restore CS0169, IDE0051
+
+        private static readonly List<Counters> s_all = new();
+
+        public static Counters Register()
+        {
+            var c = new Counters();
+            lock (s_all) s_all.Add(c);
+            return c;
+        }
+
+        /// <summary>Sum over every server instance (a snapshot: other loops may be counting meanwhile).</summary>
+        public static (long Receives, long Bytes, long Accepted, long ShortSends) Sum()
+        {
+            long r = 0, b = 0, a = 0, s = 0;
+            lock (s_all)
+                foreach (var c in s_all) { r += Volatile.Read(ref c.Receives); b += Volatile.Read(ref c.Bytes); a += Volatile.Read(ref c.Accepted); s += Volatile.Read(ref c.ShortSends); }
+            return (r, b, a, s);
+        }
+    }
+
     internal static class Stats
     {
-        public static long Receives;      // recv completions/calls that returned data
-        public static long Bytes;         // bytes echoed (sent back)
-        public static long Accepted;      // connections accepted
-        public static long ShortSends;    // sends that did not take everything at once
-
-        public static string Line(string what, EchoOptions o) =>
-            $"echo-server: {what} model={o.Model.ToString().ToLowerInvariant()} style={o.Style}" +
-            $"{(o.MultishotReceive ? " recv=multishot" : "")} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} " +
-            $"gen2={GC.CollectionCount(2)} alloc_bytes={GC.GetTotalAllocatedBytes(precise: true)} recvs={Receives} " +
-            $"bytes={Bytes} conns={Accepted} short_sends={ShortSends}";
+        public static string Line(string what, EchoOptions o)
+        {
+            var (receives, bytes, accepted, shortSends) = Counters.Sum();
+            return $"echo-server: {what} model={o.Model.ToString().ToLowerInvariant()} style={o.Style}" +
+                $"{(o.MultishotReceive ? " recv=multishot" : "")}{(o.Loops > 1 ? $" loops={o.Loops}" : "")} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} " +
+                $"gen2={GC.CollectionCount(2)} alloc_bytes={GC.GetTotalAllocatedBytes(precise: true)} recvs={receives} " +
+                $"bytes={bytes} conns={accepted} short_sends={shortSends}";
+        }
 
         /// <summary>Subscribes the shutdown and snapshot signals on <paramref name="loop"/>.</summary>
         public static void SubscribeSignals(Loop loop, EchoOptions o)

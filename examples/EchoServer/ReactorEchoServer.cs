@@ -27,19 +27,18 @@ internal sealed class ReactorEchoServer : IEchoServer
     private static readonly Action<Watcher> s_onWritable = static w => OnWritable((Connection)w.Data!, w);
     private static readonly Action<Watcher> s_onAcceptable = static w => ((ReactorEchoServer)w.Data!).AcceptAll();
 
+    private readonly Counters _stats = Counters.Register();
     private ReactorLoop _loop = null!;
     private int _listener = -1;
+    private Watcher? _listenWatcher;
     private Connection?[] _connections = new Connection?[256];     // by fd: cleanup at shutdown, no hashing
     private int _open;
 
     public void Run(IPEndPoint endpoint, EchoOptions options)
     {
         using var loop = Loop.CreateReactor();
-        _loop = loop;
         Stats.SubscribeSignals(loop, options);
-        _listener = Posix.CreateTcpListener(endpoint, backlog: 1024);
-        var lw = loop.Watch(_listener, WatchOptions.Read, s_onAcceptable, onWritable: null);
-        lw.Data = this;
+        Setup(loop, endpoint, options, reusePort: false);
         Console.Error.WriteLine($"echo-server: reactor ({loop.BackendName}) listening on {endpoint}");
         try
         {
@@ -47,11 +46,27 @@ internal sealed class ReactorEchoServer : IEchoServer
         }
         finally
         {
-            for (int fd = 0; fd < _connections.Length; fd++)
-                if (_connections[fd] is { } c) Close(c);
-            lw.Cancel();
-            Posix.Close(_listener);
+            Teardown(loop);
         }
+    }
+
+    /// <inheritdoc />
+    public void Setup(Loop loop, IPEndPoint endpoint, EchoOptions options, bool reusePort)
+    {
+        _loop = (ReactorLoop)loop;
+        _listener = Posix.CreateTcpListener(endpoint, backlog: 1024, reusePort: reusePort);
+        _listenWatcher = _loop.Watch(_listener, WatchOptions.Read, s_onAcceptable, onWritable: null);
+        _listenWatcher.Data = this;
+    }
+
+    /// <inheritdoc />
+    public void Teardown(Loop loop)
+    {
+        for (int fd = 0; fd < _connections.Length; fd++)
+            if (_connections[fd] is { } c) Close(c);
+        _listenWatcher?.Cancel();
+        if (_listener >= 0) Posix.Close(_listener);
+        _listener = -1;
     }
 
     private void AcceptAll()
@@ -74,7 +89,7 @@ internal sealed class ReactorEchoServer : IEchoServer
             if (fd >= _connections.Length) Array.Resize(ref _connections, Math.Max(fd + 1, _connections.Length * 2));
             _connections[fd] = c;
             _open++;
-            Stats.Accepted++;
+            _stats.Accepted++;
         }
     }
 
@@ -86,7 +101,7 @@ internal sealed class ReactorEchoServer : IEchoServer
             if (n == 0 || n != -Posix.EAGAIN) c.Server.Close(c);   // EOF or error
             return;
         }
-        Stats.Receives++;
+        c.Server._stats.Receives++;
         c.Offset = 0;
         c.Length = n;
         if (!Flush(c)) { c.Server.Close(c); return; }
@@ -94,7 +109,7 @@ internal sealed class ReactorEchoServer : IEchoServer
         {
             // Backpressure: keep the rest, stop reading until it is written. (Two epoll_ctl MODs: Watcher has no
             // single "set interest" call; this path is rare — the socket buffer was full.)
-            Stats.ShortSends++;
+            c.Server._stats.ShortSends++;
             w.EnableWrite();
             w.DisableRead();
         }
@@ -119,7 +134,7 @@ internal sealed class ReactorEchoServer : IEchoServer
             int w = Posix.TrySend(c.Fd, c.Buffer.AsSpan(c.Offset, c.Length - c.Offset));
             if (w < 0) return w == -Posix.EAGAIN;
             c.Offset += w;
-            Stats.Bytes += w;
+            c.Server._stats.Bytes += w;
         }
         return true;
     }

@@ -58,7 +58,8 @@ internal static class Compare
         using var raw = new StreamWriter(Path.Combine(outDir, "raw.log"));
         raw.WriteLine($"# command: {string.Join(' ', Environment.GetCommandLineArgs().Skip(1))} | reps={s.Reps} seconds={s.Seconds} warmup={s.Warmup} retries={s.Retries} | {MachineDescription()}");
         var runner = new Runner(s, raw);
-        if (!runner.Pinning) notes.Add("taskset not found: processes are NOT pinned to CPUs");
+        if (s.Pin == "none") notes.Add("--pin none: server and load generator are NOT pinned (the scheduler places them; server CPU % may exceed 100 for multi-loop servers)");
+        else if (!runner.Pinning) notes.Add("taskset not found: processes are NOT pinned to CPUs");
         if (Environment.ProcessorCount < 2) notes.Add("only 1 CPU: server and load share CPU 0");
 
         if (Console.IsOutputRedirected)
@@ -70,7 +71,7 @@ internal static class Compare
         int total = shapes.Count * s.Reps * runnable.Count * loads.Count;
         double estimate = total * (s.Seconds + s.Warmup + 0.8 + (s.QuietWait >= 5 ? 0.5 : 0.2));
         AnsiConsole.MarkupLine($"[bold]LinuxEvent echo comparison[/]: {total} runs ({shapes.Count} shapes × {s.Reps} reps × {runnable.Count} servers × {loads.Count} load generator(s)), " +
-                               $"{s.Seconds:0.##} s + {s.Warmup:0.##} s warm-up each, ≈{estimate:F0} s; server on CPU {runner.ServerCpu}, load on CPU {runner.LoadCpu}");
+                               $"{s.Seconds:0.##} s + {s.Warmup:0.##} s warm-up each, ≈{estimate:F0} s; {(s.Pin == "none" ? "server and load NOT pinned" : $"server on CPU {runner.ServerCpu}, load on CPU {runner.LoadCpu}")}");
         AnsiConsole.MarkupLine($"servers: {Markup.Escape(string.Join(", ", runnable.Select(x => x.Display)))}; load: {Markup.Escape(string.Join(", ", loads.Select(l => l.Name)))}");
         foreach (var n in notes) AnsiConsole.MarkupLine($"[yellow]note:[/] {Markup.Escape(n)}");
 
@@ -171,7 +172,7 @@ internal static class Compare
         var list = new List<Shape>();
         foreach (var n in spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            var sh = Shape.All.FirstOrDefault(x => x.Name == n) ?? throw new UsageException($"--shapes: unknown shape '{n}' (a, b, c)");
+            var sh = Shape.All.FirstOrDefault(x => x.Name == n) ?? throw new UsageException($"--shapes: unknown shape '{n}' (a, b, c, d)");
             if (!list.Contains(sh)) list.Add(sh);
         }
         if (list.Count == 0) throw new UsageException("--shapes: none given");

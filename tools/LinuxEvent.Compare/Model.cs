@@ -6,13 +6,14 @@ internal sealed class Settings
     public bool Quick;
     public int Reps, Retries;
     public double Seconds, Warmup, QuietWait, PortTimeout;
-    public string Shapes = "a,b,c", Servers = "default", Load = "auto";
+    public string Shapes = "a,b,c", Servers = "default", Load = "auto", Pin = "split";
     public string? Repo, Out, EchoServer, DotnetLoad, PeersBin, FromRaw;
 }
 
 internal sealed class UsageException(string message) : Exception(message);
 
-/// <summary>A load shape (the issue's a/b/c).</summary>
+/// <summary>A load shape: the issue's standard a/b/c (the default set), and d (500 connections, the issue's proactor-vs-reactor
+/// target; only when asked for with --shapes).</summary>
 internal sealed record Shape(string Name, int Conns, int Size, int Depth)
 {
     public static readonly Shape[] All =
@@ -20,6 +21,7 @@ internal sealed record Shape(string Name, int Conns, int Size, int Depth)
         new("a", 50, 64, 1),
         new("b", 50, 64, 16),
         new("c", 10, 16384, 4),
+        new("d", 500, 64, 1),
     ];
 
     public string Label => $"{Name}: {Conns} conns × {(Size >= 1024 ? $"{Size / 1024} KiB" : $"{Size} B")}, depth {Depth}";

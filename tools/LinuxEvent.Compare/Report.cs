@@ -132,7 +132,8 @@ internal sealed class Report(Settings settings, List<Shape> shapes, List<ServerS
         sb.AppendLine(ci, $"- Machine: {Compare.MachineDescription()}");
         sb.AppendLine(ci, $"- Command: `{CommandLine()}` (wall time {elapsed.TotalSeconds:F0} s)");
         sb.AppendLine(ci, $"- Settings: {settings.Reps} rep(s) per server and shape, interleaved; {settings.Seconds:0.##} s measured after {(double.IsNaN(settings.Warmup) ? "?" : settings.Warmup.ToString("0.##", CultureInfo.InvariantCulture))} s warm-up; " +
-                          $"server pinned to CPU {runner.ServerCpu}, load generator to CPU {runner.LoadCpu}{(runner.Pinning ? "" : " (NOT pinned: taskset missing)")}; load generator(s): {string.Join(", ", loads.Select(l => l.Name))}");
+                          $"{(settings.Pin == "none" ? "server and load generator NOT pinned (--pin none)" : $"server pinned to CPU {runner.ServerCpu}, load generator to CPU {runner.LoadCpu}{(runner.Pinning ? "" : " (NOT pinned: taskset missing)")}")}; " +
+                          $"load generator(s): {string.Join(", ", loads.Select(l => l.Name))}");
         sb.AppendLine("- Columns: medians (and min..max) over the clean runs of each server and shape — noisy runs count only when a server has no clean run (`runs` says how many of each); `srv µs/msg` = server CPU time (utime+stime of all its threads, /proc/PID/stat, over the measured window) ÷ messages; " +
                       "`srv alloc B/msg` = our echo-server's `GC.GetTotalAllocatedBytes` difference between a SIGUSR1 mark at the window start and its exit line ÷ messages it echoed in between, with the gen0 collections in that span (summed over runs); " +
                       $"a run is `noisy` if the CPUs were not idle before it or other processes used > 10% of a CPU during it; a noisy run is repeated up to {settings.Retries} time(s) and the last attempt counts (raw.log keeps every attempt).");

@@ -13,7 +13,7 @@ namespace LinuxEvent.Compare;
 internal sealed class Runner(Settings settings, TextWriter log)
 {
     private static readonly double ClockTicks = GetClockTicks();
-    private readonly bool _pin = File.Exists("/usr/bin/taskset") || File.Exists("/bin/taskset");
+    private readonly bool _pin = settings.Pin != "none" && (File.Exists("/usr/bin/taskset") || File.Exists("/bin/taskset"));
     private readonly int _serverCpu = 0, _loadCpu = Environment.ProcessorCount > 1 ? 1 : 0;
 
     public bool Pinning => _pin;

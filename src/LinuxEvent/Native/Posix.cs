@@ -54,7 +54,7 @@ public static unsafe class Posix
         {
             while (true)
             {
-                nint n = Libc.Recv(socket, p, (nuint)buffer.Length, 0);
+                nint n = Libc.RecvFast(socket, p, (nuint)buffer.Length, 0);
                 if (n >= 0) return (int)n;
                 int e = Libc.LastErrno;
                 if (e != Errno.EINTR) return -e;
@@ -69,7 +69,7 @@ public static unsafe class Posix
         {
             while (true)
             {
-                nint n = Libc.Send(socket, p, (nuint)buffer.Length, Libc.MSG_NOSIGNAL);
+                nint n = Libc.SendFast(socket, p, (nuint)buffer.Length, Libc.MSG_NOSIGNAL);
                 if (n >= 0) return (int)n;
                 int e = Libc.LastErrno;
                 if (e != Errno.EINTR) return -e;
