@@ -108,8 +108,15 @@ internal sealed class LoopAwaitable<T> : IValueTaskSource<T>, IValueTaskSource
 
     private void Schedule()
     {
-        if (_loop.IsOnLoopThread || !_loop.IsRunning) _loop.Defer(s_runContinuation, this);
-        else _loop.Post(static (_, s) => ((LoopAwaitable<T>)s!).RunContinuation(), this);
+        // As in the core's AsyncOp: on the loop (or the thread draining its disposal) queue it; once the loop is gone
+        // run it on the thread pool so the awaiting code still resumes; otherwise post it (thread-safe).
+        if (_loop.CanDeferHere || (!_loop.IsRunning && !_loop.IsDisposed)) _loop.Defer(s_runContinuation, this);
+        else if (_loop.IsDisposed) Loop.RunAfterDisposal(s_runContinuation, this);
+        else
+        {
+            try { _loop.Post(static (_, s) => ((LoopAwaitable<T>)s!).RunContinuation(), this); }
+            catch (ObjectDisposedException) { Loop.RunAfterDisposal(s_runContinuation, this); }
+        }
     }
 
     private void RunContinuation()
