@@ -296,6 +296,9 @@ public abstract partial class Loop : IDisposable
         if (delay < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(delay), delay, $"Loop.{call}: the delay must not be negative.");
         CheckThread(call);
+        // Inside a callback the iteration's cached time is the reference (every timer of a batch is relative to the same
+        // instant). Outside a running loop (setup before Run) the cache may be arbitrarily old: refresh it first.
+        if (!IsOnLoopThread) UpdateNow();
         return SaturatingAdd(_now, TicksToNs(delay.Ticks));
     }
 
@@ -657,7 +660,10 @@ public abstract partial class Loop : IDisposable
     private int Iterate(long maxWaitNs)
     {
         _callbacksRun = 0;
-        UpdateNow();
+        // The clock is needed before the wait only to bound it by the next timer deadline; callbacks see the time read
+        // after the wait (OnWaitReturned). Skipping the read when no timer is scheduled saves a clock_gettime per
+        // iteration on busy I/O loops.
+        if (_timers.Count > 0) UpdateNow();
         long wait = maxWaitNs;
         if (StopRequested || _disposeRequested || _pendingErrors is not null || HasImmediateWork) wait = 0;
         else if (_timers.Peek() is { } next)

@@ -90,6 +90,19 @@ public class TimerContractTests(LoopKind kind) : FdCheckedTest
     }
 
     [Test]
+    public void ATimerScheduledBeforeRunIsRelativeToWhenItWasScheduled()
+    {
+        if (Loops.IsFake(kind)) Assert.Ignore("The virtual clock only moves through the fake's own controls, which refresh the cache.");
+        using var loop = Loops.Create(kind);
+        // The real clock has moved since the loop was created (and last read it). A deadline computed from that stale
+        // reading would lie before "now + delay".
+        long before = Loop.MonotonicNanoseconds();
+        var t = loop.After(TimeSpan.FromMilliseconds(20), _ => { });
+        Assert.That(t.DeadlineNanoseconds, Is.GreaterThanOrEqualTo(before + 20_000_000), "relative to the call, not to the loop's creation");
+        t.Cancel();
+    }
+
+    [Test]
     public void HugeDelayNeverWrapsIntoThePast()
     {
         using var loop = Loops.Create(kind);
@@ -107,10 +120,10 @@ public class TimerContractTests(LoopKind kind) : FdCheckedTest
     {
         using var loop = Loops.Create(kind);
         var interval = TimeSpan.FromMilliseconds(5);
-        long start = loop.NowNanoseconds;
         var deadlines = new List<long>();
         TimerHandle? t = null;
         t = loop.Every(interval, _ => deadlines.Add(t!.DeadlineNanoseconds));
+        long start = t.DeadlineNanoseconds - 5_000_000;          // the grid's origin: when Every was called
         loop.RunUntil(() => deadlines.Count == 3);
         // Each deadline lies on the grid start + k * interval, however late each callback ran. On a real clock a
         // stall longer than the interval (a busy machine) legitimately skips a tick; on the virtual clock none does.

@@ -247,13 +247,14 @@ internal sealed unsafe class UringProactorBackend : ProactorBackendBase
         // complete at once post CQEs that stay in the CQ (or the NODROP overflow list) until Wait reaps them, so
         // nothing completes inline for the caller.
         EnsureKernelAccess(call);
+        var backoff = new SpinWait();
         for (int attempt = 0; attempt < 100; attempt++)
         {
             _ring.Submit();
             if (_ring.TryGetSqe(out IoUringSqe* sqe)) return sqe;
             // EAGAIN/EBUSY from io_uring_enter (request allocation failed, or an old kernel refusing submissions while
-            // CQEs are backlogged): nothing was consumed. Give the kernel a moment and retry.
-            Thread.Sleep(attempt < 10 ? 0 : 1);
+            // CQEs are backlogged): nothing was consumed. Back off briefly (spin, then yield) and retry.
+            backoff.SpinOnce();
         }
         throw new LinuxEventException(Errno.EBUSY, string.Create(CultureInfo.InvariantCulture,
             $"io_uring_enter(fd={_ring.RingFd}, submit) for {call}"),
