@@ -29,7 +29,10 @@ finish() {
 }
 
 servers=(chat-server mini-redis http-server)
-if [ $# -gt 0 ]; then names=("$@"); else
+if [ $# -gt 0 ]; then
+  names=()
+  for n in "$@"; do [ "$n" = echo-server ] || names+=("$n"); done    # the echo server is a project, handled below
+else
   names=()
   for f in examples/*.cs; do names+=("$(basename "$f" .cs)"); done
 fi
@@ -187,4 +190,39 @@ for n in "${names[@]}"; do
     run_demo "$n"
   fi
 done
+
+# ---------------------------------------------------------------- echo-server (examples/EchoServer, a project)
+# Both models x both styles: echo a payload through it, then SIGTERM must end it with exit code 0.
+run_echo_server() {
+  local model=$1 style=$2 name="echo-server --model $1 --style $2" log="$logs/run-echo-server-$1-$2.log" port pid rc got t0=$SECONDS
+  if [ "$model" = proactor ] && [ $uring -eq 0 ]; then skip "$name" "io_uring is disabled"; return; fi
+  port=$(free_port) || { fail "$name" "no free port"; return; }
+  dotnet "$echo_dll" --model "$model" --port "$port" --style "$style" > "$log" 2>&1 &
+  pid=$!
+  if ! wait_listening "$pid" "$port"; then
+    kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    fail "$name" "did not listen on $port (see $log)"; return
+  fi
+  got=$(timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1; printf "echo-smoke-payload" >&3; head -c 18 <&3' "$port" 2>&1)
+  kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid"; rc=$?
+  if [ "$got" != "echo-smoke-payload" ]; then fail "$name" "echoed '$got' (see $log)"; return; fi
+  if [ $rc -ne 0 ]; then fail "$name" "exit code $rc after SIGTERM (see $log)"; return; fi
+  pass "$name ($((SECONDS - t0)) s)"
+}
+
+if [ $# -eq 0 ] || [[ " $* " == *" echo-server "* ]]; then
+  echo_dll="$root/examples/EchoServer/bin/Release/net10.0/echo-server.dll"
+  if [ ! -f "$echo_dll" ]; then
+    dotnet build examples/EchoServer/EchoServer.csproj -c Release -nologo -v quiet > "$logs/build-echo-server.log" 2>&1 \
+      || fail "build echo-server" "see $logs/build-echo-server.log"
+  fi
+  if [ -f "$echo_dll" ]; then
+    for model in reactor proactor; do
+      for style in callbacks async; do run_echo_server "$model" "$style"; done
+    done
+  fi
+fi
 finish

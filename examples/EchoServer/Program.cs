@@ -1,6 +1,6 @@
 // echo-server: a TCP echo server on 127.0.0.1 built on LinuxEvent.
 //
-//   echo-server --model reactor|proactor --port P [--style callbacks] [--recv single|multishot] [--loops N [--pin-loops]]
+//   echo-server --model reactor|proactor --port P [--style callbacks|async] [--recv single|multishot] [--loops N [--pin-loops]]
 //
 // SIGINT/SIGTERM stop the loop cleanly (exit 0). SIGUSR1 prints a "mark" line with the same counters as the exit
 // line, so a benchmark can take the difference over its measured window. Both lines go to stderr:
@@ -67,11 +67,11 @@ namespace LinuxEvent.Examples.EchoServer
     internal sealed class EchoOptions
     {
         public const string Usage =
-            "usage: echo-server --model reactor|proactor --port PORT [--style callbacks] [--recv single|multishot]\n" +
+            "usage: echo-server --model reactor|proactor --port PORT [--style callbacks|async] [--recv single|multishot]\n" +
             "  --model   reactor: epoll readiness, level-triggered, recv/send in the callback (like echo_epoll.c)\n" +
             "            proactor: io_uring completions, multishot accept, recv -> send -> recv per connection\n" +
             "  --port    TCP port on 127.0.0.1 (-p also accepted)\n" +
-            "  --style   callbacks (default); other styles plug in through IEchoServer\n" +
+            "  --style   callbacks (default) or async (the same await-based code on both models)\n" +
             "  --recv    proactor only: single (default; one recv per message, resubmitted) or multishot\n" +
             "            (multishot recv into a provided-buffer pool)\n" +
             "  --loops   N loops on N threads (LoopGroup), each with its own SO_REUSEPORT listener on the port (default 1:\n" +
@@ -204,7 +204,8 @@ namespace LinuxEvent.Examples.EchoServer
         {
             (LoopModel.Reactor, "callbacks") => new ReactorEchoServer(),
             (LoopModel.Proactor, "callbacks") => new ProactorEchoServer(),
-            _ => throw new ArgumentException($"style '{o.Style}' is not implemented for the {o.Model} model (available: callbacks)"),
+            (_, "async") => new AsyncEchoServer(),
+            _ => throw new ArgumentException($"style '{o.Style}' is not implemented for the {o.Model} model (available: callbacks, async)"),
         };
     }
 
