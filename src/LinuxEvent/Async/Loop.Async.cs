@@ -142,6 +142,7 @@ public abstract partial class Loop
         var op = RentAsyncOp(AsyncKind.Delay, cancellationToken);
         if (op.Timer is null) op.Timer = After(delay, op, static (_, o) => o.Complete(0));
         else op.Timer.Restart(delay);
+        op.Armed();
         return new ValueTask(op, op.Version);
     }
 

@@ -81,6 +81,7 @@ public sealed partial class ProactorLoop
         {
             a.Fail(ex);
         }
+        a.Armed();          // no-op if the submission failed and settled the use
         return a;
     }
 

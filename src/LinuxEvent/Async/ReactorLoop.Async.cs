@@ -116,6 +116,7 @@ public sealed partial class ReactorLoop
             if (reading) state.Reader = null; else state.Writer = null;
             op.Fail(new LinuxEventException(err, $"epoll_ctl(fd={fd})"));
         }
+        op.Armed();         // no-op if arming failed and settled the use
         return (op, null);
     }
 
