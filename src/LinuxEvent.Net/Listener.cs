@@ -337,13 +337,20 @@ public sealed class Listener : IDisposable
 
     // ------------------------------------------------------------------ reactor
 
+    /// <summary>
+    /// Test seam (the "test-only limit" of resource exhaustion): replaces accept4 on the reactor path with a function
+    /// returning an fd or -errno. Exhausting the real fd table of a test process is unsafe (the runtime itself may need
+    /// an fd meanwhile), so the EMFILE/ENFILE handling is driven through this instead.
+    /// </summary>
+    internal Func<int, int>? AcceptHook { get; set; }
+
     private void OnReadable()
     {
         if (_disposed) return;
         _handedThisIteration = 0;
         for (int i = 0; i < _cap && WantsAccept; i++)
         {
-            int fd = Posix.TryAccept(Fd);           // retries EINTR itself
+            int fd = AcceptHook is { } hook ? hook(Fd) : Posix.TryAccept(Fd);     // retries EINTR itself
             if (fd >= 0) { Deliver(fd); continue; }
             int errno = -fd;
             if (errno == Errno.EAGAIN) return;

@@ -69,6 +69,23 @@ public static class Fds
 
     public static int Count() => List().Length;
 
+    /// <summary>
+    /// The fd count once it equals <paramref name="expected"/>, or the last count after 200 ms. Runtime and test-host
+    /// threads open short-lived fds of their own now and then (seen as entries whose link is already gone when read);
+    /// a real leak persists, so a brief recount separates the two.
+    /// </summary>
+    public static int CountSettled(int expected)
+    {
+        int n = Count();
+        using var settle = new ManualResetEventSlim();
+        for (int i = 0; i < 20 && n != expected; i++)
+        {
+            settle.Wait(10);
+            n = Count();
+        }
+        return n;
+    }
+
     public static Dictionary<string, string> Snapshot()
     {
         var d = new Dictionary<string, string>();
@@ -112,15 +129,7 @@ public abstract class FdCheckedTest
     public void CheckNoFdLeaked()
     {
         if (TestContext.CurrentContext.Result.Outcome.Status != NUnit.Framework.Interfaces.TestStatus.Passed) return;
-        int after = Fds.Count();
-        // Runtime and test-host threads open short-lived fds of their own now and then (seen as entries whose link is
-        // already gone when read). A leak persists, so recount for up to 200 ms before calling it one.
-        using var settle = new ManualResetEventSlim();
-        for (int i = 0; i < 20 && after != _before; i++)
-        {
-            settle.Wait(10);
-            after = Fds.Count();
-        }
+        int after = Fds.CountSettled(_before);
         Assert.That(after, Is.EqualTo(_before), "fd leak: " + Fds.Diff(_beforeMap, Fds.Snapshot()));
     }
 }
