@@ -226,7 +226,7 @@ public sealed class Listener : IDisposable
     {
         if (_onAccept is not null) throw new InvalidOperationException("Listener.AcceptAsync: this listener hands connections to its accept handler.");
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_acceptWaiter?.IsPending == true) throw new InvalidOperationException("Listener.AcceptAsync: another accept is pending; await it first.");
+        if (_acceptWaiter?.IsBusy == true) throw new InvalidOperationException("Listener.AcceptAsync: another accept is pending; await it first.");
         if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<SocketConnection>(cancellationToken);
         if (_ready.Count > 0)
         {

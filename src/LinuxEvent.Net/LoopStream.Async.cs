@@ -17,7 +17,7 @@ public sealed partial class LoopStream
     {
         EnterAsyncRead(nameof(ReadAsync));
         if (_codec is not null) throw new InvalidOperationException("LoopStream.ReadAsync: the stream has a codec; use ReadMessageAsync.");
-        if (_readWaiter?.IsPending == true) throw new InvalidOperationException("LoopStream.ReadAsync: another read is pending; await it first.");
+        if (_readWaiter?.IsBusy == true) throw new InvalidOperationException("LoopStream.ReadAsync: another read is pending; await it first.");
         if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<int>(cancellationToken);
         MergeLate();
         if (buffer.IsEmpty) return new ValueTask<int>(0);
@@ -52,7 +52,7 @@ public sealed partial class LoopStream
     {
         if (_codec is null) throw new InvalidOperationException("LoopStream.ReadMessageAsync: the stream has no codec (LoopStreamOptions.Codec).");
         EnterAsyncRead(nameof(ReadMessageAsync));
-        if (_messageWaiter?.IsPending == true) throw new InvalidOperationException("LoopStream.ReadMessageAsync: another read is pending; await it first.");
+        if (_messageWaiter?.IsBusy == true) throw new InvalidOperationException("LoopStream.ReadMessageAsync: another read is pending; await it first.");
         if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<ReadOnlyMemory<byte>?>(cancellationToken);
         ReleaseHeld();
         MergeLate();
@@ -135,7 +135,7 @@ public sealed partial class LoopStream
     {
         if (!_writeBlocked && !_failing) return default;
         if (_closed) return ClosedWriteResult() ?? default;
-        if (_drainWaiter?.IsPending == true) throw new InvalidOperationException("LoopStream.WriteAsync: another write is waiting for the queue to drain; await it first.");
+        if (_drainWaiter?.IsBusy == true) throw new InvalidOperationException("LoopStream.WriteAsync: another write is waiting for the queue to drain; await it first.");
         if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled(cancellationToken);
         _drainWaiter ??= new LoopAwaitable<bool>(_loop, static a => a.SetCanceled());
         _drainWaiter.Start(cancellationToken);

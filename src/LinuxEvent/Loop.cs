@@ -95,8 +95,8 @@ public abstract partial class Loop : IDisposable
     public abstract string BackendName { get; }
 
     /// <summary>
-    /// CLOCK_MONOTONIC in nanoseconds, read once per iteration (before and after the kernel wait) so every callback
-    /// of a batch sees the same time. Under a Fake backend this is the virtual clock, which only moves when the test
+    /// CLOCK_MONOTONIC in nanoseconds, read when the loop is entered and after each kernel wait (and before it when a
+    /// timer bounds the wait), so every callback of a batch sees the same time. Under a Fake backend this is the virtual clock, which only moves when the test
     /// advances it or when the loop would otherwise sleep.
     /// </summary>
     public long NowNanoseconds => _now;
@@ -185,6 +185,75 @@ public abstract partial class Loop : IDisposable
     /// </summary>
     internal static void RunAfterDisposal(Action<object?> callback, object? state)
         => ThreadPool.UnsafeQueueUserWorkItem(callback, state, preferLocal: false);
+
+    private volatile bool _drained;        // DisposeCore's final drain is over: only the thread pool remains
+
+    /// <summary>True once disposal has finished draining: work queued from now on can only run on the thread pool.</summary>
+    internal bool IsDrained => _drained;
+
+    /// <summary>
+    /// Queues work for the loop thread from any thread, also while the loop is being disposed (until its final drain
+    /// has run); unlike <see cref="Post(Action{Loop})"/> it never throws. Returns false once the loop is drained: the
+    /// caller then runs the work with <see cref="RunAfterDisposal"/>.
+    /// </summary>
+    internal bool TryPostInternal(Action<Loop, object?> action, object? state)
+    {
+        bool wake;
+        lock (_postLock)
+        {
+            if (_drained) return false;
+            _posts.Add(new PostItem(action, state));
+            _postCount = _posts.Count;
+            wake = !_disposed && _runningThread != Environment.CurrentManagedThreadId && Interlocked.Exchange(ref _wakePending, 1) == 0;
+            if (wake) Interlocked.Increment(ref _wakesInFlight);
+        }
+        if (wake) WakeOutsideLock();
+        return true;
+    }
+
+    /// <summary>
+    /// After the bounded drain: marks the loop drained and hands whatever is still queued (ready ring, then posts) to a
+    /// single thread-pool work item that runs it in order, so those callbacks never run concurrently with each other.
+    /// </summary>
+    private void HandOffLeftovers()
+    {
+        List<PostItem> posts;
+        lock (_postLock)
+        {
+            _drained = true;
+            posts = _posts;
+            _posts = new();
+            _postCount = 0;
+        }
+        var ready = new List<(Delegate, object?)>();
+        while (_readyCount > 0)
+        {
+            ref var slot = ref _ready[_readyHead];
+            ready.Add((slot.Callback, slot.State));
+            slot = default;
+            _readyHead = (_readyHead + 1) & (_ready.Length - 1);
+            _readyCount--;
+        }
+        if (ready.Count == 0 && posts.Count == 0) return;
+        RunAfterDisposal(static s =>
+        {
+            var (loop, r, p) = ((Loop, List<(Delegate, object?)>, List<PostItem>))s!;
+            foreach (var (cb, st) in r)
+            {
+                try { if (cb is Action<object?> a) a(st); else ((SendOrPostCallback)cb)(st); }
+                catch (Exception ex) { loop.UnhandledException?.Invoke(loop, ex); }
+            }
+            foreach (var item in p)
+            {
+                try
+                {
+                    if (item.Callback is Action<Loop> a) a(loop);
+                    else ((Action<Loop, object?>)item.Callback)(loop, item.State);
+                }
+                catch (Exception ex) { loop.UnhandledException?.Invoke(loop, ex); }
+            }
+        }, (this, ready, posts));
+    }
 
     // ------------------------------------------------------------------ callback invocation
 
@@ -416,7 +485,7 @@ public abstract partial class Loop : IDisposable
 
     /// <summary>
     /// Queues <paramref name="action"/> to run on the loop thread. Thread-safe. Wakes a sleeping loop through its
-    /// eventfd (io_uring: an eventfd read kept in flight); concurrent posts coalesce into one wakeup, and the
+    /// eventfd (io_uring: a multishot poll kept armed on it); concurrent posts coalesce into one wakeup, and the
     /// eventfd counter cannot overflow because at most one write is outstanding per drain. Posts run in FIFO order
     /// per posting thread; a post made while the loop drains posts runs in the next iteration, never lost.
     /// </summary>
@@ -512,6 +581,22 @@ public abstract partial class Loop : IDisposable
 
     private void DeferCore(Delegate callback, object? state)
     {
+        if (!CanDeferHere && _disposeRequested)
+        {
+            // Code resumed after (or during another thread's) disposal, e.g. a using-block's Close: the ring belongs to
+            // the loop thread, so go through the thread-safe internal post, or the thread pool once the loop is drained.
+            if (callback is Action<object?> a)
+            {
+                if (!TryPostInternal(static (_, s) => { var (f, x) = ((Action<object?>, object?))s!; f(x); }, (a, state))) RunAfterDisposal(a, state);
+            }
+            else
+            {
+                var d = (SendOrPostCallback)callback;
+                if (!TryPostInternal(static (_, s) => { var (f, x) = ((SendOrPostCallback, object?))s!; f(x); }, (d, state)))
+                    RunAfterDisposal(static s => { var (f, x) = ((SendOrPostCallback, object?))s!; f(x); }, (d, state));
+            }
+            return;
+        }
         if (_readyCount == _ready.Length)
         {
             var bigger = new ReadyItem[_ready.Length * 2];
@@ -624,6 +709,9 @@ public abstract partial class Loop : IDisposable
             _runningThread = Environment.CurrentManagedThreadId;
             _runExited?.Reset();
         }
+        // Whatever runs before the first iteration (Run(main)'s synchronous prefix) schedules timers against the time of
+        // entry, not against the last iteration's (or the constructor's) cached time.
+        UpdateNow();
         OnEnterLoopThread();
     }
 
@@ -730,28 +818,23 @@ public abstract partial class Loop : IDisposable
         {
             FailPendingDelays();
             _timers.Clear();
-            lock (_postLock) { _posts.Clear(); _postCount = 0; }
-            // Settlements during disposal (cancelled operations, failed awaits) queue their continuations here; run
-            // them so awaiting code resumes (with its OperationCanceledException/ObjectDisposedException) instead of
-            // hanging. Bounded; what is queued after this drain runs on the thread pool (see CanDeferHere).
+            // Settlements during disposal (cancelled operations, failed awaits) queue continuations on the ready ring,
+            // and continuations completed elsewhere (Task.Delay, other threads) arrive as internal posts: run both here,
+            // on this thread, so awaiting code resumes (with its OperationCanceledException/ObjectDisposedException)
+            // and nothing runs concurrently with it. Bounded; the rest is handed to one thread-pool work item, in order.
             try
             {
-                for (int round = 0; round < 64 && _readyCount > 0; round++) RunDeferred();
+                for (int round = 0; round < 64 && (_readyCount > 0 || _postCount > 0); round++)
+                {
+                    DrainPosts();
+                    RunDeferred();
+                }
             }
             finally
             {
-                _drainingThread = 0;
                 _pendingErrors = null;
-            }
-            while (_readyCount > 0)
-            {
-                ref var slot = ref _ready[_readyHead];
-                var (cb, st) = (slot.Callback, slot.State);
-                slot = default;
-                _readyHead = (_readyHead + 1) & (_ready.Length - 1);
-                _readyCount--;
-                if (cb is Action<object?> a) RunAfterDisposal(a, st);
-                else RunAfterDisposal(static s => { var (d, x) = ((SendOrPostCallback, object?))s!; d(x); }, ((SendOrPostCallback)cb, st));
+                HandOffLeftovers();
+                _drainingThread = 0;
             }
         }
     }

@@ -99,11 +99,13 @@ public sealed class LoopGroup : IDisposable
         try
         {
             loop.Run();
-            teardown?.Invoke(loop, index);
         }
         catch (Exception ex) { _errors[index] = ex; }
         finally
         {
+            // Teardown runs however Run ended, so what setup opened (listeners, socket files) is closed.
+            try { teardown?.Invoke(loop, index); }
+            catch (Exception ex) { _errors[index] ??= ex; }
             // Disposed on its own thread: an io_uring ring can only be drained by the thread that owns it.
             try { loop.Dispose(); }
             catch (Exception ex) { _errors[index] ??= ex; }

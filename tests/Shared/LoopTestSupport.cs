@@ -70,7 +70,7 @@ public static class Fds
     public static int Count() => List().Length;
 
     /// <summary>
-    /// The fd count once it equals <paramref name="expected"/>, or the last count after 200 ms. Runtime and test-host
+    /// The fd count once it equals <paramref name="expected"/>, or the last count after 1 s. Runtime and test-host
     /// threads open short-lived fds of their own now and then (seen as entries whose link is already gone when read);
     /// a real leak persists, so a brief recount separates the two.
     /// </summary>
@@ -78,7 +78,7 @@ public static class Fds
     {
         int n = Count();
         using var settle = new ManualResetEventSlim();
-        for (int i = 0; i < 20 && n != expected; i++)
+        for (int i = 0; i < 100 && n != expected; i++)
         {
             settle.Wait(10);
             n = Count();

@@ -18,17 +18,10 @@ public sealed class LoopSynchronizationContext : SynchronizationContext
     {
         ArgumentNullException.ThrowIfNull(d);
         if (Loop.CanDeferHere) Loop.DeferPost(d, state);
-        else if (Loop.IsDisposed)
-            // No loop thread any more: continuations of code that awaited on it still run (and see the disposal).
+        // Posted for the loop thread, which runs it even while the loop is being disposed (in its final drain); once
+        // the loop is drained there is no loop thread any more and it runs on the thread pool (and sees the disposal).
+        else if (!Loop.TryPostInternal(static (_, s) => { var (cb, st) = ((SendOrPostCallback, object?))s!; cb(st); }, (d, state)))
             Loop.RunAfterDisposal(static s => { var (cb, st) = ((SendOrPostCallback, object?))s!; cb(st); }, (d, state));
-        else
-        {
-            try { Loop.Post(static (_, s) => { var (cb, st) = ((SendOrPostCallback, object?))s!; cb(st); }, (d, state)); }
-            catch (ObjectDisposedException)
-            {
-                Loop.RunAfterDisposal(static s => { var (cb, st) = ((SendOrPostCallback, object?))s!; cb(st); }, (d, state));
-            }
-        }
     }
 
     /// <summary>
@@ -61,8 +54,8 @@ public sealed class LoopTaskScheduler : TaskScheduler
     protected override void QueueTask(Task task)
     {
         if (_loop.CanDeferHere) _loop.Defer(static s => { var (sch, t) = ((LoopTaskScheduler, Task))s!; sch.TryExecuteTask(t); }, (this, task));
-        else if (_loop.IsDisposed) throw new ObjectDisposedException(nameof(Loop), "LoopTaskScheduler: the loop is disposed.");
-        else _loop.Post(static (_, s) => { var (sch, t) = ((LoopTaskScheduler, Task))s!; sch.TryExecuteTask(t); }, (this, task));
+        else if (!_loop.TryPostInternal(static (_, s) => { var (sch, t) = ((LoopTaskScheduler, Task))s!; sch.TryExecuteTask(t); }, (this, task)))
+            throw new ObjectDisposedException(nameof(Loop), "LoopTaskScheduler: the loop is disposed.");
     }
 
     /// <inheritdoc />

@@ -45,12 +45,20 @@ internal abstract class LoopValueTaskSource<T> : IValueTaskSource<T>, IValueTask
     /// <summary>True between <see cref="BeginUse"/> and the settlement of that use.</summary>
     public bool IsPending => _pending;
 
+    /// <summary>
+    /// True while a use is pending, or settled with an awaiter whose continuation has not consumed the result yet: a new
+    /// use must not start then (it would take over the continuation and retire a result someone is about to read).
+    /// </summary>
+    public bool IsBusy => _pending || (_completed && _continuation is not null && !ReferenceEquals(_continuation, s_completedSentinel));
+
     /// <summary>The cancellation token of the current use.</summary>
     protected CancellationToken Token => _token;
 
     /// <summary>Starts a use. A previous use that settled but was never awaited is retired (its token stops working).</summary>
     protected void BeginUse(CancellationToken token)
     {
+        if (IsBusy)
+            throw new InvalidOperationException("The previous operation of this kind has not finished yet (its awaiter has not resumed); await it first.");
         if (_completed)
         {
             _version++;
@@ -84,7 +92,12 @@ internal abstract class LoopValueTaskSource<T> : IValueTaskSource<T>, IValueTask
 
     private void CancelOnLoop(short version)
     {
-        if (version == _version && _pending) OnCancelRequested();
+        if (version != _version || !_pending) return;
+        // The cancel may run inline inside a token registration or inside CancellationTokenSource.Cancel: an exception
+        // (e.g. a full submission queue refusing the cancel request) must not escape into those callers. The use stays
+        // pending (its operation is still in the kernel and settles by itself); the error goes to the loop's handler.
+        try { OnCancelRequested(); }
+        catch (Exception ex) { Loop.ReportException(ex); }
     }
 
     /// <summary>
@@ -126,12 +139,8 @@ internal abstract class LoopValueTaskSource<T> : IValueTaskSource<T>, IValueTask
     private void Schedule()
     {
         if (Loop.CanDeferHere || (!Loop.IsRunning && !Loop.IsDisposed)) Loop.Defer(s_runContinuation, this);
-        else if (Loop.IsDisposed) Loop.RunAfterDisposal(s_runContinuation, this);
-        else
-        {
-            try { Loop.Post(static (_, s) => ((LoopValueTaskSource<T>)s!).RunContinuation(), this); }
-            catch (ObjectDisposedException) { Loop.RunAfterDisposal(s_runContinuation, this); }
-        }
+        else if (!Loop.TryPostInternal(static (_, s) => ((LoopValueTaskSource<T>)s!).RunContinuation(), this))
+            Loop.RunAfterDisposal(s_runContinuation, this);
     }
 
     private void RunContinuation()
