@@ -48,7 +48,8 @@ internal sealed class Runner(Settings settings, TextWriter log)
             ];
             using var ld = Start(load.Executable, loadArgs, _loadCpu, loadErr, loadOut);
             // The load generator measures from its own warm-up end; sample the CPUs over (about) the same window.
-            Thread.Sleep(TimeSpan.FromSeconds(settings.Warmup));
+            // Waiting on the load process (not sleeping) returns at once if it dies during the warm-up.
+            ld.WaitForExit(TimeSpan.FromSeconds(settings.Warmup));
             if (server.Ours) Signal(srv.Id, 10);              // SIGUSR1: mark line (allocations, gen0) at window start
             var (cpuA, srvA, tA) = (ReadCpus(), ReadProcessTicks(srv.Id), Stopwatch.GetTimestamp());
             int budgetMs = (int)((settings.Seconds + settings.Warmup + 30) * 1000);
@@ -233,8 +234,8 @@ internal sealed class Runner(Settings settings, TextWriter log)
                     if (cols.Length > 3 && cols[3] == "0A" && (cols[1] + " ").EndsWith(needle, StringComparison.Ordinal)) { why = null; return true; }
                 }
             }
-            if (srv.HasExited) { why = $"server exited with code {srv.ExitCode} before listening"; return false; }
-            Thread.Sleep(20);
+            // Bounded pause between probes that ends at once if the server exits.
+            if (srv.WaitForExit(20)) { why = $"server exited with code {srv.ExitCode} before listening"; return false; }
         }
         why = $"server not listening on port {port} after {timeoutSeconds:F0} s";
         return false;
@@ -296,6 +297,8 @@ internal sealed class Runner(Settings settings, TextWriter log)
         return 100 * busy / (busy + idle + 1e-9);
     }
 
+    private static readonly ManualResetEventSlim s_probeClock = new(false);   // never set: a plain timed wait
+
     /// <summary>Waits (bounded) until both CPUs are ≤10% busy, as peers/measure.sh does. False if it timed out.</summary>
     private static bool WaitQuiet(double maxSeconds)
     {
@@ -304,7 +307,7 @@ internal sealed class Runner(Settings settings, TextWriter log)
         while (true)
         {
             var a = ReadCpus();
-            Thread.Sleep(probeMs);
+            s_probeClock.Wait(probeMs);              // the sampling interval itself: CPU busy % over probeMs
             var b = ReadCpus();
             if (a is null || b is null) return true;
             double busy = (Busy(a, b, 0) + Busy(a, b, 1)) / 2;
