@@ -1,3 +1,4 @@
+#!/usr/bin/env dotnet
 // chat-server: a line-based TCP chat room on LinuxEvent; one async reader per client plus a writer that drains the
 // client's outbound queue, the same code on the reactor (epoll) and the proactor (io_uring) model.
 //
@@ -11,6 +12,7 @@
 // disconnected, so one stuck client cannot make the server buffer without bound. SIGINT/SIGTERM tell everyone the
 // server is going away, close every connection and exit 0.
 #:project ../src/LinuxEvent/LinuxEvent.csproj
+#:include Shared/ExampleServer.cs
 #:property PublishAot=false
 
 using System.Net;
@@ -20,70 +22,7 @@ using LinuxEvent;
 
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
-if (!ServerOptions.TryParse("chat-server", args, defaultPort: 7000, out var options)) return 2;
-Loop loop;
-try { loop = Loop.Create(options.Model); }
-catch (LinuxEventUnsupportedException ex)
-{
-    Console.Error.WriteLine($"chat-server: the {options.Model} model is not available here: {ex.Message}");
-    return 3;
-}
-using (loop)
-{
-    loop.UnhandledException = static (_, ex) => Console.Error.WriteLine($"chat-server: unexpected error: {ex}");
-    var room = new ChatRoom(loop);
-    try
-    {
-        loop.Run(() => room.RunAsync(new IPEndPoint(IPAddress.Loopback, options.Port)));
-    }
-    catch (LinuxEventException ex)
-    {
-        Console.Error.WriteLine($"chat-server: {ex.Message}");
-        return 1;
-    }
-}
-return 0;
-
-/// <summary>Command-line options shared by the example servers.</summary>
-internal sealed record ServerOptions(LoopModel Model, int Port)
-{
-    public static bool TryParse(string name, string[] args, int defaultPort, out ServerOptions options)
-    {
-        options = null!;
-        LoopModel? model = null;
-        int port = defaultPort;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string a = args[i];
-            string? value = i + 1 < args.Length ? args[i + 1] : null;
-            switch (a)
-            {
-                case "--model" or "-m" when value is "reactor" or "proactor":
-                    model = value == "reactor" ? LoopModel.Reactor : LoopModel.Proactor;
-                    i++;
-                    break;
-                case "--port" or "-p" when int.TryParse(value, out int p) && p is > 0 and < 65536:
-                    port = p;
-                    i++;
-                    break;
-                case "--help" or "-h":
-                    Console.WriteLine($"usage: {name} --model reactor|proactor [--port P]   (127.0.0.1, default port {defaultPort})");
-                    return false;
-                default:
-                    Console.Error.WriteLine($"{name}: bad argument '{a}'{(value is null ? "" : $" '{value}'")}");
-                    Console.Error.WriteLine($"usage: {name} --model reactor|proactor [--port P]");
-                    return false;
-            }
-        }
-        if (model is null)
-        {
-            Console.Error.WriteLine($"{name}: --model reactor|proactor is required (the model is always explicit)");
-            return false;
-        }
-        options = new ServerOptions(model.Value, port);
-        return true;
-    }
-}
+return ExampleServer.Run("chat-server", args, defaultPort: 7000, static (loop, endpoint) => new ChatRoom(loop).RunAsync(endpoint));
 
 /// <summary>One connected client. Reader and writer are separate tasks; the fd is closed when both are done.</summary>
 internal sealed class ChatClient(int fd)

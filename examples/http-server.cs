@@ -1,3 +1,4 @@
+#!/usr/bin/env dotnet
 // http-server: a minimal HTTP/1.1 server on LinuxEvent for wrk-style benchmarks; one async task per connection, the
 // same code on the reactor (epoll) and the proactor (io_uring) model.
 //
@@ -15,6 +16,7 @@
 // Hot path without allocations: requests are parsed as byte spans in the receive buffer, and responses are assembled
 // from pre-encoded byte blocks.
 #:project ../src/LinuxEvent/LinuxEvent.csproj
+#:include Shared/ExampleServer.cs
 #:property PublishAot=false
 #:property TieredPGO=true
 #:property ServerGarbageCollector=false
@@ -27,70 +29,7 @@ using LinuxEvent;
 
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
-if (!ServerOptions.TryParse("http-server", args, defaultPort: 8080, out var options)) return 2;
-Loop loop;
-try { loop = Loop.Create(options.Model); }
-catch (LinuxEventUnsupportedException ex)
-{
-    Console.Error.WriteLine($"http-server: the {options.Model} model is not available here: {ex.Message}");
-    return 3;
-}
-using (loop)
-{
-    loop.UnhandledException = static (_, ex) => Console.Error.WriteLine($"http-server: unexpected error: {ex}");
-    var server = new HttpServer(loop);
-    try
-    {
-        loop.Run(() => server.RunAsync(new IPEndPoint(IPAddress.Loopback, options.Port)));
-    }
-    catch (LinuxEventException ex)
-    {
-        Console.Error.WriteLine($"http-server: {ex.Message}");
-        return 1;
-    }
-}
-return 0;
-
-/// <summary>Command-line options shared by the example servers.</summary>
-internal sealed record ServerOptions(LoopModel Model, int Port)
-{
-    public static bool TryParse(string name, string[] args, int defaultPort, out ServerOptions options)
-    {
-        options = null!;
-        LoopModel? model = null;
-        int port = defaultPort;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string a = args[i];
-            string? value = i + 1 < args.Length ? args[i + 1] : null;
-            switch (a)
-            {
-                case "--model" or "-m" when value is "reactor" or "proactor":
-                    model = value == "reactor" ? LoopModel.Reactor : LoopModel.Proactor;
-                    i++;
-                    break;
-                case "--port" or "-p" when int.TryParse(value, out int p) && p is > 0 and < 65536:
-                    port = p;
-                    i++;
-                    break;
-                case "--help" or "-h":
-                    Console.WriteLine($"usage: {name} --model reactor|proactor [--port P]   (127.0.0.1, default port {defaultPort})");
-                    return false;
-                default:
-                    Console.Error.WriteLine($"{name}: bad argument '{a}'{(value is null ? "" : $" '{value}'")}");
-                    Console.Error.WriteLine($"usage: {name} --model reactor|proactor [--port P]");
-                    return false;
-            }
-        }
-        if (model is null)
-        {
-            Console.Error.WriteLine($"{name}: --model reactor|proactor is required (the model is always explicit)");
-            return false;
-        }
-        options = new ServerOptions(model.Value, port);
-        return true;
-    }
-}
+return ExampleServer.Run("http-server", args, defaultPort: 8080, static (loop, endpoint) => new HttpServer(loop).RunAsync(endpoint));
 
 /// <summary>One connection: socket plus pinned receive and response buffers (io_uring then needs no pin handle).</summary>
 internal sealed class HttpConnection(int fd)

@@ -1,3 +1,4 @@
+#!/usr/bin/env dotnet
 // mini-redis: a single-threaded RESP2 key/value server on LinuxEvent, one async task per connection; the same code
 // runs on the reactor (epoll) and the proactor (io_uring) model.
 //
@@ -17,6 +18,7 @@
 // are looked up with a span-keyed alternate lookup of the Dictionary, and SET/INCR overwrite a value's bytes in
 // place when the length is unchanged.
 #:project ../src/LinuxEvent/LinuxEvent.csproj
+#:include Shared/ExampleServer.cs
 #:property PublishAot=false
 #:property TieredPGO=true
 #:property ServerGarbageCollector=false
@@ -29,70 +31,7 @@ using LinuxEvent;
 
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
-if (!ServerOptions.TryParse("mini-redis", args, defaultPort: 6380, out var options)) return 2;
-Loop loop;
-try { loop = Loop.Create(options.Model); }
-catch (LinuxEventUnsupportedException ex)
-{
-    Console.Error.WriteLine($"mini-redis: the {options.Model} model is not available here: {ex.Message}");
-    return 3;
-}
-using (loop)
-{
-    loop.UnhandledException = static (_, ex) => Console.Error.WriteLine($"mini-redis: unexpected error: {ex}");
-    var server = new RedisServer(loop);
-    try
-    {
-        loop.Run(() => server.RunAsync(new IPEndPoint(IPAddress.Loopback, options.Port)));
-    }
-    catch (LinuxEventException ex)
-    {
-        Console.Error.WriteLine($"mini-redis: {ex.Message}");
-        return 1;
-    }
-}
-return 0;
-
-/// <summary>Command-line options shared by the example servers.</summary>
-internal sealed record ServerOptions(LoopModel Model, int Port)
-{
-    public static bool TryParse(string name, string[] args, int defaultPort, out ServerOptions options)
-    {
-        options = null!;
-        LoopModel? model = null;
-        int port = defaultPort;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string a = args[i];
-            string? value = i + 1 < args.Length ? args[i + 1] : null;
-            switch (a)
-            {
-                case "--model" or "-m" when value is "reactor" or "proactor":
-                    model = value == "reactor" ? LoopModel.Reactor : LoopModel.Proactor;
-                    i++;
-                    break;
-                case "--port" or "-p" when int.TryParse(value, out int p) && p is > 0 and < 65536:
-                    port = p;
-                    i++;
-                    break;
-                case "--help" or "-h":
-                    Console.WriteLine($"usage: {name} --model reactor|proactor [--port P]   (127.0.0.1, default port {defaultPort})");
-                    return false;
-                default:
-                    Console.Error.WriteLine($"{name}: bad argument '{a}'{(value is null ? "" : $" '{value}'")}");
-                    Console.Error.WriteLine($"usage: {name} --model reactor|proactor [--port P]");
-                    return false;
-            }
-        }
-        if (model is null)
-        {
-            Console.Error.WriteLine($"{name}: --model reactor|proactor is required (the model is always explicit)");
-            return false;
-        }
-        options = new ServerOptions(model.Value, port);
-        return true;
-    }
-}
+return ExampleServer.Run("mini-redis", args, defaultPort: 6380, static (loop, endpoint) => new RedisServer(loop).RunAsync(endpoint));
 
 /// <summary>One client connection: its socket and its receive/reply buffers (pinned, so io_uring needs no pin handle).</summary>
 internal sealed class RedisClient(int fd)
