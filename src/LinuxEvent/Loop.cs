@@ -358,7 +358,24 @@ public abstract partial class Loop : IDisposable
         return TicksToNs(interval.Ticks);
     }
 
-    private static long TicksToNs(long ticks) => ticks > long.MaxValue / 100 ? long.MaxValue : ticks * 100;
+    /// <summary>TimeSpan ticks (100 ns) to nanoseconds, saturating: TimeSpan.MaxValue becomes "never", not a wrap.</summary>
+    internal static long TicksToNs(long ticks) => ticks > long.MaxValue / 100 ? long.MaxValue : ticks * 100;
+
+    /// <summary>
+    /// The Fake controls' RunUntilIdle: iterations with a zero wait (the virtual clock does not move) until one runs no
+    /// callback and <paramref name="hasQueued"/> reports nothing left; returns the callbacks run.
+    /// </summary>
+    internal int RunUntilIdle(Func<bool> hasQueued, int maxIterations, string call)
+    {
+        int total = 0;
+        for (int i = 0; i < maxIterations; i++)
+        {
+            int n = RunOnce(TimeSpan.Zero);
+            total += n;
+            if (n == 0 && !hasQueued()) return total;
+        }
+        throw new InvalidOperationException($"{call}: still busy after {maxIterations} iterations.");
+    }
 
     private long DeadlineAfter(TimeSpan delay, string call)
     {

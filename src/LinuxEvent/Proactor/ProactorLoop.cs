@@ -223,7 +223,7 @@ public sealed partial class ProactorLoop : Loop
     public Operation Timeout(TimeSpan delay, Action<Operation>? onComplete = null)
     {
         if (delay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(delay), delay, "ProactorLoop.Timeout: the delay must not be negative.");
-        var op = new Operation(this, OperationKind.Timeout, onComplete) { TimeoutNs = delay.Ticks > long.MaxValue / 100 ? long.MaxValue : delay.Ticks * 100 };
+        var op = new Operation(this, OperationKind.Timeout, onComplete) { TimeoutNs = TicksToNs(delay.Ticks) };
         Submit(op);
         return op;
     }

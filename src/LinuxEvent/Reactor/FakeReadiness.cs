@@ -48,7 +48,7 @@ public sealed class FakeReadiness
     public void Advance(TimeSpan by)
     {
         if (by < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(by), by, "FakeReadiness.Advance: time only moves forward.");
-        _backend.VirtualNow = Loop.SaturatingAdd(_backend.VirtualNow, by.Ticks > long.MaxValue / 100 ? long.MaxValue : by.Ticks * 100);
+        _backend.VirtualNow = Loop.SaturatingAdd(_backend.VirtualNow, Loop.TicksToNs(by.Ticks));
         _loop.RefreshNow();
     }
 
@@ -58,16 +58,7 @@ public sealed class FakeReadiness
     /// </summary>
     /// <exception cref="InvalidOperationException">Still busy after <paramref name="maxIterations"/> iterations (a livelock).</exception>
     public int RunUntilIdle(int maxIterations = 100_000)
-    {
-        int total = 0;
-        for (int i = 0; i < maxIterations; i++)
-        {
-            int n = _loop.RunOnce(TimeSpan.Zero);
-            total += n;
-            if (n == 0 && !_backend.HasQueuedEvents) return total;
-        }
-        throw new InvalidOperationException($"FakeReadiness.RunUntilIdle: still busy after {maxIterations} iterations.");
-    }
+        => _loop.RunUntilIdle(() => _backend.HasQueuedEvents, maxIterations, "FakeReadiness.RunUntilIdle");
 
     /// <summary>The interest currently registered for <paramref name="fd"/> (None + false if not registered).</summary>
     public bool TryGetInterest(int fd, out WatchOptions interest)

@@ -34,7 +34,7 @@ public sealed class FakeCompletions
     public void Advance(TimeSpan by)
     {
         if (by < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(by), by, "FakeCompletions.Advance: time only moves forward.");
-        _backend.AdvanceClock(by.Ticks > long.MaxValue / 100 ? long.MaxValue : by.Ticks * 100);
+        _backend.AdvanceClock(Loop.TicksToNs(by.Ticks));
         _loop.RefreshNow();
     }
 
@@ -104,16 +104,7 @@ public sealed class FakeCompletions
     /// </summary>
     /// <exception cref="InvalidOperationException">Still busy after <paramref name="maxIterations"/> iterations.</exception>
     public int RunUntilIdle(int maxIterations = 100_000)
-    {
-        int total = 0;
-        for (int i = 0; i < maxIterations; i++)
-        {
-            int n = _loop.RunOnce(TimeSpan.Zero);
-            total += n;
-            if (n == 0 && !_backend.HasQueuedCompletions) return total;
-        }
-        throw new InvalidOperationException($"FakeCompletions.RunUntilIdle: still busy after {maxIterations} iterations.");
-    }
+        => _loop.RunUntilIdle(() => _backend.HasQueuedCompletions, maxIterations, "FakeCompletions.RunUntilIdle");
 
     private void CheckPending(Operation op, string call)
     {
