@@ -284,7 +284,7 @@ public sealed class ChildProcess
             case StdioMode.Null:
             {
                 int fd = Libc.Open("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC, 0);
-                if (fd < 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, "open(/dev/null)");
+                if (fd < 0) throw new LinuxEventException(Libc.LastErrno, "open(/dev/null)");
                 toClose.Add(fd);
                 fdMap.Add((fd, childFd));
                 return -1;

@@ -68,7 +68,7 @@ public sealed class PidSubscription : IDisposable
         int fd = PidFd;
         if (fd < 0) throw new InvalidOperationException($"PidSubscription.Signal: the watch of pid {Pid} has ended.");
         if (Native.Libc.PidfdSendSignal(fd, signal) != 0)
-            throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"pidfd_send_signal(pid={Pid}, sig={signal})");
+            throw new LinuxEventException(Libc.LastErrno, $"pidfd_send_signal(pid={Pid}, sig={signal})");
     }
 
     /// <summary>Same as <see cref="Cancel"/>.</summary>

@@ -178,14 +178,14 @@ public abstract partial class Loop
         if (_signalFd < 0)
         {
             int fd = Libc.SignalFd(-1, set, Libc.SFD_CLOEXEC | Libc.SFD_NONBLOCK);
-            if (fd < 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"signalfd(-1, signo={signo})");
+            if (fd < 0) throw new LinuxEventException(Libc.LastErrno, $"signalfd(-1, signo={signo})");
             try { _signalFdWatch = WatchInternal(fd, static s => ((Loop)s!).ReadSignalFd(), this); }
             catch { Libc.Close(fd); throw; }
             _signalFd = fd;
         }
         else if (Libc.SignalFd(_signalFd, set, 0) < 0)
         {
-            throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"signalfd(fd={_signalFd}, signo={signo})");
+            throw new LinuxEventException(Libc.LastErrno, $"signalfd(fd={_signalFd}, signo={signo})");
         }
     }
 

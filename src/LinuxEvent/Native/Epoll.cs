@@ -25,7 +25,7 @@ internal sealed unsafe class Epoll : IDisposable
     public Epoll(int maxEvents)
     {
         _fd = Libc.EpollCreate1(Libc.EPOLL_CLOEXEC);
-        if (_fd < 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, "epoll_create1(EPOLL_CLOEXEC)");
+        if (_fd < 0) throw new LinuxEventException(Libc.LastErrno, "epoll_create1(EPOLL_CLOEXEC)");
         _max = maxEvents;
         _events = (byte*)NativeMemory.AllocZeroed((nuint)(maxEvents * EventSize));
     }
@@ -97,7 +97,7 @@ internal sealed unsafe class EventFd : IDisposable
     public EventFd()
     {
         _fd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
-        if (_fd < 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, "eventfd(0, EFD_CLOEXEC|EFD_NONBLOCK)");
+        if (_fd < 0) throw new LinuxEventException(Libc.LastErrno, "eventfd(0, EFD_CLOEXEC|EFD_NONBLOCK)");
     }
 
     public int Fd => _fd;

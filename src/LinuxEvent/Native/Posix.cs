@@ -101,7 +101,7 @@ public static unsafe class Posix
     public static (int ReadFd, int WriteFd) Pipe(bool nonBlocking = true)
     {
         int* fds = stackalloc int[2];
-        if (Libc.Pipe2(fds, Libc.O_CLOEXEC | (nonBlocking ? Libc.O_NONBLOCK : 0)) != 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, "pipe2(O_CLOEXEC)");
+        if (Libc.Pipe2(fds, Libc.O_CLOEXEC | (nonBlocking ? Libc.O_NONBLOCK : 0)) != 0) throw new LinuxEventException(Libc.LastErrno, "pipe2(O_CLOEXEC)");
         return (fds[0], fds[1]);
     }
 
@@ -110,7 +110,7 @@ public static unsafe class Posix
     {
         int* sv = stackalloc int[2];
         int type = Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC | (nonBlocking ? Libc.SOCK_NONBLOCK : 0);
-        if (Libc.SocketPair(Libc.AF_UNIX, type, 0, sv) != 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, "socketpair(AF_UNIX, SOCK_STREAM)");
+        if (Libc.SocketPair(Libc.AF_UNIX, type, 0, sv) != 0) throw new LinuxEventException(Libc.LastErrno, "socketpair(AF_UNIX, SOCK_STREAM)");
         return (sv[0], sv[1]);
     }
 
@@ -118,9 +118,9 @@ public static unsafe class Posix
     public static void SetNonBlocking(int fd, bool nonBlocking)
     {
         int fl = Libc.Fcntl(fd, Libc.F_GETFL, 0);
-        if (fl < 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"fcntl(fd={fd}, F_GETFL)");
+        if (fl < 0) throw new LinuxEventException(Libc.LastErrno, $"fcntl(fd={fd}, F_GETFL)");
         int nfl = nonBlocking ? fl | Libc.O_NONBLOCK : fl & ~Libc.O_NONBLOCK;
-        if (nfl != fl && Libc.Fcntl(fd, Libc.F_SETFL, nfl) < 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"fcntl(fd={fd}, F_SETFL)");
+        if (nfl != fl && Libc.Fcntl(fd, Libc.F_SETFL, nfl) < 0) throw new LinuxEventException(Libc.LastErrno, $"fcntl(fd={fd}, F_SETFL)");
     }
 
     /// <summary>True if <paramref name="fd"/> is open in this process.</summary>
@@ -130,7 +130,7 @@ public static unsafe class Posix
     public static void SetSocketOption(int socket, int level, int name, int value)
     {
         if (Libc.SetSockOpt(socket, level, name, &value, sizeof(int)) != 0)
-            throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"setsockopt(fd={socket}, level={level}, name={name})");
+            throw new LinuxEventException(Libc.LastErrno, $"setsockopt(fd={socket}, level={level}, name={name})");
     }
 
     /// <summary>Reads an int socket option.</summary>
@@ -138,7 +138,7 @@ public static unsafe class Posix
     {
         int value = 0, len = sizeof(int);
         if (Libc.GetSockOpt(socket, level, name, &value, &len) != 0)
-            throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"getsockopt(fd={socket}, level={level}, name={name})");
+            throw new LinuxEventException(Libc.LastErrno, $"getsockopt(fd={socket}, level={level}, name={name})");
         return value;
     }
 
@@ -156,16 +156,13 @@ public static unsafe class Posix
         ArgumentNullException.ThrowIfNull(endpoint);
         int family = endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? Libc.AF_INET6 : Libc.AF_INET;
         int fd = Libc.Socket(family, Libc.SOCK_STREAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, 0);
-        if (fd < 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, "socket(SOCK_STREAM)");
+        if (fd < 0) throw new LinuxEventException(Libc.LastErrno, "socket(SOCK_STREAM)");
         try
         {
             if (reuseAddress) SetSocketOption(fd, Libc.SOL_SOCKET, Libc.SO_REUSEADDR, 1);
             if (reusePort) SetSocketOption(fd, Libc.SOL_SOCKET, Libc.SO_REUSEPORT, 1);
             if (family == Libc.AF_INET6) SetSocketOption(fd, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, ipv6Only ? 1 : 0);
-            byte* addr = stackalloc byte[SockAddr.MaxSize];
-            int len = SockAddr.Write(endpoint, new Span<byte>(addr, SockAddr.MaxSize));
-            if (Libc.Bind(fd, addr, len) != 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"bind(fd={fd}, {endpoint})");
-            if (Libc.Listen(fd, backlog) != 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"listen(fd={fd}, backlog={backlog})");
+            BindAndListen(fd, endpoint, backlog);
             return fd;
         }
         catch
@@ -189,7 +186,7 @@ public static unsafe class Posix
             _ => throw new ArgumentOutOfRangeException(nameof(family), family, "Posix.CreateStreamSocket: use InterNetwork, InterNetworkV6 or Unix."),
         };
         int fd = Libc.Socket(domain, Libc.SOCK_STREAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, 0);
-        if (fd < 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"socket({family}, SOCK_STREAM)");
+        if (fd < 0) throw new LinuxEventException(Libc.LastErrno, $"socket({family}, SOCK_STREAM)");
         return fd;
     }
 
@@ -204,10 +201,7 @@ public static unsafe class Posix
         int fd = CreateStreamSocket(System.Net.Sockets.AddressFamily.Unix);
         try
         {
-            byte* addr = stackalloc byte[SockAddr.MaxSize];
-            int len = SockAddr.Write(endpoint, new Span<byte>(addr, SockAddr.MaxSize));
-            if (Libc.Bind(fd, addr, len) != 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"bind(fd={fd}, {endpoint})");
-            if (Libc.Listen(fd, backlog) != 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"listen(fd={fd}, backlog={backlog})");
+            BindAndListen(fd, endpoint, backlog);
             return fd;
         }
         catch
@@ -221,7 +215,7 @@ public static unsafe class Posix
     public static (ulong Soft, ulong Hard) GetFileLimit()
     {
         Libc.Rlimit r;
-        if (Libc.GetRlimit(Libc.RLIMIT_NOFILE, &r) != 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, "getrlimit(RLIMIT_NOFILE)");
+        if (Libc.GetRlimit(Libc.RLIMIT_NOFILE, &r) != 0) throw new LinuxEventException(Libc.LastErrno, "getrlimit(RLIMIT_NOFILE)");
         return (r.rlim_cur, r.rlim_max);
     }
 
@@ -229,7 +223,16 @@ public static unsafe class Posix
     public static void SetFileLimit(ulong soft, ulong hard)
     {
         Libc.Rlimit r = new() { rlim_cur = soft, rlim_max = hard };
-        if (Libc.SetRlimit(Libc.RLIMIT_NOFILE, &r) != 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"setrlimit(RLIMIT_NOFILE, soft={soft}, hard={hard})");
+        if (Libc.SetRlimit(Libc.RLIMIT_NOFILE, &r) != 0) throw new LinuxEventException(Libc.LastErrno, $"setrlimit(RLIMIT_NOFILE, soft={soft}, hard={hard})");
+    }
+
+    /// <summary>bind(2) then listen(2); the caller closes the fd if this throws.</summary>
+    private static void BindAndListen(int fd, System.Net.EndPoint endpoint, int backlog)
+    {
+        byte* addr = stackalloc byte[SockAddr.MaxSize];
+        int len = SockAddr.Write(endpoint, new Span<byte>(addr, SockAddr.MaxSize));
+        if (Libc.Bind(fd, addr, len) != 0) throw new LinuxEventException(Libc.LastErrno, $"bind(fd={fd}, {endpoint})");
+        if (Libc.Listen(fd, backlog) != 0) throw new LinuxEventException(Libc.LastErrno, $"listen(fd={fd}, backlog={backlog})");
     }
 
     /// <summary>accept4(SOCK_NONBLOCK | SOCK_CLOEXEC): the new fd, or -errno (-EAGAIN when no connection is waiting). EINTR is retried.</summary>
@@ -254,7 +257,7 @@ public static unsafe class Posix
         ArgumentNullException.ThrowIfNull(remote);
         int family = remote.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? Libc.AF_INET6 : Libc.AF_INET;
         int fd = Libc.Socket(family, Libc.SOCK_STREAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, 0);
-        if (fd < 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, "socket(SOCK_STREAM)");
+        if (fd < 0) throw new LinuxEventException(Libc.LastErrno, "socket(SOCK_STREAM)");
         byte* addr = stackalloc byte[SockAddr.MaxSize];
         int len = SockAddr.Write(remote, new Span<byte>(addr, SockAddr.MaxSize));
         int rc;
@@ -291,7 +294,7 @@ public static unsafe class Posix
     {
         byte* addr = stackalloc byte[SockAddr.MaxSize];
         int len = SockAddr.MaxSize;
-        if (Libc.GetSockName(socket, addr, &len) != 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"getsockname(fd={socket})");
+        if (Libc.GetSockName(socket, addr, &len) != 0) throw new LinuxEventException(Libc.LastErrno, $"getsockname(fd={socket})");
         return SockAddr.Read(new ReadOnlySpan<byte>(addr, len), len);
     }
 
@@ -300,7 +303,7 @@ public static unsafe class Posix
     {
         byte* addr = stackalloc byte[SockAddr.MaxSize];
         int len = SockAddr.MaxSize;
-        if (Libc.GetPeerName(socket, addr, &len) != 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"getpeername(fd={socket})");
+        if (Libc.GetPeerName(socket, addr, &len) != 0) throw new LinuxEventException(Libc.LastErrno, $"getpeername(fd={socket})");
         return SockAddr.Read(new ReadOnlySpan<byte>(addr, len), len);
     }
 
@@ -310,7 +313,7 @@ public static unsafe class Posix
     /// <summary>shutdown(2): 0 = read side, 1 = write side, 2 = both.</summary>
     public static void Shutdown(int socket, int how)
     {
-        if (Libc.Shutdown(socket, how) != 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"shutdown(fd={socket}, how={how})");
+        if (Libc.Shutdown(socket, how) != 0) throw new LinuxEventException(Libc.LastErrno, $"shutdown(fd={socket}, how={how})");
     }
 
     /// <summary>
@@ -325,13 +328,13 @@ public static unsafe class Posix
         new Span<byte>(mask, Libc.CpuSetBytes).Clear();
         mask[cpu / 8] = (byte)(1 << (cpu % 8));
         if (Libc.SchedSetAffinity(0, Libc.CpuSetBytes, mask) != 0)
-            throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"sched_setaffinity(tid=self, cpu={cpu})");
+            throw new LinuxEventException(Libc.LastErrno, $"sched_setaffinity(tid=self, cpu={cpu})");
     }
 
     /// <summary>kill(2).</summary>
     public static void Kill(int pid, int signal)
     {
-        if (Libc.Kill(pid, signal) != 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"kill(pid={pid}, sig={signal})");
+        if (Libc.Kill(pid, signal) != 0) throw new LinuxEventException(Libc.LastErrno, $"kill(pid={pid}, sig={signal})");
     }
 
     /// <summary>getpid(2).</summary>

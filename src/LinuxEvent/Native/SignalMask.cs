@@ -30,6 +30,6 @@ internal static unsafe partial class SignalMask
     /// <summary>Sends <paramref name="signo"/> to the calling thread (raise(3) = tgkill(getpid(), gettid(), sig)).</summary>
     public static void RaiseOnThisThread(int signo)
     {
-        if (RaiseNative(signo) != 0) throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"raise({signo})");
+        if (RaiseNative(signo) != 0) throw new LinuxEventException(Libc.LastErrno, $"raise({signo})");
     }
 }

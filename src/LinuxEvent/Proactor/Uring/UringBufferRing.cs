@@ -59,7 +59,7 @@ internal sealed unsafe class UringBufferRing : IDisposable
         // Anonymous mmap: page-aligned (required by 5.19–6.x for user-provided ring memory) and zero-filled.
         void* slots = Libc.Mmap(null, _slotsSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0);
         if (slots == (void*)-1)
-            throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, string.Create(CultureInfo.InvariantCulture,
+            throw new LinuxEventException(Libc.LastErrno, string.Create(CultureInfo.InvariantCulture,
                 $"mmap(provided-buffer ring, size={_slotsSize})"));
         _slots = (IoUringBuf*)slots;
         _tailPtr = (ushort*)((byte*)slots + 14); // offsetof(struct io_uring_buf_ring, tail)
@@ -176,7 +176,7 @@ internal sealed unsafe class UringBufferRing : IDisposable
             if (UringNative.Register(_ring.RingFd, UringNative.IORING_UNREGISTER_PBUF_RING, &reg, 1) < 0)
             {
                 // Leave the memory allocated: the kernel still references it. Closing the ring releases it later.
-                throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, string.Create(CultureInfo.InvariantCulture,
+                throw new LinuxEventException(Libc.LastErrno, string.Create(CultureInfo.InvariantCulture,
                     $"io_uring_register(fd={_ring.RingFd}, UNREGISTER_PBUF_RING, bgid={GroupId})"),
                     "Unregistering must happen on the ring's submitter thread");
             }

@@ -328,7 +328,7 @@ internal sealed unsafe class UringRing : IDisposable
         if (!_disabled)
             throw new InvalidOperationException("Enable() applies only to a ring created with startDisabled: true, once.");
         if (UringNative.Register(_ringFd, UringNative.IORING_REGISTER_ENABLE_RINGS, null, 0) < 0)
-            throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"io_uring_register(fd={_ringFd}, ENABLE_RINGS)");
+            throw new LinuxEventException(Libc.LastErrno, $"io_uring_register(fd={_ringFd}, ENABLE_RINGS)");
         _disabled = false;
         _ownerThreadId = Environment.CurrentManagedThreadId;
     }
@@ -626,7 +626,7 @@ internal sealed unsafe class UringRing : IDisposable
     {
         void* p = Libc.Mmap(null, size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED | Libc.MAP_POPULATE, fd, offset);
         if (p == (void*)-1)
-            throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, string.Create(CultureInfo.InvariantCulture,
+            throw new LinuxEventException(Libc.LastErrno, string.Create(CultureInfo.InvariantCulture,
                 $"mmap(io_uring {what}, size={size}, fd={fd}, offset=0x{offset:x})"));
         return (byte*)p;
     }
@@ -637,9 +637,9 @@ internal sealed unsafe class UringRing : IDisposable
         // child started with posix_spawn never inherits the ring.
         int fdFlags = Libc.Fcntl(fd, Libc.F_GETFD, 0);
         if (fdFlags < 0)
-            throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"fcntl(fd={fd}, F_GETFD)");
+            throw new LinuxEventException(Libc.LastErrno, $"fcntl(fd={fd}, F_GETFD)");
         if ((fdFlags & Libc.FD_CLOEXEC) == 0 && Libc.Fcntl(fd, Libc.F_SETFD, fdFlags | Libc.FD_CLOEXEC) < 0)
-            throw new LinuxEventException(LinuxEvent.Native.Libc.LastErrno, $"fcntl(fd={fd}, F_SETFD, FD_CLOEXEC)");
+            throw new LinuxEventException(Libc.LastErrno, $"fcntl(fd={fd}, F_SETFD, FD_CLOEXEC)");
     }
 
     private static UringCapabilities Probe(int fd, uint features, uint setupFlags)
