@@ -19,11 +19,16 @@ internal sealed class AsyncOp : LoopValueTaskSource<int>
     internal TimerHandle? Timer;                  // DelayAsync: created once, Restart'ed on reuse
     internal Operation? ProactorOperation;        // proactor: created once, resubmitted on reuse
     internal object? ModelState;                  // reactor: the fd's readiness state
+    internal bool OwnerDisposed;                  // proactor: cancelled by LoopFd.Dispose (settles as ObjectDisposedException)
 
     internal AsyncOp(Loop loop) : base(loop) { }
 
     /// <summary>Begins a use; the start path arms the operation and then calls <see cref="Armed"/>.</summary>
-    internal void Start(CancellationToken token) => BeginUse(token);
+    internal void Start(CancellationToken token)
+    {
+        BeginUse(token);
+        OwnerDisposed = false;
+    }
 
     /// <summary>The operation is armed: from now on a cancelled token may act on it (inline, on the loop thread).</summary>
     internal void Armed() => ArmCancellation();

@@ -95,6 +95,9 @@ public sealed partial class ProactorLoop
             case OperationState.Completed:
                 a.Complete(op.Result);
                 break;
+            case OperationState.Cancelled when a.OwnerDisposed:
+                a.Fail(new ObjectDisposedException(nameof(LoopFd), $"LoopFd(fd={op.Fd}) was disposed while the operation was pending."));
+                break;
             case OperationState.Cancelled:
                 a.Cancelled();
                 break;
@@ -114,6 +117,78 @@ public sealed partial class ProactorLoop
         OperationKind.Connect => $"connect(fd={op.Fd})",
         _ => $"{op.Kind}(fd={op.Fd})",
     };
+
+    // ------------------------------------------------------------------ LoopFd
+
+    private protected override void RegisterFd(LoopFd registration)
+    {
+        // io_uring needs nothing per fd here; a closed fd is refused now rather than at the first operation.
+        if (!Posix.IsOpen(registration.Fd))
+            throw new LinuxEventException(Errno.EBADF, $"ProactorLoop.Register(fd={registration.Fd})");
+    }
+
+    internal override void UnregisterFd(LoopFd registration)
+    {
+        CheckThread("LoopFd.Dispose");
+        CancelForDisposal(registration.ReadOp, registration.ReadVersion);
+        CancelForDisposal(registration.WriteOp, registration.WriteVersion);
+        registration.ReadOp = registration.WriteOp = null;
+    }
+
+    private static void CancelForDisposal(AsyncOp? a, short version)
+    {
+        if (a is null || a.Version != version || !a.IsPending) return;
+        // The kernel operation holds its own reference to the file, so it must be cancelled before the fd is closed;
+        // it settles through its completion (as ObjectDisposedException, or with its result if the kernel finished first).
+        a.OwnerDisposed = true;
+        if (a.ModelState is Operation op && op.State == OperationState.Pending) op.Cancel();
+    }
+
+    internal override ValueTask<int> RegisteredIo(LoopFd registration, AsyncKind kind, Memory<byte> buffer, ReadOnlyMemory<byte> constBuffer,
+        CancellationToken token, string call)
+    {
+        registration.ThrowIfDisposed(call);
+        bool reading = IsReadSide(kind);
+        if (IsSidePending(registration, reading))
+            return ValueTask.FromException<int>(SideBusy(registration, reading, call));
+        if (token.IsCancellationRequested) return Canceled(token);
+        var opKind = kind switch
+        {
+            AsyncKind.Read => OperationKind.Read,
+            AsyncKind.Write => OperationKind.Write,
+            AsyncKind.Receive => OperationKind.Receive,
+            AsyncKind.Send => OperationKind.Send,
+            _ => OperationKind.Accept,
+        };
+        var a = StartOp(kind, opKind, registration.Fd, buffer, constBuffer, token, call, null);
+        Track(registration, reading, a);
+        return new ValueTask<int>(a, a.Version);
+    }
+
+    internal override ValueTask RegisteredConnect(LoopFd registration, EndPoint remote, CancellationToken token)
+    {
+        registration.ThrowIfDisposed(nameof(LoopFd.ConnectAsync));
+        if (IsSidePending(registration, reading: false))
+            return ValueTask.FromException(SideBusy(registration, reading: false, nameof(LoopFd.ConnectAsync)));
+        if (token.IsCancellationRequested) return ValueTask.FromCanceled(token);
+        var a = StartOp(AsyncKind.Connect, OperationKind.Connect, registration.Fd, default, default, token, nameof(LoopFd.ConnectAsync), remote);
+        Track(registration, reading: false, a);
+        return new ValueTask(a, a.Version);
+    }
+
+    private static bool IsSidePending(LoopFd r, bool reading)
+        => reading ? r.ReadOp is { } a && a.Version == r.ReadVersion && a.IsPending
+                   : r.WriteOp is { } b && b.Version == r.WriteVersion && b.IsPending;
+
+    private static InvalidOperationException SideBusy(LoopFd r, bool reading, string call)
+        => new($"LoopFd.{call}: another {(reading ? "read-side" : "write-side")} async operation is already pending on fd {r.Fd}; await it first.");
+
+    private static void Track(LoopFd r, bool reading, AsyncOp a)
+    {
+        if (!a.IsPending) return;            // the submission failed and settled the use
+        if (reading) { r.ReadOp = a; r.ReadVersion = a.Version; }
+        else { r.WriteOp = a; r.WriteVersion = a.Version; }
+    }
 
     private protected override void CancelAsyncIo(AsyncOp a)
     {

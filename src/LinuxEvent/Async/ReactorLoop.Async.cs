@@ -18,7 +18,14 @@ public sealed partial class ReactorLoop
     {
         public Watcher? Watcher;
         public AsyncOp? Reader, Writer;
+        // Persistent (LoopFd) mode: one edge-triggered registration for both directions, plus what is known about each
+        // direction's readiness (true = try the syscall; false = wait for the next edge). See LoopFd's remarks.
+        public LoopFd? Registration;
+        public bool Readable, Writable, StreamSocket;
     }
+
+    private static readonly Action<Watcher> s_registeredReadable = static w => ((ReactorLoop)w.Loop).OnAsyncReady((AsyncFd)w.Data!, readable: true);
+    private static readonly Action<Watcher> s_registeredWritable = static w => ((ReactorLoop)w.Loop).OnAsyncReady((AsyncFd)w.Data!, readable: false);
 
     private AsyncFd?[] _asyncFds = new AsyncFd?[64];
     private static readonly Action<Watcher> s_asyncReadable = static w => ((ReactorLoop)w.Loop).OnAsyncReady((AsyncFd)w.Data!, readable: true);
@@ -82,12 +89,37 @@ public sealed partial class ReactorLoop
         if (token.IsCancellationRequested) return Canceled(token);
         if (kind is not (AsyncKind.WaitReadable or AsyncKind.WaitWritable))
         {
-            // Try first: most calls on a busy socket complete without waiting, and a completed ValueTask allocates nothing.
-            int r = Attempt(kind, fd, buffer.Span, constBuffer.Span);
-            if (r >= 0) return new ValueTask<int>(r);
-            if (r != -Errno.EAGAIN) return ValueTask.FromException<int>(Error(kind, fd, -r));
+            var registered = RegisteredState(fd);
+            bool reading = IsReadSide(kind);
+            // Try first: most calls on a busy socket complete without waiting, and a completed ValueTask allocates
+            // nothing. A registered fd whose direction is known not to be ready skips the attempt (it would be EAGAIN).
+            if (registered is null || (reading ? registered.Readable : registered.Writable))
+            {
+                int r = Attempt(kind, fd, buffer.Span, constBuffer.Span);
+                if (r >= 0)
+                {
+                    if (registered is not null) NoteTransfer(registered, kind, r, reading ? buffer.Length : constBuffer.Length);
+                    return new ValueTask<int>(r);
+                }
+                if (r != -Errno.EAGAIN) return ValueTask.FromException<int>(Error(kind, fd, -r));
+                if (registered is not null) { if (reading) registered.Readable = false; else registered.Writable = false; }
+            }
         }
         return Wait(kind, fd, buffer, constBuffer, token);
+    }
+
+    private AsyncFd? RegisteredState(int fd) => (uint)fd < (uint)_asyncFds.Length && _asyncFds[fd] is { Registration: not null } s ? s : null;
+
+    /// <summary>
+    /// A transfer on a registered stream socket that moved fewer bytes than asked emptied the receive queue (or filled
+    /// the send buffer): tcp_recvmsg/unix_stream_recvmsg return early only then, and anything queued afterwards raises a
+    /// new edge. So the direction is marked not ready without spending a syscall on the EAGAIN. EOF (0) stays readable.
+    /// </summary>
+    private static void NoteTransfer(AsyncFd state, AsyncKind kind, int transferred, int requested)
+    {
+        if (!state.StreamSocket || transferred <= 0 || transferred >= requested) return;
+        if (kind is AsyncKind.Receive or AsyncKind.Read) state.Readable = false;
+        else if (kind is AsyncKind.Send or AsyncKind.Write) state.Writable = false;
     }
 
     private ValueTask<int> Wait(AsyncKind kind, int fd, Memory<byte> buffer, ReadOnlyMemory<byte> constBuffer, CancellationToken token)
@@ -110,17 +142,33 @@ public sealed partial class ReactorLoop
         op.ConstBuffer = constBuffer;
         op.ModelState = state;
         if (reading) state.Reader = op; else state.Writer = op;
-        int err = Arm(state, fd);
-        if (err != 0)
+        if (state.Registration is not null)
         {
-            if (reading) state.Reader = null; else state.Writer = null;
-            op.Fail(new LinuxEventException(err, $"epoll_ctl(fd={fd})"));
+            // The registration is permanent: nothing to arm. A readiness wait checks the level once, since an edge that
+            // was already consumed will not come again (poll(2) with a zero timeout; not a hot path).
+            if (kind is AsyncKind.WaitReadable or AsyncKind.WaitWritable)
+            {
+                int revents = Posix.TryPollNow(fd, kind == AsyncKind.WaitReadable ? (short)(Libc.POLLIN | Libc.POLLRDHUP) : Libc.POLLOUT);
+                if (revents != 0)
+                {
+                    if (reading) state.Reader = null; else state.Writer = null;
+                    if (revents > 0) op.Complete(0);
+                    else op.Fail(new LinuxEventException(-revents, $"poll(fd={fd})"));
+                }
+            }
+        }
+        else
+        {
+            int err = Arm(state, fd);
+            if (err != 0)
+            {
+                if (reading) state.Reader = null; else state.Writer = null;
+                op.Fail(new LinuxEventException(err, $"epoll_ctl(fd={fd})"));
+            }
         }
         op.Armed();         // no-op if arming failed and settled the use
         return (op, null);
     }
-
-    private static bool IsReadSide(AsyncKind kind) => kind is AsyncKind.Read or AsyncKind.Receive or AsyncKind.Accept or AsyncKind.WaitReadable;
 
     private AsyncFd AsyncFdFor(int fd)
     {
@@ -161,6 +209,11 @@ public sealed partial class ReactorLoop
     {
         var w = state.Watcher!;
         int fd = w.Fd;
+        if (state.Registration is not null)
+        {
+            // An edge: that direction may be ready again (a stale edge costs one EAGAIN, which clears it again).
+            if (readable) state.Readable = true; else state.Writable = true;
+        }
         // Readable also covers EOF/hang-up; a pending writer is retried then too so that it sees EPIPE/ECONNRESET
         // instead of waiting for an EPOLLOUT that a dead connection never sends.
         if (readable)
@@ -169,7 +222,7 @@ public sealed partial class ReactorLoop
             if (state.Writer is { } wr && !wr.Kind.Equals(AsyncKind.WaitWritable)) TryComplete(state, wr, fd, reader: false);
         }
         else if (state.Writer is { } wr2) TryComplete(state, wr2, fd, reader: false);
-        if ((state.Reader is not null || state.Writer is not null) && w.Active)
+        if (state.Registration is null && (state.Reader is not null || state.Writer is not null) && w.Active)
         {
             int err = Arm(state, fd);
             if (err != 0) FailAll(state, new LinuxEventException(err, $"epoll_ctl(MOD, fd={fd})"));
@@ -186,13 +239,22 @@ public sealed partial class ReactorLoop
                 r = 0;
                 break;
             case AsyncKind.Connect:
+                // A registered socket may carry an edge from before the connect started (an unconnected TCP socket
+                // polls as EPOLLOUT|EPOLLHUP): only a writable or failed socket has finished connecting.
+                if (state.Registration is not null && (Posix.TryPollNow(fd, Libc.POLLOUT) & (Libc.POLLOUT | Libc.POLLERR)) == 0) return;
                 int soError = Posix.GetSocketError(fd);
                 if (soError == Errno.EINPROGRESS || soError == Errno.EALREADY) return;
                 r = soError == 0 ? 0 : -soError;
                 break;
             default:
                 r = Attempt(op.Kind, fd, op.Buffer.Span, op.ConstBuffer.Span);
-                if (r == -Errno.EAGAIN) return;        // spurious wakeup: stay armed
+                if (r == -Errno.EAGAIN)
+                {
+                    // spurious wakeup: stay armed (registered: wait for the next edge)
+                    if (state.Registration is not null) { if (reader) state.Readable = false; else state.Writable = false; }
+                    return;
+                }
+                if (state.Registration is not null) NoteTransfer(state, op.Kind, r, reader ? op.Buffer.Length : op.ConstBuffer.Length);
                 break;
         }
         if (reader) state.Reader = null; else state.Writer = null;
@@ -228,6 +290,54 @@ public sealed partial class ReactorLoop
         AsyncKind.Connect => $"connect(fd={fd})",
         _ => $"epoll(fd={fd})",
     });
+
+    // ------------------------------------------------------------------ LoopFd (persistent registration)
+
+    private protected override void RegisterFd(LoopFd registration)
+    {
+        int fd = registration.Fd;
+        // A closed fd is refused with EBADF before anything changes (epoll_ctl would say so too, the fake would not).
+        if (!Posix.IsOpen(fd)) throw new LinuxEventException(Errno.EBADF, $"ReactorLoop.Register(fd={fd})");
+        var state = AsyncFdFor(fd);
+        if (state.Registration is not null)
+            throw new InvalidOperationException($"ReactorLoop.Register: fd {fd} is already registered; dispose its LoopFd first.");
+        if (state.Reader is not null || state.Writer is not null)
+            throw new InvalidOperationException($"ReactorLoop.Register: fd {fd} has a pending async operation; await it first.");
+        if (fd < _watchers.Length && _watchers[fd] is { Active: true } other && !ReferenceEquals(other, state.Watcher))
+            throw new InvalidOperationException($"ReactorLoop.Register: fd {fd} has a Watcher; cancel it first.");
+        // Replaces the fd-number path's one-shot watcher if there was one (MOD, or ADD if the number was reused).
+        // Throws LinuxEventException with nothing changed if epoll refuses the fd.
+        var w = Watch(fd, WatchOptions.Read | WatchOptions.Write | WatchOptions.EdgeTriggered, s_registeredReadable, s_registeredWritable);
+        w.Data = state;
+        state.Watcher = w;
+        state.Registration = registration;
+        state.Readable = state.Writable = true;          // unknown: the first attempt finds out
+        state.StreamSocket = Posix.IsStreamSocket(fd);
+    }
+
+    internal override void UnregisterFd(LoopFd registration)
+    {
+        CheckThread("LoopFd.Dispose");
+        int fd = registration.Fd;
+        if (RegisteredState(fd) is not { } state || !ReferenceEquals(state.Registration, registration)) return;
+        state.Registration = null;
+        state.Readable = state.Writable = false;
+        if (state.Watcher is { } w) { CancelWatcher(w); state.Watcher = null; }
+        FailAll(state, new ObjectDisposedException(nameof(LoopFd), $"LoopFd(fd={fd}) was disposed while the operation was pending."));
+    }
+
+    internal override ValueTask<int> RegisteredIo(LoopFd registration, AsyncKind kind, Memory<byte> buffer, ReadOnlyMemory<byte> constBuffer,
+        CancellationToken token, string call)
+    {
+        registration.ThrowIfDisposed(call);
+        return Start(kind, registration.Fd, buffer, constBuffer, token, call);
+    }
+
+    internal override ValueTask RegisteredConnect(LoopFd registration, EndPoint remote, CancellationToken token)
+    {
+        registration.ThrowIfDisposed(nameof(LoopFd.ConnectAsync));
+        return ConnectAsync(registration.Fd, remote, token);
+    }
 
     /// <summary>Disposal: every pending readiness wait completes with <see cref="ObjectDisposedException"/>.</summary>
     private void FailPendingAsync()

@@ -28,7 +28,13 @@ internal static unsafe partial class Libc
     public const int CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
     public const int AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10;
     public const int SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_NONBLOCK = O_NONBLOCK, SOCK_CLOEXEC = O_CLOEXEC;
-    public const int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_ERROR = 4, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_REUSEPORT = 15;
+    /// <summary>struct pollfd (int fd; short events; short revents), the same on every Linux ABI.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd { public int Fd; public short Events; public short Revents; }
+    public const short POLLIN = 0x001, POLLOUT = 0x004, POLLERR = 0x008, POLLHUP = 0x010, POLLNVAL = 0x020, POLLRDHUP = 0x2000;
+    public const int SOCK_STREAM_TYPE = 1;
+
+    public const int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_TYPE = 3, SO_ERROR = 4, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_REUSEPORT = 15;
     public const int IPPROTO_TCP = 6, TCP_NODELAY = 1, IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
     public const int SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2;
     public const int MSG_NOSIGNAL = 0x4000, MSG_DONTWAIT = 0x40;
@@ -133,6 +139,7 @@ internal static unsafe partial class Libc
     [LibraryImport(C, EntryPoint = "setsockopt", SetLastError = true)] public static partial int SetSockOpt(int fd, int level, int name, void* value, int len);
     [LibraryImport(C, EntryPoint = "getsockname", SetLastError = true)] public static partial int GetSockName(int fd, byte* addr, int* len);
     [LibraryImport(C, EntryPoint = "getpeername", SetLastError = true)] public static partial int GetPeerName(int fd, byte* addr, int* len);
+    [LibraryImport(C, EntryPoint = "poll", SetLastError = true)] public static partial int Poll(PollFd* fds, nuint count, int timeoutMs);
     [LibraryImport(C, EntryPoint = "recv", SetLastError = true)] public static partial nint Recv(int fd, byte* buf, nuint len, int flags);
     [LibraryImport(C, EntryPoint = "send", SetLastError = true)] public static partial nint Send(int fd, byte* buf, nuint len, int flags);
 

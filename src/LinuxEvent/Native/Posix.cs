@@ -77,6 +77,29 @@ public static unsafe class Posix
         }
     }
 
+    /// <summary>
+    /// poll(2) with a zero timeout on one fd: the readiness bits (POLLIN, POLLOUT, POLLERR, POLLHUP...) that are set
+    /// right now, or -errno. Used where an edge-triggered registration cannot tell whether a level is still present.
+    /// </summary>
+    internal static int TryPollNow(int fd, short events)
+    {
+        var pfd = new Libc.PollFd { Fd = fd, Events = events };
+        while (true)
+        {
+            int n = Libc.Poll(&pfd, 1, 0);
+            if (n >= 0) return (pfd.Revents & Libc.POLLNVAL) != 0 ? -Errno.EBADF : (ushort)pfd.Revents;
+            int e = Libc.LastErrno;
+            if (e != Errno.EINTR) return -e;
+        }
+    }
+
+    /// <summary>True if <paramref name="fd"/> is a SOCK_STREAM socket (TCP, Unix stream); false for anything else or on error.</summary>
+    internal static bool IsStreamSocket(int fd)
+    {
+        int type = 0, len = sizeof(int);
+        return Libc.GetSockOpt(fd, Libc.SOL_SOCKET, Libc.SO_TYPE, &type, &len) == 0 && type == Libc.SOCK_STREAM_TYPE;
+    }
+
     /// <summary>read(2), throwing on errors other than EINTR (retried).</summary>
     public static int Read(int fd, Span<byte> buffer) => Check(TryRead(fd, buffer), "read", fd);
 

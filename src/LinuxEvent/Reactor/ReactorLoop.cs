@@ -68,6 +68,7 @@ public sealed partial class ReactorLoop : Loop
     /// <param name="onWritable">Runs when writable, and on error when no <paramref name="onError"/> is set.</param>
     /// <param name="onError">If set, receives EPOLLERR alone (read/write callbacks do not run for that report).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="fd"/> is negative.</exception>
+    /// <exception cref="InvalidOperationException">The fd is registered through <see cref="Loop.Register"/>.</exception>
     /// <exception cref="LinuxEventException">epoll_ctl refused the fd: EBADF (closed fd), EPERM (regular file), ...
     /// Nothing stays registered: an earlier watcher of the fd remains in place.</exception>
     public Watcher Watch(int fd, WatchOptions options, Action<Watcher>? onReadable, Action<Watcher>? onWritable, Action<Watcher>? onError = null)
@@ -76,6 +77,8 @@ public sealed partial class ReactorLoop : Loop
         CheckThread(nameof(Watch));
         if (_backend.IsInternalFd(fd))
             throw new ArgumentException($"ReactorLoop.Watch: fd {fd} is owned by the loop itself (signal/pid/wake adaptor).", nameof(fd));
+        if (RegisteredState(fd) is not null)
+            throw new InvalidOperationException($"ReactorLoop.Watch: fd {fd} is registered through Loop.Register; dispose its LoopFd first.");
         uint gen = NextGeneration();
         var w = new Watcher(this, fd, gen, options, onReadable, onWritable, onError);
         var old = fd < _watchers.Length ? _watchers[fd] : null;
@@ -109,6 +112,8 @@ public sealed partial class ReactorLoop : Loop
     {
         CheckThread(nameof(Unwatch));
         if (fd < 0 || fd >= _watchers.Length || _watchers[fd] is not { } w) return false;
+        if (RegisteredState(fd) is not null)
+            throw new InvalidOperationException($"ReactorLoop.Unwatch: fd {fd} is registered through Loop.Register; dispose its LoopFd instead.");
         return CancelWatcher(w);
     }
 

@@ -1,0 +1,164 @@
+using System.Net;
+using LinuxEvent.Async;
+using LinuxEvent.Native;
+
+namespace LinuxEvent;
+
+/// <summary>
+/// An fd registered with one loop for async I/O for as long as this object lives (<see cref="Loop.Register"/>).
+/// It is the fast path for long-lived sockets: the same operations as the loop's fd-number methods
+/// (<see cref="Loop.ReceiveAsync"/> and so on), with a registration made once instead of per wait.
+/// </summary>
+/// <remarks>
+/// <para><b>Reactor:</b> the fd is added to epoll once, edge-triggered for both directions (EPOLLIN | EPOLLOUT |
+/// EPOLLET), and the loop tracks whether each direction is known to be ready. An operation whose direction is not
+/// ready parks without a syscall; an edge event marks it ready and retries it. After a short read on a stream socket
+/// (fewer bytes than the buffer holds), or a short write, that direction is marked not ready without probing the
+/// kernel for EAGAIN: tcp_recvmsg stops short only when the receive queue is empty, and any data queued later raises a
+/// new edge (ep_poll_callback runs for every wakeup of an edge-triggered item, and re-queues it once it has been
+/// harvested). A request/response connection therefore costs one recv and one send per exchange plus a share of one
+/// epoll_pwait2, with no epoll_ctl: the fd-number methods need one EPOLL_CTL_MOD per wait and an extra recv returning
+/// EAGAIN. Datagram sockets, pipes and other fds still learn "not ready" from EAGAIN.</para>
+/// <para><b>Proactor:</b> operations are submitted as with the fd-number methods; the registration records the
+/// pending operations so that <see cref="Dispose"/> can cancel them.</para>
+/// <para><b>Rules</b> (both models, loop thread only): at most one read-side operation (receive, read, accept) and one
+/// write-side operation (send, write, connect) may be pending at a time; a second one completes with
+/// <see cref="InvalidOperationException"/>. While registered, the fd must not be closed except through
+/// <see cref="Dispose"/>: on the reactor a closed fd silently leaves epoll, and an fd that later reuses the number would
+/// wait forever. <see cref="ReactorLoop.Watch"/> and <see cref="Loop.Register"/> refuse an fd that is registered.
+/// The fd-number methods of the loop may still be used on a registered fd and share its registration.</para>
+/// <para><b>Ownership:</b> with <c>ownsFd: true</c> the fd is closed by <see cref="Dispose"/> (and only then);
+/// otherwise the caller closes it after disposing the registration.</para>
+/// </remarks>
+public sealed class LoopFd : IDisposable
+{
+    // Proactor: the pending operation of each side and the use it belongs to (the pooled awaitable is reused later).
+    internal AsyncOp? ReadOp, WriteOp;
+    internal short ReadVersion, WriteVersion;
+    private bool _disposed;
+
+    internal LoopFd(Loop loop, int fd, bool ownsFd)
+    {
+        Loop = loop;
+        Fd = fd;
+        OwnsFd = ownsFd;
+    }
+
+    /// <summary>The loop this fd is registered with.</summary>
+    public Loop Loop { get; }
+
+    /// <summary>The registered fd.</summary>
+    public int Fd { get; }
+
+    /// <summary>Whether <see cref="Dispose"/> closes the fd.</summary>
+    public bool OwnsFd { get; }
+
+    /// <summary>True once <see cref="Dispose"/> has run.</summary>
+    public bool IsDisposed => _disposed;
+
+    /// <summary>Receives into <paramref name="buffer"/>: bytes received, 0 when the peer shut down its side.
+    /// Cancelling the token completes the call with <see cref="OperationCanceledException"/>, unless the kernel
+    /// delivered data first: then the data is returned (nothing is lost).</summary>
+    /// <exception cref="ObjectDisposedException">The registration was disposed.</exception>
+    public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        => Loop.RegisteredIo(this, AsyncKind.Receive, buffer, default, cancellationToken, nameof(ReceiveAsync));
+
+    /// <summary>Sends (MSG_NOSIGNAL): bytes sent, possibly fewer than the buffer holds.</summary>
+    /// <exception cref="ObjectDisposedException">The registration was disposed.</exception>
+    public ValueTask<int> SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        => Loop.RegisteredIo(this, AsyncKind.Send, default, buffer, cancellationToken, nameof(SendAsync));
+
+    /// <summary>read(2) at the fd's position: bytes read, 0 at EOF.</summary>
+    /// <exception cref="ObjectDisposedException">The registration was disposed.</exception>
+    public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        => Loop.RegisteredIo(this, AsyncKind.Read, buffer, default, cancellationToken, nameof(ReadAsync));
+
+    /// <summary>write(2): bytes written, possibly fewer than the buffer holds.</summary>
+    /// <exception cref="ObjectDisposedException">The registration was disposed.</exception>
+    public ValueTask<int> WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        => Loop.RegisteredIo(this, AsyncKind.Write, default, buffer, cancellationToken, nameof(WriteAsync));
+
+    /// <summary>Accepts a connection on a registered listening socket; the result is the new fd (non-blocking,
+    /// close-on-exec), owned by the caller and not registered.</summary>
+    /// <exception cref="ObjectDisposedException">The registration was disposed.</exception>
+    public ValueTask<int> AcceptAsync(CancellationToken cancellationToken = default)
+        => Loop.RegisteredIo(this, AsyncKind.Accept, default, default, cancellationToken, nameof(AcceptAsync));
+
+    /// <summary>Connects the registered socket to <paramref name="remote"/>; failure throws <see cref="LinuxEventException"/>
+    /// with the errno (e.g. ECONNREFUSED).</summary>
+    /// <exception cref="ObjectDisposedException">The registration was disposed.</exception>
+    public ValueTask ConnectAsync(EndPoint remote, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(remote);
+        return Loop.RegisteredConnect(this, remote, cancellationToken);
+    }
+
+    /// <summary>Sends the whole buffer, awaiting as often as needed.</summary>
+    public async ValueTask SendAllAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (!buffer.IsEmpty)
+        {
+            int n = await SendAsync(buffer, cancellationToken).ConfigureAwait(true);
+            buffer = buffer[n..];
+        }
+    }
+
+    /// <summary>
+    /// Ends the registration: pending operations complete with <see cref="ObjectDisposedException"/> (on the proactor
+    /// their kernel operations are cancelled first, and one that had already completed in the kernel still delivers
+    /// its result, so no received data or accepted fd is lost). Then closes the fd if <see cref="OwnsFd"/>.
+    /// Idempotent. Loop thread only while the loop is alive; any thread after the loop was disposed.
+    /// </summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        if (!Loop.IsDisposed) Loop.UnregisterFd(this);   // checks the thread before anything changes
+        _disposed = true;
+        if (OwnsFd) Libc.Close(Fd);
+    }
+
+    internal void ThrowIfDisposed(string call)
+    {
+        if (_disposed) throw new ObjectDisposedException(nameof(LoopFd), $"LoopFd.{call}: fd {Fd}'s registration was disposed.");
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"LoopFd(fd={Fd}, owns={OwnsFd}, disposed={_disposed})";
+}
+
+public abstract partial class Loop
+{
+    /// <summary>
+    /// Registers <paramref name="fd"/> with this loop for async I/O until the returned <see cref="LoopFd"/> is
+    /// disposed (see its remarks for what the registration saves per operation and the rules it comes with).
+    /// </summary>
+    /// <param name="fd">An open, non-blocking fd that supports polling (socket, pipe, eventfd...).</param>
+    /// <param name="ownsFd">True to hand the fd over: <see cref="LoopFd.Dispose"/> then closes it. Ownership passes
+    /// only if this call succeeds; on failure the fd stays open and the caller's.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="fd"/> is negative.</exception>
+    /// <exception cref="InvalidOperationException">Reactor: the fd is already registered, has a <see cref="Watcher"/>, or
+    /// has an fd-number async operation pending. Not on the loop thread.</exception>
+    /// <exception cref="LinuxEventException">The kernel refused the fd (EBADF for a closed fd; EPERM for a regular file on the reactor).</exception>
+    public LoopFd Register(int fd, bool ownsFd = false)
+    {
+        if (fd < 0) throw new ArgumentOutOfRangeException(nameof(fd), fd, $"{GetType().Name}.Register: the fd must not be negative.");
+        CheckThread(nameof(Register));
+        ThrowIfDisposed();
+        var registration = new LoopFd(this, fd, ownsFd);
+        RegisterFd(registration);
+        return registration;
+    }
+
+    /// <summary>Model part of <see cref="Register"/>: throws, with nothing changed, if the fd cannot be registered.</summary>
+    private protected abstract void RegisterFd(LoopFd registration);
+
+    /// <summary>Model part of <see cref="LoopFd.Dispose"/> while the loop is alive: settles the pending operations.</summary>
+    internal abstract void UnregisterFd(LoopFd registration);
+
+    internal abstract ValueTask<int> RegisteredIo(LoopFd registration, AsyncKind kind, Memory<byte> buffer, ReadOnlyMemory<byte> constBuffer,
+        CancellationToken token, string call);
+
+    internal abstract ValueTask RegisteredConnect(LoopFd registration, EndPoint remote, CancellationToken token);
+
+    private protected static bool IsReadSide(AsyncKind kind) => kind is AsyncKind.Read or AsyncKind.Receive or AsyncKind.Accept or AsyncKind.WaitReadable;
+}
