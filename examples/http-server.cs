@@ -32,10 +32,12 @@ using LinuxEvent;
 return ExampleServer.Run("http-server", args, defaultPort: 8080, static (loop, endpoint) => new HttpServer(loop).RunAsync(endpoint));
 
 /// <summary>One connection: socket plus pinned receive and response buffers (io_uring then needs no pin handle).</summary>
-internal sealed class HttpConnection(int fd)
+internal sealed class HttpConnection(LoopFd? io)
 {
     public const int InitialBufferSize = 8 * 1024;
-    public readonly int Fd = fd;
+    // Registered once for the connection's life and owns the socket; null only for the response-building scratch.
+    public LoopFd Io => io ?? throw new InvalidOperationException("The scratch connection has no socket.");
+    public int Fd => Io.Fd;
     public byte[] In = GC.AllocateUninitializedArray<byte>(InitialBufferSize, pinned: true);
     public byte[] Out = GC.AllocateUninitializedArray<byte>(InitialBufferSize * 2, pinned: true);
     public int InStart, InEnd;      // unparsed request bytes
@@ -94,7 +96,7 @@ internal sealed class HttpServer
 
     // The two benchmark responses (HTTP/1.1, keep-alive) pre-assembled: a request costs one copy. Rebuilt with the Date.
     private byte[] _plaintextResponse = [], _jsonResponse = [];
-    private readonly HttpConnection _scratch = new(-1);
+    private readonly HttpConnection _scratch = new(null);
 
     private void UpdateDate()
     {
@@ -114,7 +116,8 @@ internal sealed class HttpServer
 
     public async Task RunAsync(IPEndPoint endpoint)
     {
-        int listener = Posix.CreateTcpListener(endpoint, backlog: 1024);
+        // Registered for its whole life (Loop.Register): no per-accept re-arming on the reactor; closed by Dispose.
+        using var listener = _loop.Register(Posix.CreateTcpListener(endpoint, backlog: 1024), ownsFd: true);
         // SIGINT/SIGTERM end the accept loop; the subscriptions last as long as the loop (its Dispose cancels them).
         _loop.Signal(2, (_, _) => _stopping.Cancel());
         _loop.Signal(15, (_, _) => _stopping.Cancel());
@@ -127,7 +130,7 @@ internal sealed class HttpServer
                 int fd;
                 try
                 {
-                    fd = await _loop.AcceptAsync(listener, _stopping.Token);
+                    fd = await listener.AcceptAsync(_stopping.Token);
                 }
                 catch (OperationCanceledException)
                 {
@@ -141,7 +144,7 @@ internal sealed class HttpServer
                     continue;
                 }
                 Posix.SetTcpNoDelay(fd);
-                var connection = new HttpConnection(fd);
+                var connection = new HttpConnection(_loop.Register(fd, ownsFd: true));
                 _connections.Add(connection);
                 connection.Completion = _loop.Spawn(() => ServeAsync(connection));
             }
@@ -149,7 +152,6 @@ internal sealed class HttpServer
         finally
         {
             clock.Cancel();
-            Posix.Close(listener);
         }
         // Shutting a socket down makes its pending receive see end-of-stream, so each task ends and closes its fd.
         var tasks = new List<Task>();
@@ -169,7 +171,7 @@ internal sealed class HttpServer
             while (!c.Close)
             {
                 if (c.InEnd == c.In.Length) MakeRoom(c);
-                int n = await _loop.ReceiveAsync(c.Fd, MemoryMarshal.CreateFromPinnedArray(c.In, c.InEnd, c.In.Length - c.InEnd));
+                int n = await c.Io.ReceiveAsync(MemoryMarshal.CreateFromPinnedArray(c.In, c.InEnd, c.In.Length - c.InEnd));
                 if (n == 0) break;
                 c.InEnd += n;
                 while (true)
@@ -177,7 +179,7 @@ internal sealed class HttpServer
                     bool more = HandleBuffered(c);
                     int sent = 0;
                     while (sent < c.OutLength)
-                        sent += await _loop.SendAsync(c.Fd, MemoryMarshal.CreateFromPinnedArray(c.Out, sent, c.OutLength - sent));
+                        sent += await c.Io.SendAsync(MemoryMarshal.CreateFromPinnedArray(c.Out, sent, c.OutLength - sent));
                     c.OutLength = 0;
                     if (!more) break;
                 }
@@ -191,7 +193,7 @@ internal sealed class HttpServer
         finally
         {
             _connections.Remove(c);
-            Posix.Close(c.Fd);
+            c.Io.Dispose();     // ends the registration and closes the socket
         }
     }
 

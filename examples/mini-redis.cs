@@ -5,7 +5,7 @@
 //   dotnet run -c Release examples/mini-redis.cs -- --model reactor|proactor --port 6380
 //   redis-cli -p 6380 set greeting hello ex 60;  redis-benchmark -p 6380 -t ping,set,get,incr -P 16 -q
 //
-// What it shows: AcceptAsync/ReceiveAsync/SendAsync on either model, Spawn per connection, a loop timer for active
+// What it shows: Loop.Register (LoopFd) with AcceptAsync/ReceiveAsync/SendAsync on either model, Spawn per connection, a loop timer for active
 // expiry, loop.NowNanoseconds for lazy expiry, graceful SIGINT/SIGTERM shutdown through loop.Signal (exit code 0).
 //
 // Commands: PING [msg], ECHO msg, SET key value [EX s|PX ms|KEEPTTL] [NX|XX], GET, DEL key.., EXISTS key..,
@@ -34,10 +34,11 @@ using LinuxEvent;
 return ExampleServer.Run("mini-redis", args, defaultPort: 6380, static (loop, endpoint) => new RedisServer(loop).RunAsync(endpoint));
 
 /// <summary>One client connection: its socket and its receive/reply buffers (pinned, so io_uring needs no pin handle).</summary>
-internal sealed class RedisClient(int fd)
+internal sealed class RedisClient(LoopFd io)
 {
     public const int InitialBufferSize = 16 * 1024;
-    public readonly int Fd = fd;
+    public readonly LoopFd Io = io;      // registered once for the connection's life; owns the socket
+    public int Fd => Io.Fd;
     public byte[] In = GC.AllocateUninitializedArray<byte>(InitialBufferSize, pinned: true);
     public byte[] Out = GC.AllocateUninitializedArray<byte>(InitialBufferSize, pinned: true);
     public int InStart, InEnd;      // unparsed bytes: In[InStart..InEnd)
@@ -127,7 +128,8 @@ internal sealed class RedisServer
 
     public async Task RunAsync(IPEndPoint endpoint)
     {
-        int listener = Posix.CreateTcpListener(endpoint, backlog: 1024);
+        // Registered for its whole life (Loop.Register): no per-accept re-arming on the reactor; closed by Dispose.
+        using var listener = _loop.Register(Posix.CreateTcpListener(endpoint, backlog: 1024), ownsFd: true);
         // SIGINT/SIGTERM end the accept loop; the subscriptions last as long as the loop (its Dispose cancels them).
         _loop.Signal(2, (_, _) => _stopping.Cancel());
         _loop.Signal(15, (_, _) => _stopping.Cancel());
@@ -140,7 +142,7 @@ internal sealed class RedisServer
                 int fd;
                 try
                 {
-                    fd = await _loop.AcceptAsync(listener, _stopping.Token);
+                    fd = await listener.AcceptAsync(_stopping.Token);
                 }
                 catch (OperationCanceledException)
                 {
@@ -155,7 +157,7 @@ internal sealed class RedisServer
                     continue;
                 }
                 Posix.SetTcpNoDelay(fd);
-                var client = new RedisClient(fd);
+                var client = new RedisClient(_loop.Register(fd, ownsFd: true));
                 _clients.Add(client);
                 client.Completion = _loop.Spawn(() => ServeAsync(client));
             }
@@ -163,7 +165,6 @@ internal sealed class RedisServer
         finally
         {
             sweeper.Cancel();
-            Posix.Close(listener);
         }
         await ShutdownClientsAsync();
         Console.Error.WriteLine($"mini-redis: stopped ({_data.Count} keys in memory)");
@@ -189,7 +190,7 @@ internal sealed class RedisServer
             while (true)
             {
                 if (c.InEnd == c.In.Length) MakeRoom(c);
-                int n = await _loop.ReceiveAsync(c.Fd, MemoryMarshal.CreateFromPinnedArray(c.In, c.InEnd, c.In.Length - c.InEnd));
+                int n = await c.Io.ReceiveAsync(MemoryMarshal.CreateFromPinnedArray(c.In, c.InEnd, c.In.Length - c.InEnd));
                 if (n == 0) break;
                 c.InEnd += n;
                 while (true)
@@ -198,7 +199,7 @@ internal sealed class RedisServer
                     // Replies of every complete command go out together: one send per batch (per FlushThreshold bytes).
                     int sent = 0;
                     while (sent < c.OutLength)
-                        sent += await _loop.SendAsync(c.Fd, MemoryMarshal.CreateFromPinnedArray(c.Out, sent, c.OutLength - sent));
+                        sent += await c.Io.SendAsync(MemoryMarshal.CreateFromPinnedArray(c.Out, sent, c.OutLength - sent));
                     c.OutLength = 0;
                     if (!more) break;
                 }
@@ -214,7 +215,7 @@ internal sealed class RedisServer
         finally
         {
             _clients.Remove(c);
-            Posix.Close(c.Fd);
+            c.Io.Dispose();     // ends the registration and closes the socket
         }
     }
 

@@ -6,8 +6,9 @@ namespace LinuxEvent.Examples.EchoServer;
 
 /// <summary>
 /// The echo server written as blocking-looking async code, identical on both models: one task accepts, one task per
-/// connection receives and sends back. On the reactor each await is "try the syscall, wait for readiness on EAGAIN";
-/// on the proactor it is "submit to io_uring". Every continuation runs on the loop thread, so no locks.
+/// connection receives and sends back. Each socket is registered once (<see cref="Loop.Register"/>): on the reactor an
+/// await is "try the syscall unless the direction is known not to be ready, else wait for the next edge" with no
+/// epoll_ctl per wait; on the proactor it is "submit to io_uring". Every continuation runs on the loop thread, so no locks.
 /// </summary>
 /// <remarks>Steady state allocates nothing per message: the awaits use the loop's pooled value-task sources, the
 /// buffer is pinned once per connection (so io_uring needs no pin handle) and reused.</remarks>
@@ -16,9 +17,9 @@ internal sealed class AsyncEchoServer : IEchoServer
     private const int BufferSize = 64 * 1024;
 
     private readonly Counters _stats = Counters.Register();
-    private readonly HashSet<int> _open = new();
+    private readonly HashSet<LoopFd> _open = new();
     private Loop _loop = null!;
-    private int _listener = -1;
+    private LoopFd? _listener;
 
     public void Run(IPEndPoint endpoint, EchoOptions options)
     {
@@ -40,7 +41,7 @@ internal sealed class AsyncEchoServer : IEchoServer
     public void Setup(Loop loop, IPEndPoint endpoint, EchoOptions options, bool reusePort)
     {
         _loop = loop;
-        _listener = Posix.CreateTcpListener(endpoint, backlog: 1024, reusePort: reusePort);
+        _listener = loop.Register(Posix.CreateTcpListener(endpoint, backlog: 1024, reusePort: reusePort), ownsFd: true);
         _ = loop.Spawn(AcceptLoopAsync);
     }
 
@@ -51,7 +52,7 @@ internal sealed class AsyncEchoServer : IEchoServer
             int fd;
             try
             {
-                fd = await _loop.AcceptAsync(_listener);
+                fd = await _listener!.AcceptAsync();
             }
             catch (LinuxEventException ex) when (ex.ErrnoName is "ECONNABORTED" or "EINTR")
             {
@@ -63,24 +64,25 @@ internal sealed class AsyncEchoServer : IEchoServer
             }
             Posix.SetTcpNoDelay(fd);
             _stats.Accepted++;
-            _open.Add(fd);
-            _ = _loop.Spawn(() => ServeAsync(fd));             // runs alongside; failures are handled inside
+            var io = _loop.Register(fd, ownsFd: true);
+            _open.Add(io);
+            _ = _loop.Spawn(() => ServeAsync(io));             // runs alongside; failures are handled inside
         }
     }
 
-    private async Task ServeAsync(int fd)
+    private async Task ServeAsync(LoopFd io)
     {
         var memory = MemoryMarshal.CreateFromPinnedArray(GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true), 0, BufferSize);
         try
         {
             while (true)
             {
-                int n = await _loop.ReceiveAsync(fd, memory);
+                int n = await io.ReceiveAsync(memory);
                 if (n == 0) break;                          // the peer closed its side
                 _stats.Receives++;
                 for (int sent = 0; sent < n;)
                 {
-                    int w = await _loop.SendAsync(fd, memory[sent..n]);
+                    int w = await io.SendAsync(memory[sent..n]);
                     if (w < n - sent) _stats.ShortSends++;
                     sent += w;
                 }
@@ -93,17 +95,19 @@ internal sealed class AsyncEchoServer : IEchoServer
         }
         finally
         {
-            if (_open.Remove(fd)) Posix.Close(fd);
+            if (_open.Remove(io)) io.Dispose();         // ends the registration and closes the socket
         }
     }
 
     /// <inheritdoc />
     public void Teardown(Loop loop)
     {
-        // Closing the fds here; operations still pending on them settle when the loop is disposed, and their tasks'
-        // finally blocks see the fd already removed (no double close of a number the kernel may have reused).
-        if (_listener >= 0) { Posix.Close(_listener); _listener = -1; }
-        foreach (int fd in _open) Posix.Close(fd);
+        // Disposing the registrations settles their pending operations (ObjectDisposedException; the proactor cancels
+        // them in the kernel first) and closes the sockets; the tasks' finally blocks find them already removed.
+        _listener?.Dispose();
+        _listener = null;
+        var open = _open.ToArray();
         _open.Clear();
+        foreach (var io in open) io.Dispose();
     }
 }
