@@ -130,6 +130,10 @@ public abstract class FdCheckedTest
     {
         if (TestContext.CurrentContext.Result.Outcome.Status != NUnit.Framework.Interfaces.TestStatus.Passed) return;
         int after = Fds.CountSettled(_before);
-        Assert.That(after, Is.EqualTo(_before), "fd leak: " + Fds.Diff(_beforeMap, Fds.Snapshot()));
+        if (after == _before) return;
+        // The count can stay off for a moment because of a runtime thread's short-lived fd that is gone again by the
+        // time the table is read by name (seen as an empty diff). A leak is a difference in the table itself.
+        string diff = Fds.Diff(_beforeMap, Fds.Snapshot());
+        Assert.That(diff, Is.Empty, $"fd leak ({_before} fds before, {after} after)");
     }
 }
