@@ -48,6 +48,9 @@ public readonly struct ConnectResult
 /// <para>The callback runs exactly once, from the loop's dispatch (never inside the Connect call), unless the attempt is
 /// cancelled: <see cref="ConnectAttempt.Cancel"/> is silent. When it runs, nothing of the attempt remains: no timer, no
 /// watcher, no operation, no fd other than the one handed over.</para>
+/// <para>Disposing the loop cancels a pending attempt, on both models, as silently as <see cref="ConnectAttempt.Cancel"/>
+/// (the socket being connected is closed); <see cref="ConnectAsync(Loop, EndPoint, ConnectOptions?, CancellationToken)"/>
+/// then fails with <see cref="ObjectDisposedException"/> naming the loop.</para>
 /// </remarks>
 public static class Connector
 {
@@ -87,7 +90,8 @@ public static class Connector
     }
 
     /// <summary>Async form of <see cref="Connect(Loop, EndPoint, Action{ConnectResult}, ConnectOptions?)"/>. Throws the
-    /// attempt's <see cref="LinuxEventException"/> on failure; cancelling the token cancels the attempt.</summary>
+    /// attempt's <see cref="LinuxEventException"/> on failure; cancelling the token cancels the attempt. Disposing the
+    /// loop first fails it with <see cref="ObjectDisposedException"/> naming the loop.</summary>
     public static Task<SocketConnection> ConnectAsync(Loop loop, EndPoint remote, ConnectOptions? options = null, CancellationToken cancellationToken = default)
         => AsTask(loop, cancellationToken, cb => Connect(loop, remote, cb, options));
 
@@ -104,6 +108,9 @@ public static class Connector
             if (r.Succeeded) tcs.TrySetResult(r.Connection);
             else tcs.TrySetException(r.Error!);
         });
+        // The callback never runs if the loop is disposed first; the attempt then fails the task itself. Set before
+        // the loop can run: the attempt only starts from the loop's deferred phase.
+        attempt.AsyncCompletion = tcs;
         if (token.CanBeCanceled)
         {
             var reg = token.Register(() =>
@@ -126,7 +133,7 @@ public static class Connector
 }
 
 /// <summary>A connection attempt started by <see cref="Connector"/>. Loop-thread only.</summary>
-public sealed class ConnectAttempt
+public sealed class ConnectAttempt : ILoopDisposalHook
 {
     private readonly Loop _loop;
     private readonly Action<ConnectResult> _callback;
@@ -141,6 +148,11 @@ public sealed class ConnectAttempt
     private StringBuilder? _failures;
     private LinuxEventException? _lastError;
     private CancellationTokenSource? _resolveCts;
+    private LoopDisposalLink _disposalLink;
+
+    /// <summary>The task of <see cref="Connector.ConnectAsync(Loop, EndPoint, ConnectOptions?, CancellationToken)"/>, if
+    /// this attempt is behind one: failed by the loop's disposal, which never runs the callback.</summary>
+    internal TaskCompletionSource<SocketConnection>? AsyncCompletion;
 
     private static readonly Action<Watcher> s_writable = static w => ((ConnectAttempt)w.Data!).OnWritable(w);
     private static readonly Action<Operation> s_connected = static op => ((ConnectAttempt)op.Data!).OnConnectOp(op);
@@ -151,11 +163,31 @@ public sealed class ConnectAttempt
         _callback = callback;
         _options = options;
         _target = target;
+        if (options.Timeout != Timeout.InfiniteTimeSpan && options.Timeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Timeout, "ConnectOptions.Timeout must be positive (or infinite).");
+        LoopDisposal.ThrowIfDisposed(loop, "Connector.Connect");
         if (options.Timeout != Timeout.InfiniteTimeSpan)
-        {
-            if (options.Timeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), options.Timeout, "ConnectOptions.Timeout must be positive (or infinite).");
             _timer = loop.After(options.Timeout, this, static (_, a) => a.OnTimeout());
-        }
+        loop.RegisterDisposalHook(this);
+    }
+
+    ref LoopDisposalLink ILoopDisposalHook.DisposalLink => ref _disposalLink;
+
+    /// <summary>
+    /// The loop is being disposed: its watcher or operation is going away, so the attempt could never finish. Cancel it
+    /// as <see cref="Cancel"/> does (the callback does not run, as on the proactor when disposal cancels the connect)
+    /// and fail an awaiting <see cref="Connector.ConnectAsync(Loop, EndPoint, ConnectOptions?, CancellationToken)"/>.
+    /// </summary>
+    void ILoopDisposalHook.OnLoopDisposing()
+    {
+        if (!IsCompleted) AbandonForLoopDisposal();
+    }
+
+    private void AbandonForLoopDisposal()
+    {
+        IsCompleted = true;
+        Cleanup(closeFd: true);
+        AsyncCompletion?.TrySetException(LoopDisposal.PendingCallFailed(_loop, "Connector.ConnectAsync"));
     }
 
     /// <summary>True once the callback has run or the attempt was cancelled.</summary>
@@ -167,7 +199,7 @@ public sealed class ConnectAttempt
     /// <summary>
     /// Cancels the attempt silently: the callback never runs, the socket being connected is closed, and the timer,
     /// watcher or kernel operation are released. Returns false if the attempt already completed (the callback ran or
-    /// is about to run with its result) or was cancelled before.
+    /// is about to run with its result) or was cancelled before (also by the loop's disposal).
     /// </summary>
     public bool Cancel()
     {
@@ -295,6 +327,14 @@ public sealed class ConnectAttempt
         if (!ReferenceEquals(op, _op)) return;
         _op = null;
         if (IsCompleted) return;                    // cancelled or timed out: the fd was closed then
+        if (_loop.IsDisposed)
+        {
+            // Settled by the loop's disposal: cancelled, or a connect that won the race with the cancel. Either way the
+            // attempt is abandoned, as on the reactor (whose watcher disposal silences): no stream can be built on a
+            // disposed loop, and a failure could not try the next candidate.
+            AbandonForLoopDisposal();
+            return;
+        }
         switch (op.State)
         {
             case OperationState.Completed:
@@ -306,9 +346,8 @@ public sealed class ConnectAttempt
                 Next();
                 return;
             default:
-                // Cancelled without our request: the loop is being disposed. Nobody can use a result now.
-                IsCompleted = true;
-                Cleanup(closeFd: true);
+                // Only the loop's disposal cancels without our request, and that was handled above.
+                AbandonForLoopDisposal();
                 return;
         }
     }
@@ -362,6 +401,7 @@ public sealed class ConnectAttempt
 
     private void Cleanup(bool closeFd)
     {
+        _loop.UnregisterDisposalHook(this);          // every way of completing passes here
         _timer?.Cancel();
         _timer = null;
         _resolveCts?.Cancel();

@@ -71,8 +71,11 @@ public sealed class ListenerOptions
 /// <para><b>Ownership.</b> A listener that created its socket (<see cref="Bind(Loop, EndPoint, AcceptHandler?, ListenerOptions?)"/>)
 /// closes it on dispose and unlinks the Unix socket file it created; a wrapped socket is closed only when owned.
 /// Connections accepted but not yet handed out when the listener is disposed are closed.</para>
+/// <para><b>Loop disposal</b> disposes the listener (on both models), releasing the same things: a pending
+/// <see cref="AcceptAsync"/> fails with <see cref="ObjectDisposedException"/> naming the loop, and a later
+/// <see cref="Dispose"/> does nothing.</para>
 /// </remarks>
-public sealed class Listener : IDisposable
+public sealed class Listener : IDisposable, ILoopDisposalHook
 {
     private readonly Loop _loop;
     private readonly AcceptHandler? _onAccept;
@@ -86,6 +89,7 @@ public sealed class Listener : IDisposable
     private int _handedThisIteration;
     private TimerHandle? _backoffTimer;
     private LoopAwaitable<SocketConnection>? _acceptWaiter;
+    private LoopDisposalLink _disposalLink;
 
     // Reactor
     private Watcher? _watcher;
@@ -120,12 +124,14 @@ public sealed class Listener : IDisposable
     /// starts accepting. With <paramref name="onAccept"/> null the listener is in async mode: use <see cref="AcceptAsync"/>.
     /// </summary>
     /// <exception cref="LinuxEventException">socket/bind/listen failed (e.g. EADDRINUSE).</exception>
+    /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
     public static Listener Bind(Loop loop, EndPoint endpoint, AcceptHandler? onAccept, ListenerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(loop);
         ArgumentNullException.ThrowIfNull(endpoint);
         var o = options ?? ListenerOptions.Default;
         o.Validate();
+        LoopDisposal.ThrowIfDisposed(loop, "Listener.Bind");
         int fd;
         string? unlinkPath = null;
         switch (endpoint)
@@ -145,6 +151,9 @@ public sealed class Listener : IDisposable
         {
             var listener = new Listener(loop, fd, ownsSocket: true, unlinkPath, onAccept, o);
             listener.UpdateAccepting();
+            // Only once it is set up: the catch below closes the socket of a listener that failed to start, and the
+            // loop's disposal must not close it a second time.
+            loop.RegisterDisposalHook(listener);
             return listener;
         }
         catch
@@ -160,15 +169,18 @@ public sealed class Listener : IDisposable
     /// non-blocking. It is closed on dispose only if <paramref name="ownsSocket"/>; its file (for a Unix socket) is
     /// never unlinked, since this listener did not create it.
     /// </summary>
+    /// <exception cref="ObjectDisposedException">The loop is disposed (the socket stays the caller's).</exception>
     public static Listener FromSocket(Loop loop, int listeningSocket, bool ownsSocket, AcceptHandler? onAccept, ListenerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(loop);
         if (listeningSocket < 0) throw new ArgumentOutOfRangeException(nameof(listeningSocket), listeningSocket, "Listener.FromSocket: the fd must not be negative.");
         var o = options ?? ListenerOptions.Default;
         o.Validate();
+        LoopDisposal.ThrowIfDisposed(loop, "Listener.FromSocket");
         Posix.SetNonBlocking(listeningSocket, true);
         var listener = new Listener(loop, listeningSocket, ownsSocket, null, onAccept, o);
         listener.UpdateAccepting();
+        loop.RegisterDisposalHook(listener);
         return listener;
     }
 
@@ -221,7 +233,8 @@ public sealed class Listener : IDisposable
     /// <see cref="OperationCanceledException"/>; no connection is lost (it stays queued). One call may be pending.
     /// </summary>
     /// <exception cref="InvalidOperationException">The listener has an accept handler, or another call is pending.</exception>
-    /// <exception cref="ObjectDisposedException">The listener is disposed (also for a pending call when it is).</exception>
+    /// <exception cref="ObjectDisposedException">The listener is disposed (also for a pending call when it is), or the
+    /// loop was disposed while the call was pending (the exception then names the loop).</exception>
     public ValueTask<SocketConnection> AcceptAsync(CancellationToken cancellationToken = default)
     {
         if (_onAccept is not null) throw new InvalidOperationException("Listener.AcceptAsync: this listener hands connections to its accept handler.");
@@ -243,10 +256,19 @@ public sealed class Listener : IDisposable
 
     /// <summary>Stops accepting, closes connections accepted but not handed out, closes the socket if owned and unlinks
     /// the Unix socket file it created. Idempotent.</summary>
-    public void Dispose()
+    public void Dispose() => DisposeCore(loopDisposed: false);
+
+    ref LoopDisposalLink ILoopDisposalHook.DisposalLink => ref _disposalLink;
+
+    /// <summary>The loop was disposed: its watcher or accept operation is gone, so a pending accept would never
+    /// complete; release everything as <see cref="Dispose"/> does (the socket, queued connections, the file).</summary>
+    void ILoopDisposalHook.OnLoopDisposing() => DisposeCore(loopDisposed: true);
+
+    private void DisposeCore(bool loopDisposed)
     {
         if (_disposed) return;
         _disposed = true;
+        _loop.UnregisterDisposalHook(this);
         _backoffTimer?.Cancel();
         _backoffTimer = null;
         if (!_loop.IsDisposed)
@@ -256,7 +278,8 @@ public sealed class Listener : IDisposable
         }
         _watcher = null;
         while (_ready.Count > 0) CloseQuietly(_ready.Dequeue().Fd);
-        _acceptWaiter?.SetException(new ObjectDisposedException(nameof(Listener)));
+        if (_acceptWaiter?.IsPending == true)
+            _acceptWaiter.SetException(loopDisposed ? LoopDisposal.PendingCallFailed(_loop, "Listener.AcceptAsync") : new ObjectDisposedException(nameof(Listener)));
         if (_ownsSocket) CloseQuietly(Fd);
         if (_unlinkPath is not null) Unlink(_unlinkPath);
     }
@@ -362,7 +385,9 @@ public sealed class Listener : IDisposable
 
     private void OnAccepted(int fd)
     {
-        if (_disposed) { CloseQuietly(fd); return; }
+        // A connection that raced the loop's disposal is closed, not handed out: nothing can serve it on a disposed
+        // loop, and the reactor (whose listening socket just closes) never delivers one either.
+        if (_disposed || _loop.IsDisposed) { CloseQuietly(fd); return; }
         Deliver(fd);
     }
 
@@ -371,7 +396,12 @@ public sealed class Listener : IDisposable
         _acceptBusy = false;
         bool cancelledByUs = _acceptCancelRequested;
         _acceptCancelRequested = false;
-        if (_disposed) return;
+        if (_disposed || _loop.IsDisposed)
+        {
+            // A single-shot accept carries its connection in the result: nobody else will close it.
+            if (_singleShot && op.State == OperationState.Completed) CloseQuietly(op.Result);
+            return;
+        }
         switch (op.State)
         {
             case OperationState.Completed:

@@ -35,8 +35,13 @@ public delegate void StreamMessageHandler(LoopStream stream, ReadOnlySpan<byte> 
 /// which no other callback of the stream runs.</para>
 /// <para><b>The fd</b> belongs to the stream when <see cref="LoopStreamOptions.OwnsFd"/> (the default): it is closed
 /// when the stream closes. It must be non-blocking.</para>
+/// <para><b>Loop disposal</b> closes a stream that is still open, on both models, with
+/// <see cref="CloseReason.LoopDisposed"/>: as with <see cref="Close"/>, a pending read completes with 0 (or null), a
+/// pending <see cref="WriteAsync"/> or <see cref="FlushAsync"/> whose data did not all reach the kernel fails with
+/// <see cref="IOException"/>, the fd is closed if owned, and <see cref="OnClose"/> and <see cref="Completion"/> run once,
+/// from the loop's final drain (on the thread that disposes the loop).</para>
 /// </remarks>
-public sealed partial class LoopStream : IDisposable
+public sealed partial class LoopStream : IDisposable, ILoopDisposalHook
 {
     private readonly Loop _loop;
     private readonly Driver _driver;
@@ -67,6 +72,7 @@ public sealed partial class LoopStream : IDisposable
     private TaskCompletionSource<CloseReason>? _closedTcs;
     private int _pendingErrno;
     private string? _pendingCall;
+    private LoopDisposalLink _disposalLink;
 
     private static readonly Action<object?> s_deliverBuffered = static s => ((LoopStream)s!).DeliverBuffered();
     private static readonly Action<object?> s_notifyClosed = static s => ((LoopStream)s!).NotifyClosed();
@@ -76,12 +82,14 @@ public sealed partial class LoopStream : IDisposable
     /// an async read; writing may begin at once.</summary>
     /// <exception cref="ArgumentException">The loop is neither a reactor nor a proactor.</exception>
     /// <exception cref="ArgumentOutOfRangeException">Negative fd or inconsistent options.</exception>
+    /// <exception cref="ObjectDisposedException">The loop is disposed (the fd stays the caller's).</exception>
     public LoopStream(Loop loop, int fd, LoopStreamOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(loop);
         if (fd < 0) throw new ArgumentOutOfRangeException(nameof(fd), fd, "LoopStream: the fd must not be negative.");
         var o = options ?? LoopStreamOptions.Default;
         o.Validate();
+        LoopDisposal.ThrowIfDisposed(loop, nameof(LoopStream));
         _loop = loop;
         Fd = fd;
         _codec = o.Codec;
@@ -103,7 +111,16 @@ public sealed partial class LoopStream : IDisposable
             ProactorLoop p => new ProactorDriver(this, p),
             _ => throw new ArgumentException($"LoopStream: unsupported loop type {loop.GetType().Name}.", nameof(loop)),
         };
+        // Last, once nothing can throw: a stream that failed to construct must not be closed by the loop's disposal.
+        loop.RegisterDisposalHook(this);
     }
+
+    ref LoopDisposalLink ILoopDisposalHook.DisposalLink => ref _disposalLink;
+
+    /// <summary>The loop was disposed while the stream was open: its watcher is gone (reactor), or it had no operation in
+    /// flight for disposal to cancel (proactor), so nothing would ever complete a pending read or report the end. Close
+    /// now, exactly as the proactor driver does when disposal cancels its operations.</summary>
+    void ILoopDisposalHook.OnLoopDisposing() => FinishClose(Net.CloseReason.LoopDisposed, null);
 
     /// <summary>send(2) of zero bytes has no effect on a socket and fails with ENOTSOCK on anything else: a probe
     /// that needs no exception and no option buffer.</summary>
@@ -556,6 +573,7 @@ public sealed partial class LoopStream : IDisposable
     {
         if (_closed) return;
         _closed = true;
+        _loop.UnregisterDisposalHook(this);               // closed once: the loop's disposal has nothing left to close
         _failing = false;
         CloseReason = reason;
         if (error is not null) Error = error;

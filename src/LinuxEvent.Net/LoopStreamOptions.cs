@@ -84,6 +84,6 @@ public enum CloseReason
     Error,
     /// <summary>The codec rejected the input; <see cref="LoopStream.Error"/> is an <see cref="InvalidDataException"/>.</summary>
     CodecError,
-    /// <summary>The loop was disposed under the stream (the proactor cancelled its operations).</summary>
+    /// <summary>The loop was disposed while the stream was open (either model).</summary>
     LoopDisposed,
 }

@@ -833,6 +833,10 @@ public abstract partial class Loop : IDisposable
         }
         finally
         {
+            // Components on the loop (LinuxEvent.Net streams, listeners, connects) settle the awaits nothing else will
+            // settle now and close what they own; their continuations run in the drain below. After the backend: the
+            // proactor has settled those with operations in flight, whose fds must stay open until the kernel saw them.
+            RunDisposalHooks();
             FailPendingDelays();
             _timers.Clear();
             // Settlements during disposal (cancelled operations, failed awaits) queue continuations on the ready ring,
