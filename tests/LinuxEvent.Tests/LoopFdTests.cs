@@ -365,6 +365,44 @@ public class LoopFdTrafficTests(LoopKind kind) : FdCheckedTest
     }
 
     [Test]
+    public void DisposingRightAfterStartingAReceiveNeverReadsFromAFileThatReusesTheNumber()
+    {
+        // On io_uring the receive is only queued in the SQ until the loop next enters the kernel, and the kernel
+        // resolves the fd number when it consumes the SQE. Dispose closes the owned fd at once; a socket created next
+        // gets the same number. The queued receive must not end up reading that socket's bytes.
+        using var loop = Loops.Create(kind);
+        var (a, b) = Posix.SocketPair();
+        int c = -1, d = -1;
+        string outcome = "", leftForTheNewSocket = "";
+        try
+        {
+            loop.Run(async () =>
+            {
+                var fd = loop.Register(a, ownsFd: true);
+                var buf = new byte[16];
+                var pending = fd.ReceiveAsync(buf).AsTask();
+                fd.Dispose();
+                (c, d) = Posix.SocketPair();
+                Posix.Write(d, "new"u8);
+                try { int n = await pending; outcome = "read " + Encoding.ASCII.GetString(buf, 0, n); }
+                catch (ObjectDisposedException) { outcome = "disposed"; }
+                var rest = new byte[16];
+                int m = Posix.TryRead(c, rest);
+                leftForTheNewSocket = m > 0 ? Encoding.ASCII.GetString(rest, 0, m) : "";
+            });
+            Assume.That(c, Is.EqualTo(a), "the new socket reused the closed number");
+            Assert.That(outcome, Is.EqualTo("disposed"));
+            Assert.That(leftForTheNewSocket, Is.EqualTo("new"));
+        }
+        finally
+        {
+            Posix.Close(b);
+            if (c >= 0) Posix.Close(c);
+            if (d >= 0) Posix.Close(d);
+        }
+    }
+
+    [Test]
     public void AcceptAndConnectThroughRegistrationsOverLoopbackTcp()
     {
         using var loop = Loops.Create(kind);

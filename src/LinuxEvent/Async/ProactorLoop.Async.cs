@@ -130,18 +130,28 @@ public sealed partial class ProactorLoop
     internal override void UnregisterFd(LoopFd registration)
     {
         CheckThread("LoopFd.Dispose");
-        CancelForDisposal(registration.ReadOp, registration.ReadVersion);
-        CancelForDisposal(registration.WriteOp, registration.WriteVersion);
+        bool cancelled = CancelForDisposal(registration.ReadOp, registration.ReadVersion);
+        cancelled |= CancelForDisposal(registration.WriteOp, registration.WriteVersion);
         registration.ReadOp = registration.WriteOp = null;
+        // An operation submitted in this iteration may still sit in the SQ naming the fd by number; the caller closes
+        // the fd next, so hand the queue to the kernel first.
+        if (cancelled && registration.OwnsFd) FlushSubmissions("LoopFd.Dispose");
     }
 
-    private static void CancelForDisposal(AsyncOp? a, short version)
+    /// <summary>Hands queued requests to the kernel now (see ProactorBackendBase.FlushSubmissions); before closing an fd they name.</summary>
+    internal void FlushSubmissions(string call)
     {
-        if (a is null || a.Version != version || !a.IsPending) return;
+        if (!_disposing && !IsDisposed) Backend.FlushSubmissions(call);
+    }
+
+    private static bool CancelForDisposal(AsyncOp? a, short version)
+    {
+        if (a is null || a.Version != version || !a.IsPending) return false;
         // The kernel operation holds its own reference to the file, so it must be cancelled before the fd is closed;
         // it settles through its completion (as ObjectDisposedException, or with its result if the kernel finished first).
         a.OwnerDisposed = true;
         if (a.ModelState is Operation op && op.State == OperationState.Pending) op.Cancel();
+        return true;
     }
 
     internal override ValueTask<int> RegisteredIo(LoopFd registration, AsyncKind kind, Memory<byte> buffer, ReadOnlyMemory<byte> constBuffer,

@@ -32,6 +32,13 @@ internal abstract class ProactorBackendBase : IDisposable
     /// <summary>Creates a provided-buffer pool.</summary>
     public abstract ProvidedBufferPool CreateBufferPool(int count, int size);
 
+    /// <summary>
+    /// Hands requests queued since the last kernel entry to the kernel now, without waiting. Called before an fd that
+    /// such a request names by number is closed: the kernel resolves the number when it consumes the SQE, so a request
+    /// still queued at close would fail with EBADF, or act on whatever file reuses the number.
+    /// </summary>
+    public abstract void FlushSubmissions(string call);
+
     /// <summary>Disposal step 1: cancel everything in flight and wait until every operation has settled.</summary>
     public abstract void DrainForDispose();
 

@@ -135,6 +135,8 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
     public override ProvidedBufferPool CreateBufferPool(int count, int size)
         => new(_loop, _nextGroup++, count, size, new ManagedPoolStorage(count, size));
 
+    public override void FlushSubmissions(string call) { }      // the fake has no queue between submit and "kernel"
+
     public override void DrainForDispose()
     {
         foreach (var op in _pending.ToArray())

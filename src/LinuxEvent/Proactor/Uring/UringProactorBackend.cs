@@ -232,6 +232,17 @@ internal sealed unsafe class UringProactorBackend : ProactorBackendBase
         else UringPrep.AsyncCancel(sqe, target, 0, IgnoreUserData);
     }
 
+    public override void FlushSubmissions(string call)
+    {
+        // Nothing queued: no syscall. A ring no thread has driven yet is entered only from inside Run (e.g. the
+        // synchronous start of Run(main)): entering it from elsewhere would bind it (SINGLE_ISSUER) to a thread that may
+        // not be the one that will run the loop.
+        if (_abandoned || _disposed || _ring.PendingSubmissions == 0) return;
+        if (_ring.OwnerThreadId == 0 && !_loop.IsOnLoopThread) return;
+        EnsureKernelAccess(call);
+        _ring.Submit();     // no wait: CQEs of what completes at once stay in the CQ until the loop reaps them
+    }
+
     /// <summary>Takes a free SQE; when the SQ is full, submits what is queued first (that needs the owner thread).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private IoUringSqe* NextSqe(string call)
