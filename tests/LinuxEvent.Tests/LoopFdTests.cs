@@ -178,6 +178,38 @@ public class LoopFdContractTests(LoopKind kind) : FdCheckedTest
     }
 
     [Test]
+    public void DisposingTheLoopFailsPendingOperationsAndClosesOwnedFds()
+    {
+        var loop = Loops.Create(kind);
+        var (a, b) = Posix.SocketPair();
+        Task<int>? pending = null;
+        LoopFd? fd = null;
+        try
+        {
+            fd = loop.Register(a, ownsFd: true);
+            loop.Run(async () =>
+            {
+                pending = fd.ReceiveAsync(new byte[8]).AsTask();
+                await loop.DelayAsync(TimeSpan.FromMilliseconds(1));
+            });
+            loop.Dispose();
+            Assert.That(pending!.Exception?.InnerException, Is.InstanceOf<ObjectDisposedException>(), "same outcome on every backend");
+            Assert.That(fd.IsDisposed, Is.True);
+            Assert.That(Posix.IsOpen(a), Is.False, "the owned fd was closed with the loop");
+            var (r, w) = Posix.Pipe();                     // takes the number just released
+            fd.Dispose();                                  // must not close it again
+            Assert.That(Posix.IsOpen(r) && Posix.IsOpen(w), Is.True, "a later Dispose closed nothing more");
+            Posix.Close(r);
+            Posix.Close(w);
+        }
+        finally
+        {
+            loop.Dispose();
+            Posix.Close(b);
+        }
+    }
+
+    [Test]
     public void RegisterRefusesBadArgumentsWithoutTakingOwnership()
     {
         using var loop = Loops.Create(kind);

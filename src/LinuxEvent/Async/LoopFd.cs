@@ -27,11 +27,14 @@ namespace LinuxEvent;
 /// <see cref="Dispose"/>: on the reactor a closed fd silently leaves epoll, and an fd that later reuses the number would
 /// wait forever. <see cref="ReactorLoop.Watch"/> and <see cref="Loop.Register"/> refuse an fd that is registered.
 /// The fd-number methods of the loop may still be used on a registered fd and share its registration.</para>
-/// <para><b>Ownership:</b> with <c>ownsFd: true</c> the fd is closed by <see cref="Dispose"/> (and only then);
-/// otherwise the caller closes it after disposing the registration.</para>
+/// <para><b>Ownership:</b> with <c>ownsFd: true</c> the fd is closed by <see cref="Dispose"/>, or when the loop is
+/// disposed first (the registration then ends with it, and a later <see cref="Dispose"/> does nothing); otherwise the
+/// caller closes it after disposing the registration.</para>
+/// <para><b>Loop disposal:</b> pending operations fail with <see cref="ObjectDisposedException"/>, on both models.</para>
 /// </remarks>
-public sealed class LoopFd : IDisposable
+public sealed class LoopFd : IDisposable, ILoopDisposalHook
 {
+    private LoopDisposalLink _disposalLink;
     // Proactor: the pending operation of each side and the use it belongs to (the pooled awaitable is reused later).
     internal AsyncOp? ReadOp, WriteOp;
     internal short ReadVersion, WriteVersion;
@@ -112,7 +115,22 @@ public sealed class LoopFd : IDisposable
     public void Dispose()
     {
         if (_disposed) return;
-        if (!Loop.IsDisposed) Loop.UnregisterFd(this);   // checks the thread before anything changes
+        if (!Loop.IsDisposed)
+        {
+            Loop.UnregisterFd(this);                     // checks the thread before anything changes
+            Loop.UnregisterDisposalHook(this);
+        }
+        _disposed = true;
+        if (OwnsFd) Libc.Close(Fd);
+    }
+
+    ref LoopDisposalLink ILoopDisposalHook.DisposalLink => ref _disposalLink;
+
+    /// <summary>The loop is being disposed (its pending operations have already failed): the registration ends with
+    /// it, and an owned fd is closed now rather than leaked.</summary>
+    void ILoopDisposalHook.OnLoopDisposing()
+    {
+        if (_disposed) return;
         _disposed = true;
         if (OwnsFd) Libc.Close(Fd);
     }
@@ -146,6 +164,7 @@ public abstract partial class Loop
         ThrowIfDisposed();
         var registration = new LoopFd(this, fd, ownsFd);
         RegisterFd(registration);
+        RegisterDisposalHook(registration);      // not yet disposed (checked above, same thread): always accepted
         return registration;
     }
 

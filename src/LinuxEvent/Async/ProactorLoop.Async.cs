@@ -98,6 +98,10 @@ public sealed partial class ProactorLoop
             case OperationState.Cancelled when a.OwnerDisposed:
                 a.Fail(new ObjectDisposedException(nameof(LoopFd), $"LoopFd(fd={op.Fd}) was disposed while the operation was pending."));
                 break;
+            case OperationState.Cancelled when _disposing:
+                // Cancelled by the loop's disposal, not by the caller's token: the same outcome as on the reactor.
+                a.Fail(new ObjectDisposedException(nameof(ProactorLoop), "The loop was disposed while the operation was pending."));
+                break;
             case OperationState.Cancelled:
                 a.Cancelled();
                 break;
