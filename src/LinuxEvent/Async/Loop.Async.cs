@@ -150,7 +150,9 @@ public abstract partial class Loop
     /// Reads from <paramref name="fd"/> at its current position. Result: bytes read, 0 at EOF. Reactor: tries read(2),
     /// awaits readability on EAGAIN. Proactor: submits a read. Cancelling the token cancels the kernel operation (or
     /// the readiness wait) and throws <see cref="OperationCanceledException"/>; no data is lost in a race: if the
-    /// kernel delivered data first, the call returns it.
+    /// kernel delivered data first, the call returns it. Disposing the loop while the call is pending fails it with
+    /// <see cref="ObjectDisposedException"/> (every async I/O call, both models). For long-lived fds see
+    /// <see cref="Register"/>.
     /// </summary>
     public abstract ValueTask<int> ReadAsync(int fd, Memory<byte> buffer, CancellationToken cancellationToken = default);
 
