@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # mini-redis vs redis-server (issue 7): the same redis-benchmark commands against each server, interleaved.
-#   ci/bench-redis.sh [REPS=3]            (env: N1=200000 N16=2000000 WARMUP_N=2000000 PORT SRV_CPU=0 LOAD_CPU=1)
+#   ci/bench-redis.sh [REPS=3]            (env: N1=200000 N16=2000000 WARMUP_N=2000000 PORT SRV_CPU=0 LOAD_CPU=1
+#                                          PS: the -P values to run, default "1 16")
 # Needs redis-server + redis-tools (apt-get install -y redis-server redis-tools) and the example built by
 # `ci/smoke-examples.sh mini-redis` (artifacts/examples/mini-redis/bin). Server pinned to CPU 0, redis-benchmark to
 # CPU 1; everything on 127.0.0.1. Each rep starts, in turn, redis-server (--save '' --appendonly no), mini-redis
@@ -48,7 +49,7 @@ for rep in $(seq "$reps"); do
     # Warm-up, ~5 s, the same for every server: tiered JIT needs seconds before the .NET servers run optimised code
     # (perf of tools/nop-bench showed tier-0 code up to ~3 s after start).
     timeout 60 taskset -c "$load_cpu" redis-benchmark -p "$port" -t ping,set,get -c 50 -P 16 -n "${WARMUP_N:-2000000}" -q > /dev/null
-    for p in 1 16; do
+    for p in ${PS:-1 16}; do
       n=$([ "$p" = 1 ] && echo "$n1" || echo "$n16")
       # One invocation per command (what -t ping,set,get runs one after the other), so that the server's CPU time
       # (utime+stime from /proc, all threads) can be divided by that command's requests.

@@ -291,6 +291,47 @@ public class LoopFdReactorTests(LoopKind kind) : FdCheckedTest
     }
 
     [Test]
+    public void AStreamingPeerKeepsTheNextReceiveTryingAfterAShortRead()
+    {
+        // Data that arrives while nobody waits (an edge with no parked receive) marks the peer as streaming: after a
+        // short read the next receive then tries at once instead of waiting for an edge, because more has most likely
+        // been queued meanwhile. Seen through the fake's explicit edges.
+        if (kind != LoopKind.ReactorFake) Assert.Ignore("needs the fake's explicit edges");
+        using var loop = (ReactorLoop)Loops.Create(kind);
+        var (a, b) = Posix.SocketPair();
+        try
+        {
+            using var fd = loop.Register(a);
+            var results = new List<string>();
+            loop.Run(async () =>
+            {
+                var big = new byte[16];
+                Posix.Write(b, "ab"u8);
+                loop.Fake!.Inject(a, Readiness.Readable);       // an edge while no receive waits
+                await loop.DelayAsync(TimeSpan.FromMilliseconds(1));
+                results.Add(Encoding.ASCII.GetString(big, 0, await fd.ReceiveAsync(big)));   // short read
+                Posix.Write(b, "cd"u8);                          // queued, no edge injected
+                var next = fd.ReceiveAsync(big).AsTask();
+                results.Add(next.IsCompleted ? "tried at once" : "parked");
+                results.Add(Encoding.ASCII.GetString(big, 0, await next));
+                // Now a receive parks (EAGAIN) and its edge arrives while it waits: back to waiting after short reads.
+                var parked = fd.ReceiveAsync(big).AsTask();
+                Posix.Write(b, "ef"u8);
+                loop.Fake!.Inject(a, Readiness.Readable);
+                results.Add(Encoding.ASCII.GetString(big, 0, await parked));
+                Posix.Write(b, "gh"u8);                          // no edge
+                var after = fd.ReceiveAsync(big).AsTask();
+                await loop.DelayAsync(TimeSpan.FromMilliseconds(5));
+                results.Add(after.IsCompleted ? "completed without an edge" : "parked");
+                loop.Fake!.Inject(a, Readiness.Readable);
+                results.Add(Encoding.ASCII.GetString(big, 0, await after));
+            });
+            Assert.That(results, Is.EqualTo(new[] { "ab", "tried at once", "cd", "ef", "parked", "gh" }));
+        }
+        finally { Posix.Close(a); Posix.Close(b); }
+    }
+
+    [Test]
     public void WaitReadableOnARegisteredFdSeesDataThatIsAlreadyThere()
     {
         using var loop = (ReactorLoop)Loops.Create(kind);

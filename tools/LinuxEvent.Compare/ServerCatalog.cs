@@ -3,7 +3,7 @@ namespace LinuxEvent.Compare;
 /// <summary>Finds the servers and load generators, and says why any is missing.</summary>
 internal static class ServerCatalog
 {
-    public static readonly string[] AllNames = ["reactor", "proactor", "proactor-multishot", "reactor-x2", "proactor-x2", "epoll", "uring", "sockets"];
+    public static readonly string[] AllNames = ["reactor", "proactor", "proactor-multishot", "reactor-async", "proactor-async", "reactor-x2", "proactor-x2", "epoll", "uring", "sockets"];
     public static readonly string[] DefaultNames = ["reactor", "proactor", "epoll", "uring", "sockets"];
     public static readonly string[] PeerNames = ["epoll", "uring", "sockets"];
 
@@ -46,6 +46,8 @@ internal static class ServerCatalog
                 "reactor" => new() { Name = n, Display = "LinuxEvent reactor", Executable = echo, Arguments = ["--model", "reactor", "--port", "@PORT@"], Ours = true },
                 "proactor" => new() { Name = n, Display = "LinuxEvent proactor", Executable = echo, Arguments = ["--model", "proactor", "--port", "@PORT@"], Ours = true },
                 "proactor-multishot" => new() { Name = n, Display = "LinuxEvent proactor (multishot recv)", Executable = echo, Arguments = ["--model", "proactor", "--recv", "multishot", "--port", "@PORT@"], Ours = true },
+                "reactor-async" => new() { Name = n, Display = "LinuxEvent reactor (async/await)", Executable = echo, Arguments = ["--model", "reactor", "--style", "async", "--port", "@PORT@"], Ours = true },
+                "proactor-async" => new() { Name = n, Display = "LinuxEvent proactor (async/await)", Executable = echo, Arguments = ["--model", "proactor", "--style", "async", "--port", "@PORT@"], Ours = true },
                 "reactor-x2" => new() { Name = n, Display = "LinuxEvent reactor, 2 loops", Executable = echo, Arguments = ["--model", "reactor", "--loops", "2", "--port", "@PORT@"], Ours = true },
                 "proactor-x2" => new() { Name = n, Display = "LinuxEvent proactor, 2 loops", Executable = echo, Arguments = ["--model", "proactor", "--loops", "2", "--port", "@PORT@"], Ours = true },
                 "epoll" => new() { Name = n, Display = "C epoll", Executable = Path.Combine(peersBin, "echo_epoll"), Arguments = ["-p", "@PORT@"] },

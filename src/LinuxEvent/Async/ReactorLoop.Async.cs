@@ -22,6 +22,9 @@ public sealed partial class ReactorLoop
         // direction's readiness (true = try the syscall; false = wait for the next edge). See LoopFd's remarks.
         public LoopFd? Registration;
         public bool Readable, Writable, StreamSocket;
+        // Data arrived while nobody waited on this fd (a readable edge with no parked reader): the peer streams, so a
+        // short read is likely followed by more data already queued; see NoteTransfer.
+        public bool Streaming;
     }
 
     private static readonly Action<Watcher> s_registeredReadable = static w => ((ReactorLoop)w.Loop).OnAsyncReady((AsyncFd)w.Data!, readable: true);
@@ -114,11 +117,14 @@ public sealed partial class ReactorLoop
     /// A transfer on a registered stream socket that moved fewer bytes than asked emptied the receive queue (or filled
     /// the send buffer): tcp_recvmsg/unix_stream_recvmsg return early only then, and anything queued afterwards raises a
     /// new edge. So the direction is marked not ready without spending a syscall on the EAGAIN. EOF (0) stays readable.
+    /// Exception: a streaming peer (data keeps arriving while nobody waits) very likely queued more while the caller
+    /// processed the last read, so the next receive still tries at once (its EAGAIN, if any, clears the bit): waiting
+    /// for the edge would cost a trip through epoll_pwait2 for data that is already there.
     /// </summary>
     private static void NoteTransfer(AsyncFd state, AsyncKind kind, int transferred, int requested)
     {
         if (!state.StreamSocket || transferred <= 0 || transferred >= requested) return;
-        if (kind is AsyncKind.Receive or AsyncKind.Read) state.Readable = false;
+        if (kind is AsyncKind.Receive or AsyncKind.Read) { if (!state.Streaming) state.Readable = false; }
         else if (kind is AsyncKind.Send or AsyncKind.Write) state.Writable = false;
     }
 
@@ -212,7 +218,9 @@ public sealed partial class ReactorLoop
         if (state.Registration is not null)
         {
             // An edge: that direction may be ready again (a stale edge costs one EAGAIN, which clears it again).
-            if (readable) state.Readable = true; else state.Writable = true;
+            // A readable edge with no reader parked means the data came while the fd's user was busy elsewhere.
+            if (readable) { state.Readable = true; state.Streaming = state.Reader is null; }
+            else state.Writable = true;
         }
         // Readable also covers EOF/hang-up; a pending writer is retried then too so that it sees EPIPE/ECONNRESET
         // instead of waiting for an EPOLLOUT that a dead connection never sends.
@@ -312,6 +320,7 @@ public sealed partial class ReactorLoop
         state.Watcher = w;
         state.Registration = registration;
         state.Readable = state.Writable = true;          // unknown: the first attempt finds out
+        state.Streaming = false;
         state.StreamSocket = Posix.IsStreamSocket(fd);
     }
 
