@@ -18,7 +18,9 @@ namespace LinuxEvent;
 /// new edge (ep_poll_callback runs for every wakeup of an edge-triggered item, and re-queues it once it has been
 /// harvested). A request/response connection therefore costs one recv and one send per exchange plus a share of one
 /// epoll_pwait2, with no epoll_ctl: the fd-number methods need one EPOLL_CTL_MOD per wait and an extra recv returning
-/// EAGAIN. Datagram sockets, pipes and other fds still learn "not ready" from EAGAIN.</para>
+/// EAGAIN. A peer whose data arrives while no receive is parked counts as streaming: after its short reads the next
+/// receive still tries at once, since more is most likely queued already. Datagram sockets, pipes and other fds learn
+/// "not ready" from EAGAIN only.</para>
 /// <para><b>Proactor:</b> operations are submitted as with the fd-number methods; the registration records the
 /// pending operations so that <see cref="Dispose"/> can cancel them.</para>
 /// <para><b>Rules</b> (both models, loop thread only): at most one read-side operation (receive, read, accept) and one
