@@ -410,7 +410,7 @@ public sealed class ConnectAttempt : ILoopDisposalHook
             _watcher?.Cancel();
             _op?.Cancel();                           // its settlement is ignored (IsCompleted)
             // A connect queued in this iteration still names the socket by number: submit it before the close.
-            if (closeFd && _op is not null && _loop is ProactorLoop proactor) proactor.FlushSubmissions("Connector.Cancel");
+            if (_op is not null && _loop is ProactorLoop proactor) proactor.FlushSubmissions("Connector.Cancel");
         }
         _watcher = null;
         if (closeFd) CloseFd();

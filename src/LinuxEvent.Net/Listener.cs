@@ -275,8 +275,9 @@ public sealed class Listener : IDisposable, ILoopDisposalHook
         {
             _watcher?.Cancel();
             if (_acceptBusy && !_acceptCancelRequested) { _acceptCancelRequested = true; _accept!.Cancel(); }
-            // An accept queued in this iteration still names the socket by number: submit it before the close below.
-            if (_acceptBusy && _ownsSocket && _loop is ProactorLoop proactor) proactor.FlushSubmissions("Listener.Dispose");
+            // An accept queued in this iteration still names the socket by number: submit it before the socket is
+            // closed (below when owned, by the owner otherwise).
+            if (_acceptBusy && _loop is ProactorLoop proactor) proactor.FlushSubmissions("Listener.Dispose");
         }
         _watcher = null;
         while (_ready.Count > 0) CloseQuietly(_ready.Dequeue().Fd);

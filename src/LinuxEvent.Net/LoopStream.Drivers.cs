@@ -340,8 +340,9 @@ public sealed partial class LoopStream
             {
                 if (_recvBusy && !_recvCancelRequested) { _recvCancelRequested = true; _recv!.Cancel(); }
                 if (_sendBusy) _send!.Cancel();
-                // A receive or send queued in this iteration still names the fd by number: submit it before the close.
-                if (closeFd && (_recvBusy || _sendBusy)) loop.FlushSubmissions("LoopStream.Close");
+                // A receive or send queued in this iteration still names the fd by number: submit it before the fd is
+                // closed (here when owned, by the owner otherwise).
+                if (_recvBusy || _sendBusy) loop.FlushSubmissions("LoopStream.Close");
             }
             if (closeFd) CloseFd(stream.Fd);
         }

@@ -34,6 +34,9 @@ public abstract partial class Loop
     private int _disposalHookCount;
     private bool _disposalHooksRan;
 
+    /// <summary>True once disposal has run the hooks: the loop no longer uses any fd of its components.</summary>
+    internal bool DisposalHooksRan => Volatile.Read(ref _disposalHooksRan);
+
     /// <summary>Number of registered disposal hooks (diagnostics and tests: closed components must not accumulate).</summary>
     internal int DisposalHookCount => _disposalHookCount;
 

@@ -210,6 +210,31 @@ public class LoopFdContractTests(LoopKind kind) : FdCheckedTest
     }
 
     [Test]
+    public void FdNumberCallsOnARegisteredFdShareItsRegistration()
+    {
+        using var loop = Loops.Create(kind);
+        var (local, remote) = Posix.SocketPair();
+        try
+        {
+            var fd = loop.Register(local);
+            Assert.That(Assert.Throws<InvalidOperationException>(() => loop.Register(local))!.Message, Does.Contain("already registered"));
+            Exception? second = null, pendingError = null;
+            loop.Run(async () =>
+            {
+                var pending = loop.ReceiveAsync(local, new byte[8]).AsTask();     // by number, on a registered fd
+                await loop.DelayAsync(TimeSpan.FromMilliseconds(1));
+                try { await fd.ReceiveAsync(new byte[8]); } catch (Exception e) { second = e; }
+                fd.Dispose();                                                     // must settle the fd-number receive too
+                try { await pending; } catch (Exception e) { pendingError = e; }
+            });
+            Assert.That(second, Is.InstanceOf<InvalidOperationException>(), "one read-side operation at a time, across both APIs");
+            Assert.That(pendingError, Is.InstanceOf<ObjectDisposedException>());
+            if (loop is ProactorLoop p) Assert.That(p.LiveOperationCount, Is.Zero);
+        }
+        finally { Posix.Close(local); Posix.Close(remote); }
+    }
+
+    [Test]
     public void RegisterRefusesBadArgumentsWithoutTakingOwnership()
     {
         using var loop = Loops.Create(kind);
@@ -261,7 +286,7 @@ public class LoopFdReactorTests(LoopKind kind) : FdCheckedTest
         // registration probed the socket (recv) or waited for the edge, i.e. the short-read rule itself.
         if (kind != LoopKind.ReactorFake) Assert.Ignore("needs the fake's explicit edges");
         using var loop = (ReactorLoop)Loops.Create(kind);
-        var (a, b) = Posix.SocketPair();
+        var (a, b) = LoopFdTrafficTests.TcpPair();
         try
         {
             using var fd = loop.Register(a);
@@ -298,7 +323,7 @@ public class LoopFdReactorTests(LoopKind kind) : FdCheckedTest
         // been queued meanwhile. Seen through the fake's explicit edges.
         if (kind != LoopKind.ReactorFake) Assert.Ignore("needs the fake's explicit edges");
         using var loop = (ReactorLoop)Loops.Create(kind);
-        var (a, b) = Posix.SocketPair();
+        var (a, b) = LoopFdTrafficTests.TcpPair();
         try
         {
             using var fd = loop.Register(a);
@@ -437,8 +462,9 @@ public class LoopFdTrafficTests(LoopKind kind) : FdCheckedTest
         Assert.That(received.AsSpan().SequenceEqual(payload), Is.True);
     }
 
-    [Test]
-    public void DisposingRightAfterStartingAReceiveNeverReadsFromAFileThatReusesTheNumber()
+    [TestCase(true)]
+    [TestCase(false)]
+    public void DisposingRightAfterStartingAReceiveNeverReadsFromAFileThatReusesTheNumber(bool ownsFd)
     {
         // On io_uring the receive is only queued in the SQ until the loop next enters the kernel, and the kernel
         // resolves the fd number when it consumes the SQE. Dispose closes the owned fd at once; a socket created next
@@ -451,10 +477,11 @@ public class LoopFdTrafficTests(LoopKind kind) : FdCheckedTest
         {
             loop.Run(async () =>
             {
-                var fd = loop.Register(a, ownsFd: true);
+                var fd = loop.Register(a, ownsFd);
                 var buf = new byte[16];
                 var pending = fd.ReceiveAsync(buf).AsTask();
                 fd.Dispose();
+                if (!ownsFd) Posix.Close(a);                       // the caller's close, right after Dispose
                 (c, d) = Posix.SocketPair();
                 Posix.Write(d, "new"u8);
                 try { int n = await pending; outcome = "read " + Encoding.ASCII.GetString(buf, 0, n); }
@@ -473,6 +500,57 @@ public class LoopFdTrafficTests(LoopKind kind) : FdCheckedTest
             if (c >= 0) Posix.Close(c);
             if (d >= 0) Posix.Close(d);
         }
+    }
+
+    [Test]
+    public void DataAndFinArrivingTogetherEndInEndOfStreamNotAHang()
+    {
+        // tcp_recvmsg returns short when it reaches the peer's FIN, with no new edge to come: the next receive must
+        // still see end-of-stream (a registration that took the short read for "queue empty" would wait forever).
+        using var loop = Loops.Create(kind);
+        var (server, client) = TcpPair();
+        var outcomes = new List<string>();
+        try
+        {
+            using var sfd = loop.Register(server);
+            // Fill the server's send buffer (the client reads nothing), so the report of the data and the FIN carries
+            // no EPOLLOUT: only the read side's own handling can notice the FIN.
+            var junk = new byte[64 * 1024];
+            while (Posix.TrySend(server, junk) > 0) { }
+            loop.Run(async () =>
+            {
+                var buf = new byte[64];
+                var first = sfd.ReceiveAsync(buf).AsTask();       // parks: nothing there yet
+                await loop.DelayAsync(TimeSpan.FromMilliseconds(1));
+                Posix.Write(client, "PING\r\n"u8);
+                Posix.Shutdown(client, 1);                          // SHUT_WR: data and FIN queued before the edge is seen
+                outcomes.Add(Encoding.ASCII.GetString(buf, 0, await first));
+                var next = sfd.ReceiveAsync(buf).AsTask();
+                var timeout = loop.DelayAsync(TimeSpan.FromSeconds(5)).AsTask();
+                outcomes.Add(await Task.WhenAny(next, timeout) == next ? "eof:" + next.Result : "hung");
+            });
+        }
+        finally { Posix.Close(server); Posix.Close(client); }
+        Assert.That(outcomes, Is.EqualTo(new[] { "PING\r\n", "eof:0" }));
+    }
+
+    /// <summary>A connected loopback TCP pair (non-blocking fds owned by the caller).</summary>
+    internal static (int Server, int Client) TcpPair()
+    {
+        int listener = Posix.CreateTcpListener(new IPEndPoint(IPAddress.Loopback, 0));
+        try
+        {
+            var ep = (IPEndPoint)Posix.GetLocalEndPoint(listener)!;
+            int client = Posix.StartTcpConnect(ep, out int errno);
+            if (client < 0) throw new LinuxEventException(errno, "connect(127.0.0.1)");
+            Posix.SetNonBlocking(listener, false);                // accept4 waits for the handshake in progress
+            int server = Posix.TryAccept(listener);
+            if (server < 0) { Posix.Close(client); throw new LinuxEventException(-server, "accept4"); }
+            Posix.SetTcpNoDelay(client);                          // small writes go out at once (no Nagle wait for an ACK)
+            Posix.SetTcpNoDelay(server);
+            return (server, client);
+        }
+        finally { Posix.Close(listener); }
     }
 
     [Test]

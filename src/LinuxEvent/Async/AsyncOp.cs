@@ -20,6 +20,7 @@ internal sealed class AsyncOp : LoopValueTaskSource<int>
     internal Operation? ProactorOperation;        // proactor: created once, resubmitted on reuse
     internal object? ModelState;                  // reactor: the fd's readiness state
     internal bool OwnerDisposed;                  // proactor: cancelled by LoopFd.Dispose (settles as ObjectDisposedException)
+    internal LoopFd? Owner;                       // proactor: the registration tracking this use (until it is consumed)
 
     internal AsyncOp(Loop loop) : base(loop) { }
 
@@ -28,6 +29,7 @@ internal sealed class AsyncOp : LoopValueTaskSource<int>
     {
         BeginUse(token);
         OwnerDisposed = false;
+        Owner = null;
     }
 
     /// <summary>The operation is armed: from now on a cancelled token may act on it (inline, on the loop thread).</summary>
@@ -47,6 +49,7 @@ internal sealed class AsyncOp : LoopValueTaskSource<int>
         Buffer = default;
         ConstBuffer = default;
         ModelState = null;
+        Owner = null;
         Loop.ReturnAsyncOp(this);
     }
 }

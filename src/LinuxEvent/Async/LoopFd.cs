@@ -37,10 +37,10 @@ namespace LinuxEvent;
 public sealed class LoopFd : IDisposable, ILoopDisposalHook
 {
     private LoopDisposalLink _disposalLink;
-    // Proactor: the pending operation of each side and the use it belongs to (the pooled awaitable is reused later).
+    // Proactor: the pending operation of each side; valid only while its Owner is this registration (the pooled
+    // awaitable is reused once its result is consumed).
     internal AsyncOp? ReadOp, WriteOp;
-    internal short ReadVersion, WriteVersion;
-    private bool _disposed;
+    private int _disposed;                // 0, then 1 exactly once: Dispose and the loop's disposal may race
 
     internal LoopFd(Loop loop, int fd, bool ownsFd)
     {
@@ -59,7 +59,7 @@ public sealed class LoopFd : IDisposable, ILoopDisposalHook
     public bool OwnsFd { get; }
 
     /// <summary>True once <see cref="Dispose"/> has run.</summary>
-    public bool IsDisposed => _disposed;
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <summary>Receives into <paramref name="buffer"/>: bytes received, 0 when the peer shut down its side.
     /// Cancelling the token completes the call with <see cref="OperationCanceledException"/>, unless the kernel
@@ -116,13 +116,15 @@ public sealed class LoopFd : IDisposable, ILoopDisposalHook
     /// </summary>
     public void Dispose()
     {
-        if (_disposed) return;
-        if (!Loop.IsDisposed)
+        if (IsDisposed) return;
+        // Until the loop's disposal has run its hooks (not merely been requested), the loop may still use the fd and a
+        // proactor may still hold requests naming it: end the registration properly, on the loop thread.
+        if (!Loop.DisposalHooksRan)
         {
             Loop.UnregisterFd(this);                     // checks the thread before anything changes
             Loop.UnregisterDisposalHook(this);
         }
-        _disposed = true;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         if (OwnsFd) Libc.Close(Fd);
     }
 
@@ -132,18 +134,17 @@ public sealed class LoopFd : IDisposable, ILoopDisposalHook
     /// it, and an owned fd is closed now rather than leaked.</summary>
     void ILoopDisposalHook.OnLoopDisposing()
     {
-        if (_disposed) return;
-        _disposed = true;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         if (OwnsFd) Libc.Close(Fd);
     }
 
     internal void ThrowIfDisposed(string call)
     {
-        if (_disposed) throw new ObjectDisposedException(nameof(LoopFd), $"LoopFd.{call}: fd {Fd}'s registration was disposed.");
+        if (IsDisposed) throw new ObjectDisposedException(nameof(LoopFd), $"LoopFd.{call}: fd {Fd}'s registration was disposed.");
     }
 
     /// <inheritdoc />
-    public override string ToString() => $"LoopFd(fd={Fd}, owns={OwnsFd}, disposed={_disposed})";
+    public override string ToString() => $"LoopFd(fd={Fd}, owns={OwnsFd}, disposed={IsDisposed})";
 }
 
 public abstract partial class Loop
@@ -156,8 +157,8 @@ public abstract partial class Loop
     /// <param name="ownsFd">True to hand the fd over: <see cref="LoopFd.Dispose"/> then closes it. Ownership passes
     /// only if this call succeeds; on failure the fd stays open and the caller's.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="fd"/> is negative.</exception>
-    /// <exception cref="InvalidOperationException">Reactor: the fd is already registered, has a <see cref="Watcher"/>, or
-    /// has an fd-number async operation pending. Not on the loop thread.</exception>
+    /// <exception cref="InvalidOperationException">The fd is already registered. Reactor: the fd has a
+    /// <see cref="Watcher"/>, or an fd-number async operation pending. Not on the loop thread.</exception>
     /// <exception cref="LinuxEventException">The kernel refused the fd (EBADF for a closed fd; EPERM for a regular file on the reactor).</exception>
     public LoopFd Register(int fd, bool ownsFd = false)
     {

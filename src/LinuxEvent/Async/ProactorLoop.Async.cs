@@ -34,6 +34,7 @@ public sealed partial class ProactorLoop
     public override ValueTask ConnectAsync(int socket, EndPoint remote, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(remote);
+        if (RegistrationOf(socket) is { } registration) return RegisteredConnect(registration, remote, cancellationToken);
         if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled(cancellationToken);
         var a = StartOp(AsyncKind.Connect, OperationKind.Connect, socket, default, default, cancellationToken, nameof(ConnectAsync), remote);
         return new ValueTask(a, a.Version);
@@ -42,6 +43,7 @@ public sealed partial class ProactorLoop
     private ValueTask<int> StartAsync(AsyncKind kind, OperationKind opKind, int fd, Memory<byte> buffer, ReadOnlyMemory<byte> constBuffer,
         CancellationToken token, string call)
     {
+        if (RegistrationOf(fd) is { } registration) return RegisteredIo(registration, kind, buffer, constBuffer, token, call);
         if (token.IsCancellationRequested) return Canceled(token);
         var a = StartOp(kind, opKind, fd, buffer, constBuffer, token, call, null);
         return new ValueTask<int>(a, a.Version);
@@ -124,22 +126,42 @@ public sealed partial class ProactorLoop
 
     // ------------------------------------------------------------------ LoopFd
 
+    // The registration of each fd number, so that fd-number calls on a registered fd go through it (tracked, so that
+    // LoopFd.Dispose cancels them too; one pending operation per side, as on the reactor).
+    private LoopFd?[] _registeredFds = new LoopFd?[64];
+
+    private LoopFd? RegistrationOf(int fd) => (uint)fd < (uint)_registeredFds.Length ? _registeredFds[fd] : null;
+
     private protected override void RegisterFd(LoopFd registration)
     {
+        int fd = registration.Fd;
         // io_uring needs nothing per fd here; a closed fd is refused now rather than at the first operation.
-        if (!Posix.IsOpen(registration.Fd))
-            throw new LinuxEventException(Errno.EBADF, $"ProactorLoop.Register(fd={registration.Fd})");
+        if (!Posix.IsOpen(fd)) throw new LinuxEventException(Errno.EBADF, $"ProactorLoop.Register(fd={fd})");
+        if (RegistrationOf(fd) is not null)
+            throw new InvalidOperationException($"ProactorLoop.Register: fd {fd} is already registered; dispose its LoopFd first.");
+        if (fd >= _registeredFds.Length)
+        {
+            int n = _registeredFds.Length;
+            while (n <= fd) n *= 2;
+            Array.Resize(ref _registeredFds, n);
+        }
+        _registeredFds[fd] = registration;
     }
 
     internal override void UnregisterFd(LoopFd registration)
     {
         CheckThread("LoopFd.Dispose");
-        bool cancelled = CancelForDisposal(registration.ReadOp, registration.ReadVersion);
-        cancelled |= CancelForDisposal(registration.WriteOp, registration.WriteVersion);
+        bool readPending = IsSidePending(registration, reading: true), writePending = IsSidePending(registration, reading: false);
+        // Cancelling queues SQEs and the flush below enters the kernel: refuse a thread the ring does not accept before
+        // anything changes, so a failed Dispose leaves the registration intact.
+        if (readPending || writePending) Backend.CheckKernelAccess("LoopFd.Dispose");
+        if (readPending) CancelForDisposal(registration.ReadOp!);
+        if (writePending) CancelForDisposal(registration.WriteOp!);
         registration.ReadOp = registration.WriteOp = null;
-        // An operation submitted in this iteration may still sit in the SQ naming the fd by number; the caller closes
-        // the fd next, so hand the queue to the kernel first.
-        if (cancelled && registration.OwnsFd) FlushSubmissions("LoopFd.Dispose");
+        if (ReferenceEquals(RegistrationOf(registration.Fd), registration)) _registeredFds[registration.Fd] = null;
+        // A cancelled operation submitted in this iteration may still sit in the SQ naming the fd by number, and the fd
+        // is closed next (by us when owned, by the caller otherwise): hand the queue to the kernel first.
+        if (readPending || writePending) FlushSubmissions("LoopFd.Dispose");
     }
 
     /// <summary>Hands queued requests to the kernel now (see ProactorBackendBase.FlushSubmissions); before closing an fd they name.</summary>
@@ -148,14 +170,12 @@ public sealed partial class ProactorLoop
         if (!_disposing && !IsDisposed) Backend.FlushSubmissions(call);
     }
 
-    private static bool CancelForDisposal(AsyncOp? a, short version)
+    private static void CancelForDisposal(AsyncOp a)
     {
-        if (a is null || a.Version != version || !a.IsPending) return false;
         // The kernel operation holds its own reference to the file, so it must be cancelled before the fd is closed;
         // it settles through its completion (as ObjectDisposedException, or with its result if the kernel finished first).
         a.OwnerDisposed = true;
         if (a.ModelState is Operation op && op.State == OperationState.Pending) op.Cancel();
-        return true;
     }
 
     internal override ValueTask<int> RegisteredIo(LoopFd registration, AsyncKind kind, Memory<byte> buffer, ReadOnlyMemory<byte> constBuffer,
@@ -190,9 +210,9 @@ public sealed partial class ProactorLoop
         return new ValueTask(a, a.Version);
     }
 
+    // An op counts only while it is pending for this registration: the pooled awaitable may serve another fd later.
     private static bool IsSidePending(LoopFd r, bool reading)
-        => reading ? r.ReadOp is { } a && a.Version == r.ReadVersion && a.IsPending
-                   : r.WriteOp is { } b && b.Version == r.WriteVersion && b.IsPending;
+        => (reading ? r.ReadOp : r.WriteOp) is { } a && ReferenceEquals(a.Owner, r) && a.IsPending;
 
     private static InvalidOperationException SideBusy(LoopFd r, bool reading, string call)
         => new($"LoopFd.{call}: another {(reading ? "read-side" : "write-side")} async operation is already pending on fd {r.Fd}; await it first.");
@@ -200,8 +220,8 @@ public sealed partial class ProactorLoop
     private static void Track(LoopFd r, bool reading, AsyncOp a)
     {
         if (!a.IsPending) return;            // the submission failed and settled the use
-        if (reading) { r.ReadOp = a; r.ReadVersion = a.Version; }
-        else { r.WriteOp = a; r.WriteVersion = a.Version; }
+        a.Owner = r;
+        if (reading) r.ReadOp = a; else r.WriteOp = a;
     }
 
     private protected override void CancelAsyncIo(AsyncOp a)

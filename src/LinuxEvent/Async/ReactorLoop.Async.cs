@@ -21,7 +21,11 @@ public sealed partial class ReactorLoop
         // Persistent (LoopFd) mode: one edge-triggered registration for both directions, plus what is known about each
         // direction's readiness (true = try the syscall; false = wait for the next edge). See LoopFd's remarks.
         public LoopFd? Registration;
-        public bool Readable, Writable, StreamSocket;
+        public bool Readable, Writable;
+        // May a short transfer clear the direction without an EAGAIN? Writes: any stream socket. Reads: TCP only, and
+        // only until urgent data (EPOLLPRI) shows up; see NoteTransfer. ReadShutdown: the peer's FIN (or an error) has
+        // been reported, so reads stay "ready" for good (they return 0 or the error at once).
+        public bool ShortWriteRule, ShortReadRule, ReadShutdown;
         // Data arrived while nobody waited on this fd (a readable edge with no parked reader): the peer streams, so a
         // short read is likely followed by more data already queued; see NoteTransfer.
         public bool Streaming;
@@ -114,18 +118,32 @@ public sealed partial class ReactorLoop
     private AsyncFd? RegisteredState(int fd) => (uint)fd < (uint)_asyncFds.Length && _asyncFds[fd] is { Registration: not null } s ? s : null;
 
     /// <summary>
-    /// A transfer on a registered stream socket that moved fewer bytes than asked emptied the receive queue (or filled
-    /// the send buffer): tcp_recvmsg/unix_stream_recvmsg return early only then, and anything queued afterwards raises a
-    /// new edge. So the direction is marked not ready without spending a syscall on the EAGAIN. EOF (0) stays readable.
-    /// Exception: a streaming peer (data keeps arriving while nobody waits) very likely queued more while the caller
-    /// processed the last read, so the next receive still tries at once (its EAGAIN, if any, clears the bit): waiting
-    /// for the edge would cost a trip through epoll_pwait2 for data that is already there.
+    /// A short transfer on a registered socket may mark the direction not ready without spending a syscall on the EAGAIN:
+    /// <list type="bullet">
+    /// <item>Write: a stream socket's send returns short only when its buffer is full, which sets SOCK_NOSPACE, so the
+    /// kernel raises an EPOLLOUT edge once space frees up.</item>
+    /// <item>Read, TCP only: tcp_recvmsg returns short when the receive queue is empty (data queued later raises a new
+    /// edge) — or when it stops at the peer's FIN or at urgent data, with no new edge to come. Hence the registration
+    /// asks for EPOLLRDHUP and EPOLLPRI: once a FIN/hang-up/error has been reported, reads stay ready for good; once
+    /// urgent data has been, the rule is off for the fd. (A FIN that arrives after the report raises its own edge.)
+    /// Unix stream sockets are excluded: unix_stream_read_generic also stops at an skb carrying SCM_RIGHTS or other
+    /// credentials, with data still queued.</item>
+    /// <item>A streaming peer (data arrived while nobody waited) most likely queued more while the caller processed the
+    /// last read, so its short reads leave the next receive trying at once: waiting for the edge would cost a trip
+    /// through epoll_pwait2 for data that is already there.</item>
+    /// </list>
     /// </summary>
     private static void NoteTransfer(AsyncFd state, AsyncKind kind, int transferred, int requested)
     {
-        if (!state.StreamSocket || transferred <= 0 || transferred >= requested) return;
-        if (kind is AsyncKind.Receive or AsyncKind.Read) { if (!state.Streaming) state.Readable = false; }
-        else if (kind is AsyncKind.Send or AsyncKind.Write) state.Writable = false;
+        if (transferred <= 0 || transferred >= requested) return;
+        if (kind is AsyncKind.Receive or AsyncKind.Read)
+        {
+            if (state.ShortReadRule && !state.Streaming && !state.ReadShutdown) state.Readable = false;
+        }
+        else if (kind is AsyncKind.Send or AsyncKind.Write)
+        {
+            if (state.ShortWriteRule) state.Writable = false;
+        }
     }
 
     private ValueTask<int> Wait(AsyncKind kind, int fd, Memory<byte> buffer, ReadOnlyMemory<byte> constBuffer, CancellationToken token)
@@ -158,6 +176,8 @@ public sealed partial class ReactorLoop
                 if (revents != 0)
                 {
                     if (reading) state.Reader = null; else state.Writer = null;
+                    // The level is there: so is the direction's readiness (this also repairs a bit that is wrongly clear).
+                    if (revents > 0) { if (reading) state.Readable = true; else state.Writable = true; }
                     if (revents > 0) op.Complete(0);
                     else op.Fail(new LinuxEventException(-revents, $"poll(fd={fd})"));
                 }
@@ -221,6 +241,9 @@ public sealed partial class ReactorLoop
             // A readable edge with no reader parked means the data came while the fd's user was busy elsewhere.
             if (readable) { state.Readable = true; state.Streaming = state.Reader is null; }
             else state.Writable = true;
+            uint events = w.LastEvents;
+            if ((events & (Libc.EPOLLRDHUP | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0) { state.ReadShutdown = true; state.Readable = true; }
+            if ((events & Libc.EPOLLPRI) != 0) state.ShortReadRule = false;
         }
         // Readable also covers EOF/hang-up; a pending writer is retried then too so that it sees EPIPE/ECONNRESET
         // instead of waiting for an EPOLLOUT that a dead connection never sends.
@@ -249,10 +272,13 @@ public sealed partial class ReactorLoop
             case AsyncKind.Connect:
                 // A registered socket may carry an edge from before the connect started (an unconnected TCP socket
                 // polls as EPOLLOUT|EPOLLHUP): only a writable or failed socket has finished connecting.
-                if (state.Registration is not null && (Posix.TryPollNow(fd, Libc.POLLOUT) & (Libc.POLLOUT | Libc.POLLERR)) == 0) return;
+                int level = 0;
+                if (state.Registration is not null && ((level = Posix.TryPollNow(fd, Libc.POLLOUT | Libc.POLLRDHUP)) & (Libc.POLLOUT | Libc.POLLERR)) == 0) return;
                 int soError = Posix.GetSocketError(fd);
                 if (soError == Errno.EINPROGRESS || soError == Errno.EALREADY) return;
                 r = soError == 0 ? 0 : -soError;
+                // The hang-up an unconnected socket reported before the connect is over; a real one shows in the level.
+                if (r == 0 && state.Registration is not null) state.ReadShutdown = level > 0 && (level & (Libc.POLLRDHUP | Libc.POLLHUP | Libc.POLLERR)) != 0;
                 break;
             default:
                 r = Attempt(op.Kind, fd, op.Buffer.Span, op.ConstBuffer.Span);
@@ -315,13 +341,15 @@ public sealed partial class ReactorLoop
             throw new InvalidOperationException($"ReactorLoop.Register: fd {fd} has a Watcher; cancel it first.");
         // Replaces the fd-number path's one-shot watcher if there was one (MOD, or ADD if the number was reused).
         // Throws LinuxEventException with nothing changed if epoll refuses the fd.
-        var w = Watch(fd, WatchOptions.Read | WatchOptions.Write | WatchOptions.EdgeTriggered, s_registeredReadable, s_registeredWritable);
+        // EPOLLRDHUP and EPOLLPRI: the short-read rule must see a FIN and urgent data (NoteTransfer).
+        var w = WatchCore(fd, WatchOptions.Read | WatchOptions.Write | WatchOptions.EdgeTriggered, s_registeredReadable, s_registeredWritable,
+            onError: null, extraEvents: Libc.EPOLLRDHUP | Libc.EPOLLPRI);
         w.Data = state;
         state.Watcher = w;
         state.Registration = registration;
         state.Readable = state.Writable = true;          // unknown: the first attempt finds out
-        state.Streaming = false;
-        state.StreamSocket = Posix.IsStreamSocket(fd);
+        state.Streaming = state.ReadShutdown = false;
+        (state.ShortWriteRule, state.ShortReadRule) = Posix.StreamSocketKind(fd);
     }
 
     internal override void UnregisterFd(LoopFd registration)

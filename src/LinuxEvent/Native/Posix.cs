@@ -93,11 +93,17 @@ public static unsafe class Posix
         }
     }
 
-    /// <summary>True if <paramref name="fd"/> is a SOCK_STREAM socket (TCP, Unix stream); false for anything else or on error.</summary>
-    internal static bool IsStreamSocket(int fd)
+    /// <summary>Whether <paramref name="fd"/> is a SOCK_STREAM socket (TCP, Unix stream), and whether it is TCP over
+    /// IPv4/IPv6; (false, false) for anything else or on error.</summary>
+    internal static (bool Stream, bool Tcp) StreamSocketKind(int fd)
     {
-        int type = 0, len = sizeof(int);
-        return Libc.GetSockOpt(fd, Libc.SOL_SOCKET, Libc.SO_TYPE, &type, &len) == 0 && type == Libc.SOCK_STREAM_TYPE;
+        int type = 0, domain = 0, protocol = 0, len = sizeof(int);
+        if (Libc.GetSockOpt(fd, Libc.SOL_SOCKET, Libc.SO_TYPE, &type, &len) != 0 || type != Libc.SOCK_STREAM_TYPE) return (false, false);
+        len = sizeof(int);
+        bool inet = Libc.GetSockOpt(fd, Libc.SOL_SOCKET, Libc.SO_DOMAIN, &domain, &len) == 0 && domain is Libc.AF_INET or Libc.AF_INET6;
+        len = sizeof(int);
+        bool tcp = inet && Libc.GetSockOpt(fd, Libc.SOL_SOCKET, Libc.SO_PROTOCOL, &protocol, &len) == 0 && protocol == Libc.IPPROTO_TCP_NUMBER;
+        return (true, tcp);
     }
 
     /// <summary>read(2), throwing on errors other than EINTR (retried).</summary>

@@ -39,6 +39,9 @@ internal abstract class ProactorBackendBase : IDisposable
     /// </summary>
     public abstract void FlushSubmissions(string call);
 
+    /// <summary>Throws <see cref="InvalidOperationException"/> if this thread may not enter the kernel for this backend.</summary>
+    public abstract void CheckKernelAccess(string call);
+
     /// <summary>Disposal step 1: cancel everything in flight and wait until every operation has settled.</summary>
     public abstract void DrainForDispose();
 

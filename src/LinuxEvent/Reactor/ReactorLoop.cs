@@ -72,6 +72,10 @@ public sealed partial class ReactorLoop : Loop
     /// <exception cref="LinuxEventException">epoll_ctl refused the fd: EBADF (closed fd), EPERM (regular file), ...
     /// Nothing stays registered: an earlier watcher of the fd remains in place.</exception>
     public Watcher Watch(int fd, WatchOptions options, Action<Watcher>? onReadable, Action<Watcher>? onWritable, Action<Watcher>? onError = null)
+        => WatchCore(fd, options, onReadable, onWritable, onError, extraEvents: 0);
+
+    private Watcher WatchCore(int fd, WatchOptions options, Action<Watcher>? onReadable, Action<Watcher>? onWritable, Action<Watcher>? onError,
+        uint extraEvents)
     {
         if (fd < 0) throw new ArgumentOutOfRangeException(nameof(fd), fd, "ReactorLoop.Watch: the fd must not be negative.");
         CheckThread(nameof(Watch));
@@ -80,7 +84,7 @@ public sealed partial class ReactorLoop : Loop
         if (RegisteredState(fd) is not null)
             throw new InvalidOperationException($"ReactorLoop.Watch: fd {fd} is registered through Loop.Register; dispose its LoopFd first.");
         uint gen = NextGeneration();
-        var w = new Watcher(this, fd, gen, options, onReadable, onWritable, onError);
+        var w = new Watcher(this, fd, gen, options, onReadable, onWritable, onError) { ExtraEvents = extraEvents };
         var old = fd < _watchers.Length ? _watchers[fd] : null;
         uint events = EventsOf(w);
         int err;
@@ -142,7 +146,7 @@ public sealed partial class ReactorLoop : Loop
         if (w.WriteEnabled) e |= Libc.EPOLLOUT;
         if (w.EdgeTriggered) e |= Libc.EPOLLET;
         if (w.OneShot) e |= Libc.EPOLLONESHOT;
-        return e;
+        return e | w.ExtraEvents;
     }
 
     internal void UpdateInterest(Watcher w, bool read, bool write, string call)
@@ -208,6 +212,7 @@ public sealed partial class ReactorLoop : Loop
         var w = _watchers[fd];
         if (w is null || w.Generation != gen || !w.Active) return;
         if (w.OneShot) w.Armed = false;             // the kernel disarmed it (EPOLLONESHOT)
+        w.LastEvents = events;
 
         bool err = (events & Libc.EPOLLERR) != 0;
         bool hup = (events & (Libc.EPOLLHUP | Libc.EPOLLRDHUP)) != 0;

@@ -26,6 +26,8 @@ public sealed class Watcher
     internal readonly ReactorLoop Loop;
     internal readonly uint Generation;
     internal bool ReadEnabled, WriteEnabled, Armed, Registered, Active = true;
+    internal uint ExtraEvents;          // interest bits beyond Read/Write (LoopFd registrations: EPOLLRDHUP | EPOLLPRI)
+    internal uint LastEvents;           // the epoll bits of the report being dispatched
     internal readonly bool EdgeTriggered, OneShot;
     internal readonly Action<Watcher>? OnReadable, OnWritable, OnError;
 

@@ -137,6 +137,8 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
 
     public override void FlushSubmissions(string call) { }      // the fake has no queue between submit and "kernel"
 
+    public override void CheckKernelAccess(string call) { }
+
     public override void DrainForDispose()
     {
         foreach (var op in _pending.ToArray())

@@ -234,13 +234,17 @@ internal sealed unsafe class UringProactorBackend : ProactorBackendBase
 
     public override void FlushSubmissions(string call)
     {
-        // Nothing queued: no syscall. A ring no thread has driven yet is entered only from inside Run (e.g. the
-        // synchronous start of Run(main)): entering it from elsewhere would bind it (SINGLE_ISSUER) to a thread that may
-        // not be the one that will run the loop.
+        // Nothing queued: no syscall. A ring no thread has driven yet is bound (SINGLE_ISSUER) to this thread here: a
+        // loop later run on another thread then fails with a clear error, which beats a request that reads from
+        // whatever file reuses the closed number.
         if (_abandoned || _disposed || _ring.PendingSubmissions == 0) return;
-        if (_ring.OwnerThreadId == 0 && !_loop.IsOnLoopThread) return;
         EnsureKernelAccess(call);
         _ring.Submit();     // no wait: CQEs of what completes at once stay in the CQ until the loop reaps them
+    }
+
+    public override void CheckKernelAccess(string call)
+    {
+        if (_ring.OwnerThreadId != 0 && !_ring.IsOwnerThread) ThrowWrongThread(call);
     }
 
     /// <summary>Takes a free SQE; when the SQ is full, submits what is queued first (that needs the owner thread).</summary>
