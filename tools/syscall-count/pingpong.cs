@@ -1,13 +1,15 @@
 #!/usr/bin/env dotnet
 #:project ../../src/LinuxEvent/LinuxEvent.csproj
 #:property PublishAot=false
-// Async ping-pong on a socketpair, by fd number or through LoopFd, for `strace -c` syscall counts per message.
+// Async ping-pong (loopback TCP, or a unix socketpair), by fd number or through LoopFd, for `strace -c` syscall
+// counts per message. Usage: pingpong fd-number|registered ROUND_TRIPS [tcp|unix]
 using LinuxEvent;
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 bool registered = args[0] == "registered";
 int rounds = int.Parse(args[1]);
 using var loop = Loop.CreateReactor();
-var (a, b) = Posix.SocketPair();
+bool tcp = args.Length < 3 || args[2] == "tcp";
+var (a, b) = tcp ? TcpPair() : Posix.SocketPair();
 LoopFd? ra = registered ? loop.Register(a) : null, rb = registered ? loop.Register(b) : null;
 var bufA = new byte[4096]; var bufB = new byte[4096];
 ValueTask<int> Send(int fd, LoopFd? r, ReadOnlyMemory<byte> buf) => r is not null ? r.SendAsync(buf) : loop.SendAsync(fd, buf);
@@ -23,4 +25,19 @@ loop.Run(async () =>
 });
 ra?.Dispose(); rb?.Dispose();
 Posix.Close(a); Posix.Close(b);
-Console.WriteLine($"{(registered ? "registered" : "fd-number")}: {rounds} round trips = {2 * rounds} messages");
+Console.WriteLine($"{(registered ? "registered" : "fd-number")} over {(tcp ? "loopback TCP" : "a unix socketpair")}: {rounds} round trips = {2 * rounds} messages");
+
+// A connected loopback TCP pair with TCP_NODELAY, both ends non-blocking.
+static (int, int) TcpPair()
+{
+    int listener = Posix.CreateTcpListener(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+    int client = Posix.StartTcpConnect((System.Net.IPEndPoint)Posix.GetLocalEndPoint(listener)!, out int errno);
+    if (client < 0) throw new LinuxEventException(errno, "connect(127.0.0.1)");
+    Posix.SetNonBlocking(listener, false);
+    int server = Posix.TryAccept(listener);
+    Posix.Close(listener);
+    if (server < 0) throw new LinuxEventException(-server, "accept4");
+    Posix.SetTcpNoDelay(client);
+    Posix.SetTcpNoDelay(server);
+    return (client, server);
+}

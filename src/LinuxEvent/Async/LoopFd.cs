@@ -11,16 +11,13 @@ namespace LinuxEvent;
 /// </summary>
 /// <remarks>
 /// <para><b>Reactor:</b> the fd is added to epoll once, edge-triggered for both directions (EPOLLIN | EPOLLOUT |
-/// EPOLLET), and the loop tracks whether each direction is known to be ready. An operation whose direction is not
-/// ready parks without a syscall; an edge event marks it ready and retries it. After a short read on a stream socket
-/// (fewer bytes than the buffer holds), or a short write, that direction is marked not ready without probing the
-/// kernel for EAGAIN: tcp_recvmsg stops short only when the receive queue is empty, and any data queued later raises a
-/// new edge (ep_poll_callback runs for every wakeup of an edge-triggered item, and re-queues it once it has been
-/// harvested). A request/response connection therefore costs one recv and one send per exchange plus a share of one
-/// epoll_pwait2, with no epoll_ctl: the fd-number methods need one EPOLL_CTL_MOD per wait and an extra recv returning
-/// EAGAIN. A peer whose data arrives while no receive is parked counts as streaming: after its short reads the next
-/// receive still tries at once, since more is most likely queued already. Datagram sockets, pipes and other fds learn
-/// "not ready" from EAGAIN only.</para>
+/// EPOLLRDHUP | EPOLLPRI | EPOLLET), and the loop tracks whether each direction is known to be ready. An operation
+/// whose direction is not ready parks without a syscall; an edge marks it ready and retries it. After a short write
+/// on a stream socket, or a short read on a TCP socket, that direction is marked not ready without probing the kernel
+/// for EAGAIN (except once the peer's FIN has been reported, or for a peer that streams). A request/response
+/// connection over TCP therefore costs one recv and one send per exchange plus a share of one epoll_pwait2, with no
+/// epoll_ctl: the fd-number methods need one EPOLL_CTL_MOD per wait and an extra recv returning EAGAIN. Unix stream
+/// sockets, datagram sockets and pipes learn "not ready" from EAGAIN only (docs/design.md explains why).</para>
 /// <para><b>Proactor:</b> operations are submitted as with the fd-number methods; the registration records the
 /// pending operations so that <see cref="Dispose"/> can cancel them.</para>
 /// <para><b>Rules</b> (both models, loop thread only): at most one read-side operation (receive, read, accept) and one
