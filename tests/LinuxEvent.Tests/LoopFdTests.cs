@@ -286,7 +286,7 @@ public class LoopFdReactorTests(LoopKind kind) : FdCheckedTest
         // registration probed the socket (recv) or waited for the edge, i.e. the short-read rule itself.
         if (kind != LoopKind.ReactorFake) Assert.Ignore("needs the fake's explicit edges");
         using var loop = (ReactorLoop)Loops.Create(kind);
-        var (a, b) = LoopFdTrafficTests.TcpPair();
+        var (a, b) = Posix.LoopbackTcpPair();
         try
         {
             using var fd = loop.Register(a);
@@ -323,7 +323,7 @@ public class LoopFdReactorTests(LoopKind kind) : FdCheckedTest
         // been queued meanwhile. Seen through the fake's explicit edges.
         if (kind != LoopKind.ReactorFake) Assert.Ignore("needs the fake's explicit edges");
         using var loop = (ReactorLoop)Loops.Create(kind);
-        var (a, b) = LoopFdTrafficTests.TcpPair();
+        var (a, b) = Posix.LoopbackTcpPair();
         try
         {
             using var fd = loop.Register(a);
@@ -508,7 +508,7 @@ public class LoopFdTrafficTests(LoopKind kind) : FdCheckedTest
         // tcp_recvmsg returns short when it reaches the peer's FIN, with no new edge to come: the next receive must
         // still see end-of-stream (a registration that took the short read for "queue empty" would wait forever).
         using var loop = Loops.Create(kind);
-        var (server, client) = TcpPair();
+        var (server, client) = Posix.LoopbackTcpPair();
         var outcomes = new List<string>();
         try
         {
@@ -532,25 +532,6 @@ public class LoopFdTrafficTests(LoopKind kind) : FdCheckedTest
         }
         finally { Posix.Close(server); Posix.Close(client); }
         Assert.That(outcomes, Is.EqualTo(new[] { "PING\r\n", "eof:0" }));
-    }
-
-    /// <summary>A connected loopback TCP pair (non-blocking fds owned by the caller).</summary>
-    internal static (int Server, int Client) TcpPair()
-    {
-        int listener = Posix.CreateTcpListener(new IPEndPoint(IPAddress.Loopback, 0));
-        try
-        {
-            var ep = (IPEndPoint)Posix.GetLocalEndPoint(listener)!;
-            int client = Posix.StartTcpConnect(ep, out int errno);
-            if (client < 0) throw new LinuxEventException(errno, "connect(127.0.0.1)");
-            Posix.SetNonBlocking(listener, false);                // accept4 waits for the handshake in progress
-            int server = Posix.TryAccept(listener);
-            if (server < 0) { Posix.Close(client); throw new LinuxEventException(-server, "accept4"); }
-            Posix.SetTcpNoDelay(client);                          // small writes go out at once (no Nagle wait for an ACK)
-            Posix.SetTcpNoDelay(server);
-            return (server, client);
-        }
-        finally { Posix.Close(listener); }
     }
 
     [Test]

@@ -28,6 +28,28 @@ public class PosixTests : FdCheckedTest
     }
 
     [Test]
+    public void LoopbackTcpPairIsConnectedNonBlockingAndWithoutNagle()
+    {
+        var (a, b) = Posix.LoopbackTcpPair();
+        try
+        {
+            Assert.That(Posix.GetRemoteEndPoint(a), Is.EqualTo(Posix.GetLocalEndPoint(b)), "the two ends are one connection");
+            Assert.That(Posix.GetSocketOption(a, 6, 1), Is.Not.Zero, "TCP_NODELAY on a");
+            Assert.That(Posix.GetSocketOption(b, 6, 1), Is.Not.Zero, "TCP_NODELAY on b");
+            Assert.That(Posix.TryReceive(a, new byte[4]), Is.EqualTo(-Posix.EAGAIN), "non-blocking: nothing there yet");
+            Assert.That(Posix.TrySend(b, "tcp"u8), Is.EqualTo(3));
+            var buf = new byte[4];
+            Assert.That(Posix.TryReceive(a, buf), Is.EqualTo(3));
+            Assert.That(buf[..3], Is.EqualTo("tcp"u8.ToArray()));
+        }
+        finally
+        {
+            Posix.Close(a);
+            Posix.Close(b);
+        }
+    }
+
+    [Test]
     public void FileLimitRoundTrips()
     {
         var (soft, hard) = Posix.GetFileLimit();

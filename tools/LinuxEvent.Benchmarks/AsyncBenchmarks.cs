@@ -46,40 +46,22 @@ public class AsyncPingPongBenchmarks
     {
         _reactor = Loop.CreateReactor();
         _proactor = Loop.CreateProactor();
-        (_ra, _rb) = TcpPair();
-        (_pa, _pb) = TcpPair();
+        (_ra, _rb) = Posix.LoopbackTcpPair();
+        (_pa, _pb) = Posix.LoopbackTcpPair();
         // The registered variants get their own loops and sockets: a registered fd refuses the fd-number path's watcher.
         _reactorReg = Loop.CreateReactor();
         _proactorReg = Loop.CreateProactor();
-        (_rra, _rrb) = TcpPair();
-        (_pra, _prb) = TcpPair();
+        (_rra, _rrb) = Posix.LoopbackTcpPair();
+        (_pra, _prb) = Posix.LoopbackTcpPair();
         var (rra, rrb, pra, prb) = (_reactorReg.Register(_rra), _reactorReg.Register(_rrb), _proactorReg.Register(_pra), _proactorReg.Register(_prb));
         _registrations = [rra, rrb, pra, prb];
-        var (sa, sb) = TcpPair();
+        var (sa, sb) = Posix.LoopbackTcpPair();
         _sa = new Socket(new SafeSocketHandle(sa, ownsHandle: true));
         _sb = new Socket(new SafeSocketHandle(sb, ownsHandle: true));
         _reactorMain = () => LoopPingPong(new FdEnd(_reactor, _ra), new FdEnd(_reactor, _rb));
         _proactorMain = () => LoopPingPong(new FdEnd(_proactor, _pa), new FdEnd(_proactor, _pb));
         _reactorRegMain = () => LoopPingPong(new RegisteredEnd(rra), new RegisteredEnd(rrb));
         _proactorRegMain = () => LoopPingPong(new RegisteredEnd(pra), new RegisteredEnd(prb));
-    }
-
-    /// <summary>A connected loopback TCP pair with TCP_NODELAY (as the servers set it), both ends non-blocking.</summary>
-    private static (int A, int B) TcpPair()
-    {
-        int listener = Posix.CreateTcpListener(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
-        try
-        {
-            int client = Posix.StartTcpConnect((System.Net.IPEndPoint)Posix.GetLocalEndPoint(listener)!, out int errno);
-            if (client < 0) throw new LinuxEventException(errno, "connect(127.0.0.1)");
-            Posix.SetNonBlocking(listener, false);                // accept4 waits for the handshake in progress
-            int server = Posix.TryAccept(listener);
-            if (server < 0) throw new LinuxEventException(-server, "accept4");
-            Posix.SetTcpNoDelay(client);
-            Posix.SetTcpNoDelay(server);
-            return (client, server);
-        }
-        finally { Posix.Close(listener); }
     }
 
     [GlobalCleanup]

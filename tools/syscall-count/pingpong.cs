@@ -9,7 +9,7 @@ bool registered = args[0] == "registered";
 int rounds = int.Parse(args[1]);
 using var loop = Loop.CreateReactor();
 bool tcp = args.Length < 3 || args[2] == "tcp";
-var (a, b) = tcp ? TcpPair() : Posix.SocketPair();
+var (a, b) = tcp ? Posix.LoopbackTcpPair() : Posix.SocketPair();
 LoopFd? ra = registered ? loop.Register(a) : null, rb = registered ? loop.Register(b) : null;
 var bufA = new byte[4096]; var bufB = new byte[4096];
 ValueTask<int> Send(int fd, LoopFd? r, ReadOnlyMemory<byte> buf) => r is not null ? r.SendAsync(buf) : loop.SendAsync(fd, buf);
@@ -26,18 +26,3 @@ loop.Run(async () =>
 ra?.Dispose(); rb?.Dispose();
 Posix.Close(a); Posix.Close(b);
 Console.WriteLine($"{(registered ? "registered" : "fd-number")} over {(tcp ? "loopback TCP" : "a unix socketpair")}: {rounds} round trips = {2 * rounds} messages");
-
-// A connected loopback TCP pair with TCP_NODELAY, both ends non-blocking.
-static (int, int) TcpPair()
-{
-    int listener = Posix.CreateTcpListener(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
-    int client = Posix.StartTcpConnect((System.Net.IPEndPoint)Posix.GetLocalEndPoint(listener)!, out int errno);
-    if (client < 0) throw new LinuxEventException(errno, "connect(127.0.0.1)");
-    Posix.SetNonBlocking(listener, false);
-    int server = Posix.TryAccept(listener);
-    Posix.Close(listener);
-    if (server < 0) throw new LinuxEventException(-server, "accept4");
-    Posix.SetTcpNoDelay(client);
-    Posix.SetTcpNoDelay(server);
-    return (client, server);
-}

@@ -239,11 +239,16 @@ public sealed partial class ReactorLoop
         {
             // An edge: that direction may be ready again (a stale edge costs one EAGAIN, which clears it again).
             // A readable edge with no reader parked means the data came while the fd's user was busy elsewhere.
-            if (readable) { state.Readable = true; state.Streaming = state.Reader is null; }
+            // Dispatch gives every report with a FIN, hang-up, error or urgent data to the readable side.
+            if (readable)
+            {
+                state.Readable = true;
+                state.Streaming = state.Reader is null;
+                uint events = w.LastEvents;
+                if ((events & (Libc.EPOLLRDHUP | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0) state.ReadShutdown = true;
+                if ((events & Libc.EPOLLPRI) != 0) state.ShortReadRule = false;
+            }
             else state.Writable = true;
-            uint events = w.LastEvents;
-            if ((events & (Libc.EPOLLRDHUP | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0) { state.ReadShutdown = true; state.Readable = true; }
-            if ((events & Libc.EPOLLPRI) != 0) state.ShortReadRule = false;
         }
         // Readable also covers EOF/hang-up; a pending writer is retried then too so that it sees EPIPE/ECONNRESET
         // instead of waiting for an EPOLLOUT that a dead connection never sends.

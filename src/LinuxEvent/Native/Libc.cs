@@ -32,7 +32,7 @@ internal static unsafe partial class Libc
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd { public int Fd; public short Events; public short Revents; }
     public const short POLLIN = 0x001, POLLOUT = 0x004, POLLERR = 0x008, POLLHUP = 0x010, POLLNVAL = 0x020, POLLRDHUP = 0x2000;
-    public const int SOCK_STREAM_TYPE = 1, SO_PROTOCOL = 38, SO_DOMAIN = 39, IPPROTO_TCP_NUMBER = 6;
+    public const int SOCK_STREAM_TYPE = 1, SO_PROTOCOL = 38, SO_DOMAIN = 39;
 
     public const int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_TYPE = 3, SO_ERROR = 4, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_REUSEPORT = 15;
     public const int IPPROTO_TCP = 6, TCP_NODELAY = 1, IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;

@@ -78,6 +78,35 @@ public static unsafe class Posix
     }
 
     /// <summary>
+    /// A connected loopback TCP pair (127.0.0.1, an ephemeral port), both ends non-blocking, close-on-exec and with
+    /// TCP_NODELAY; the caller owns both fds. The TCP counterpart of <see cref="SocketPair"/>, for tests and benchmarks.
+    /// </summary>
+    /// <exception cref="LinuxEventException">A socket call failed (the call and errno are named); nothing stays open.</exception>
+    public static (int A, int B) LoopbackTcpPair()
+    {
+        int listener = CreateTcpListener(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0), backlog: 1);
+        int client = -1;
+        try
+        {
+            client = StartTcpConnect((System.Net.IPEndPoint)GetLocalEndPoint(listener)!, out int errno);
+            if (client < 0) throw new LinuxEventException(errno, "connect(127.0.0.1)");
+            SetNonBlocking(listener, false);                      // accept4 waits for the handshake in progress
+            int server = TryAccept(listener);
+            if (server < 0) throw new LinuxEventException(-server, $"accept4(fd={listener})");
+            SetTcpNoDelay(client);
+            SetTcpNoDelay(server);
+            int a = client;
+            client = -1;
+            return (a, server);
+        }
+        finally
+        {
+            if (client >= 0) Libc.Close(client);
+            Libc.Close(listener);
+        }
+    }
+
+    /// <summary>
     /// poll(2) with a zero timeout on one fd: the readiness bits (POLLIN, POLLOUT, POLLERR, POLLHUP...) that are set
     /// right now, or -errno. Used where an edge-triggered registration cannot tell whether a level is still present.
     /// </summary>
@@ -102,7 +131,7 @@ public static unsafe class Posix
         len = sizeof(int);
         bool inet = Libc.GetSockOpt(fd, Libc.SOL_SOCKET, Libc.SO_DOMAIN, &domain, &len) == 0 && domain is Libc.AF_INET or Libc.AF_INET6;
         len = sizeof(int);
-        bool tcp = inet && Libc.GetSockOpt(fd, Libc.SOL_SOCKET, Libc.SO_PROTOCOL, &protocol, &len) == 0 && protocol == Libc.IPPROTO_TCP_NUMBER;
+        bool tcp = inet && Libc.GetSockOpt(fd, Libc.SOL_SOCKET, Libc.SO_PROTOCOL, &protocol, &len) == 0 && protocol == Libc.IPPROTO_TCP;
         return (true, tcp);
     }
 
