@@ -81,9 +81,16 @@ public sealed class ProcessSpec
 /// recycled pid.</para>
 /// <para><b>Exec failure</b> (missing program, not executable) is reported by <see cref="Start"/> as a
 /// <see cref="LinuxEventException"/> (ENOENT, EACCES...), not as exit code 127.</para>
+/// <para><b>Loop disposal</b> before the exit is reported: <see cref="Completion"/> faults with
+/// <see cref="ObjectDisposedException"/> naming the loop (so nothing awaits forever), <see cref="OnExit"/> never runs,
+/// and the pipe streams close with <see cref="CloseReason.LoopDisposed"/>. The process itself is not signalled: it keeps
+/// running, and once it exits nobody reaps it; <see cref="Kill"/> it before disposing the loop if that matters. A child
+/// still queued in a <see cref="ProcessPool"/> is never started.</para>
 /// </remarks>
-public sealed class ChildProcess
+public sealed class ChildProcess : ILoopDisposalHook
 {
+    private LoopDisposalLink _disposalLink;
+    private Exception? _loopDisposed;     // set when the loop was disposed before the exit was reported
     private readonly Loop _loop;
     private readonly ProcessSpec _spec;
     internal ProcessPool? Pool;
@@ -111,12 +118,30 @@ public sealed class ChildProcess
     {
         ArgumentNullException.ThrowIfNull(loop);
         ArgumentNullException.ThrowIfNull(spec);
+        LoopDisposal.ThrowIfDisposed(loop, "ChildProcess.Start");    // before a process exists that nothing would watch
         var child = new ChildProcess(loop, spec) { OnExit = onExit };
         child.Spawn();
+        loop.RegisterDisposalHook(child);      // after its streams: their hooks run first and may still report the exit
         return child;
     }
 
-    internal static ChildProcess CreateQueued(Loop loop, ProcessSpec spec, ProcessPool pool) => new(loop, spec) { Pool = pool };
+    internal static ChildProcess CreateQueued(Loop loop, ProcessSpec spec, ProcessPool pool)
+    {
+        LoopDisposal.ThrowIfDisposed(loop, "ProcessPool.Enqueue");
+        var child = new ChildProcess(loop, spec) { Pool = pool };
+        loop.RegisterDisposalHook(child);
+        return child;
+    }
+
+    ref LoopDisposalLink ILoopDisposalHook.DisposalLink => ref _disposalLink;
+
+    /// <summary>The loop is being disposed before the exit was reported: nothing will report it now.</summary>
+    void ILoopDisposalHook.OnLoopDisposing()
+    {
+        if (_reported || StartError is not null) return;
+        _loopDisposed = LoopDisposal.PendingCallFailed(_loop, "ChildProcess.Completion");
+        _completion?.TrySetException(_loopDisposed);
+    }
 
     /// <summary>The loop.</summary>
     public Loop Loop => _loop;
@@ -158,7 +183,8 @@ public sealed class ChildProcess
     /// <summary>True if the <see cref="ProcessSpec.Timeout"/> expired and the child was signalled.</summary>
     public bool TimedOut { get; private set; }
 
-    /// <summary>A task completing with the exit when it is reported (faulted if a pooled spawn failed).</summary>
+    /// <summary>A task completing with the exit when it is reported (faulted if a pooled spawn failed, or with
+    /// <see cref="ObjectDisposedException"/> if the loop was disposed first).</summary>
     public Task<ProcessExit> Completion
     {
         get
@@ -167,7 +193,7 @@ public sealed class ChildProcess
             {
                 _completion = new TaskCompletionSource<ProcessExit>(TaskCreationOptions.RunContinuationsAsynchronously);
                 if (_reported) _completion.TrySetResult(_exit!.Value);
-                else if (StartError is { } e) _completion.TrySetException(e);
+                else if ((StartError ?? _loopDisposed) is { } e) _completion.TrySetException(e);
             }
             return _completion.Task;
         }
@@ -347,6 +373,7 @@ public sealed class ChildProcess
     {
         if (_reported || _exit is null || _openOutputs > 0) return;
         _reported = true;
+        _loop.UnregisterDisposalHook(this);
         if (Stdin is { IsClosed: false } stdin) stdin.Close();     // nobody can read it any more
         var exit = _exit.Value;
         var onExit = OnExit;
@@ -361,6 +388,7 @@ public sealed class ChildProcess
     internal void FailStart(Exception error)
     {
         StartError = error;
+        _loop.UnregisterDisposalHook(this);
         _completion?.TrySetException(error);
         var handler = OnStartError;
         if (handler is null) { _loop.ReportException(error); return; }

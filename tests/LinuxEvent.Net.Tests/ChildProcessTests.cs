@@ -123,6 +123,33 @@ public class ChildProcessTests(LoopKind kind) : FdCheckedTest
     }
 
     [Test]
+    public void DisposingTheLoopFaultsCompletionInsteadOfLeavingItPendingForever()
+    {
+        var loop = Loops.Create(kind);
+        var child = ChildProcess.Start(loop, new ProcessSpec("sleep", "30") { Stdout = StdioMode.Pipe, Stderr = StdioMode.Null });
+        int pid = child.Pid;
+        bool onExitRan = false;
+        child.OnExit = (_, _) => onExitRan = true;
+        var completion = child.Completion;
+        child.Stdout!.OnData = (_, _) => { };
+        child.Stdout.Start();
+        loop.RunOnce(TimeSpan.Zero);
+        loop.Dispose();
+        Assert.That(completion.IsFaulted, Is.True, completion.Status.ToString());
+        Assert.That(completion.Exception!.InnerException, Is.InstanceOf<ObjectDisposedException>());
+        Assert.That(completion.Exception.InnerException!.Message, Does.Contain("ChildProcess.Completion"));
+        Assert.That(child.Completion.IsFaulted, Is.True, "a Completion asked for afterwards is faulted too");
+        Assert.That(onExitRan, Is.False);
+        Assert.That(child.Stdout.CloseReason, Is.EqualTo(CloseReason.LoopDisposed));
+        // The process was left running, as documented: end and reap it through another loop's pid watch.
+        using var reaper = Loops.Create(kind);
+        bool reaped = false;
+        using var watch = reaper.WatchProcess(pid, (_, _) => reaped = true);
+        Posix.Kill(pid, 9);
+        reaper.RunUntil(() => reaped);
+    }
+
+    [Test]
     public void MissingProgramIsAClearErrorNotExitCode127()
     {
         using var loop = Loops.Create(kind);
