@@ -81,11 +81,12 @@ public sealed class ProcessSpec
 /// recycled pid.</para>
 /// <para><b>Exec failure</b> (missing program, not executable) is reported by <see cref="Start"/> as a
 /// <see cref="LinuxEventException"/> (ENOENT, EACCES...), not as exit code 127.</para>
-/// <para><b>Loop disposal</b> before the exit is reported: <see cref="Completion"/> faults with
+/// <para><b>Loop disposal</b> before the exit is known: <see cref="Completion"/> faults with
 /// <see cref="ObjectDisposedException"/> naming the loop (so nothing awaits forever), <see cref="OnExit"/> never runs,
 /// and the pipe streams close with <see cref="CloseReason.LoopDisposed"/>. The process itself is not signalled: it keeps
 /// running, and once it exits nobody reaps it; <see cref="Kill"/> it before disposing the loop if that matters. A child
-/// still queued in a <see cref="ProcessPool"/> is never started.</para>
+/// that has exited and was only waiting for its outputs' EOF is reported at disposal (output not yet read is lost). A
+/// child still queued in a <see cref="ProcessPool"/> is never started.</para>
 /// </remarks>
 public sealed class ChildProcess : ILoopDisposalHook
 {
@@ -121,7 +122,7 @@ public sealed class ChildProcess : ILoopDisposalHook
         LoopDisposal.ThrowIfDisposed(loop, "ChildProcess.Start");    // before a process exists that nothing would watch
         var child = new ChildProcess(loop, spec) { OnExit = onExit };
         child.Spawn();
-        loop.RegisterDisposalHook(child);      // after its streams: their hooks run first and may still report the exit
+        loop.RegisterDisposalHook(child);
         return child;
     }
 
@@ -139,6 +140,13 @@ public sealed class ChildProcess : ILoopDisposalHook
     void ILoopDisposalHook.OnLoopDisposing()
     {
         if (_reported || StartError is not null) return;
+        if (_exit is not null)
+        {
+            // Already exited, only waiting for its outputs' EOF, which will not come now: report the exit as it is.
+            _openOutputs = 0;
+            MaybeReport();
+            return;
+        }
         _loopDisposed = LoopDisposal.PendingCallFailed(_loop, "ChildProcess.Completion");
         _completion?.TrySetException(_loopDisposed);
     }
@@ -371,7 +379,8 @@ public sealed class ChildProcess : ILoopDisposalHook
 
     private void MaybeReport()
     {
-        if (_reported || _exit is null || _openOutputs > 0) return;
+        // After a disposal that found no exit, nothing is reported any more (Completion has faulted).
+        if (_reported || _exit is null || _openOutputs > 0 || _loopDisposed is not null) return;
         _reported = true;
         _loop.UnregisterDisposalHook(this);
         if (Stdin is { IsClosed: false } stdin) stdin.Close();     // nobody can read it any more
@@ -466,6 +475,7 @@ public sealed class ProcessPool
     private void Pump()
     {
         _pumpScheduled = false;
+        if (_loop.IsDisposed) return;          // queued children of a disposed loop are never started
         while (Running < _max && _queue.Count > 0)
         {
             var (child, onStarted) = _queue.Dequeue();

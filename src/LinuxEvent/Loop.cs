@@ -167,6 +167,28 @@ public abstract partial class Loop : IDisposable
             throw new InvalidOperationException($"{call} must be called on the loop thread (the loop is running on another thread); use Loop.Post to hand work to the loop.");
     }
 
+    /// <summary>"One loop, one thread" alone, for teardown calls that stay valid once disposal has been requested.</summary>
+    private protected void CheckThreadOnly(string call)
+    {
+        int running = _runningThread;
+        if (running != 0 && running != Environment.CurrentManagedThreadId)
+            throw new InvalidOperationException($"{call} must be called on the loop thread (the loop is running on another thread); use Loop.Post to hand work to the loop.");
+    }
+
+    /// <summary>
+    /// True while another thread owns the loop's teardown: it runs the loop (which disposes when its iteration ends) or
+    /// runs DisposeCore. Components then leave their cleanup to the disposal hooks instead of racing them.
+    /// </summary>
+    internal bool IsTornDownElsewhere
+    {
+        get
+        {
+            if (!_disposeRequested) return false;
+            int me = Environment.CurrentManagedThreadId, running = _runningThread, draining = _drainingThread;
+            return (running != 0 && running != me) || (draining != 0 && draining != me);
+        }
+    }
+
     /// <summary>True when the caller is the thread currently running the loop.</summary>
     internal bool IsOnLoopThread => _runningThread == Environment.CurrentManagedThreadId;
 

@@ -150,6 +150,24 @@ public class ChildProcessTests(LoopKind kind) : FdCheckedTest
     }
 
     [Test]
+    public void AnExitAlreadyKnownIsReportedAtLoopDisposalEvenWithUnreadOutput()
+    {
+        var loop = Loops.Create(kind);
+        // stdout is a pipe nobody reads, so the exit waits for an EOF the reader never sees.
+        var child = ChildProcess.Start(loop, new ProcessSpec("sh", "-c", "exit 3") { Stdout = StdioMode.Pipe, Stderr = StdioMode.Null });
+        int pid = child.Pid;
+        ProcessExit? reported = null;
+        child.OnExit = (_, e) => reported = e;
+        var completion = child.Completion;
+        loop.RunUntil(() => !Directory.Exists($"/proc/{pid}"));     // reaped by the loop's pid watch: the exit is known
+        Assert.That(child.HasExited, Is.False, "not reported yet: stdout has not reached EOF");
+        loop.Dispose();
+        Assert.That(reported?.ExitCode, Is.EqualTo(3), "OnExit ran at disposal");
+        Assert.That(completion.IsCompletedSuccessfully, Is.True, completion.Status.ToString());
+        Assert.That(completion.Result.ExitCode, Is.EqualTo(3));
+    }
+
+    [Test]
     public void MissingProgramIsAClearErrorNotExitCode127()
     {
         using var loop = Loops.Create(kind);

@@ -235,6 +235,36 @@ public class LoopFdContractTests(LoopKind kind) : FdCheckedTest
     }
 
     [Test]
+    public void DisposingAfterTheLoopsDisposalWasRequestedInTheSameIterationWorks()
+    {
+        var loop = Loops.Create(kind);
+        var (a, b) = Posix.SocketPair();
+        Task<int>? pending = null;
+        Exception? disposeError = null;
+        LoopFd? fd = null;
+        try
+        {
+            fd = loop.Register(a, ownsFd: true);
+            loop.Run(async () =>
+            {
+                pending = fd.ReceiveAsync(new byte[8]).AsTask();
+                await loop.DelayAsync(TimeSpan.FromMilliseconds(1));
+                loop.Dispose();                            // requested: the loop disposes when this iteration ends
+                try { fd.Dispose(); } catch (Exception e) { disposeError = e; }
+            });
+            Assert.That(disposeError, Is.Null, "LoopFd.Dispose stays valid once the loop's disposal is requested");
+            Assert.That(fd.IsDisposed, Is.True);
+            Assert.That(Posix.IsOpen(a), Is.False, "the owned fd was closed");
+            Assert.That(pending!.Exception?.InnerException, Is.InstanceOf<ObjectDisposedException>());
+        }
+        finally
+        {
+            loop.Dispose();
+            Posix.Close(b);
+        }
+    }
+
+    [Test]
     public void RegisterRefusesBadArgumentsWithoutTakingOwnership()
     {
         using var loop = Loops.Create(kind);

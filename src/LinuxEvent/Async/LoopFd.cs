@@ -30,6 +30,8 @@ namespace LinuxEvent;
 /// disposed first (the registration then ends with it, and a later <see cref="Dispose"/> does nothing); otherwise the
 /// caller closes it after disposing the registration.</para>
 /// <para><b>Loop disposal:</b> pending operations fail with <see cref="ObjectDisposedException"/>, on both models.</para>
+/// <para><b>Register first:</b> register an fd before starting operations on it. On the proactor an fd-number
+/// operation already pending when the fd is registered is not tracked: <see cref="Dispose"/> does not cancel it.</para>
 /// </remarks>
 public sealed class LoopFd : IDisposable, ILoopDisposalHook
 {
@@ -109,15 +111,18 @@ public sealed class LoopFd : IDisposable, ILoopDisposalHook
     /// Ends the registration: pending operations complete with <see cref="ObjectDisposedException"/> (on the proactor
     /// their kernel operations are cancelled first, and one that had already completed in the kernel still delivers
     /// its result, so no received data or accepted fd is lost). Then closes the fd if <see cref="OwnsFd"/>.
-    /// Idempotent. Loop thread only while the loop is alive; any thread after the loop was disposed.
+    /// Idempotent. Loop thread only while the loop runs; any thread after the loop was disposed (while another thread is
+    /// still tearing the loop down, the loop's disposal ends the registration instead and this call returns at once).
     /// </summary>
     public void Dispose()
     {
         if (IsDisposed) return;
         // Until the loop's disposal has run its hooks (not merely been requested), the loop may still use the fd and a
-        // proactor may still hold requests naming it: end the registration properly, on the loop thread.
+        // proactor may still hold requests naming it: end the registration properly, on the loop thread. If another
+        // thread is tearing the loop down right now, its disposal hook ends this registration (and closes an owned fd).
         if (!Loop.DisposalHooksRan)
         {
+            if (Loop.IsTornDownElsewhere) return;
             Loop.UnregisterFd(this);                     // checks the thread before anything changes
             Loop.UnregisterDisposalHook(this);
         }

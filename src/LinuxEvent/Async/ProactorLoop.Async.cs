@@ -150,7 +150,7 @@ public sealed partial class ProactorLoop
 
     internal override void UnregisterFd(LoopFd registration)
     {
-        CheckThread("LoopFd.Dispose");
+        CheckThreadOnly("LoopFd.Dispose");              // valid while disposal is requested, before its hooks run
         bool readPending = IsSidePending(registration, reading: true), writePending = IsSidePending(registration, reading: false);
         // Cancelling queues SQEs and the flush below enters the kernel: refuse a thread the ring does not accept before
         // anything changes, so a failed Dispose leaves the registration intact.
@@ -167,7 +167,8 @@ public sealed partial class ProactorLoop
     /// <summary>Hands queued requests to the kernel now (see ProactorBackendBase.FlushSubmissions); before closing an fd they name.</summary>
     internal void FlushSubmissions(string call)
     {
-        if (!_disposing && !IsDisposed) Backend.FlushSubmissions(call);
+        // Also once disposal is requested but has not reached the backend: the fd is about to be closed all the same.
+        if (!_disposing) Backend.FlushSubmissions(call);
     }
 
     private static void CancelForDisposal(AsyncOp a)

@@ -359,7 +359,7 @@ public sealed partial class ReactorLoop
 
     internal override void UnregisterFd(LoopFd registration)
     {
-        CheckThread("LoopFd.Dispose");
+        CheckThreadOnly("LoopFd.Dispose");              // valid while disposal is requested, before its hooks run
         int fd = registration.Fd;
         if (RegisteredState(fd) is not { } state || !ReferenceEquals(state.Registration, registration)) return;
         state.Registration = null;
