@@ -162,9 +162,7 @@ public abstract partial class Loop : IDisposable
     private protected void CheckThread(string call)
     {
         if (_disposeRequested) ThrowDisposed();
-        int running = _runningThread;
-        if (running != 0 && running != Environment.CurrentManagedThreadId)
-            throw new InvalidOperationException($"{call} must be called on the loop thread (the loop is running on another thread); use Loop.Post to hand work to the loop.");
+        CheckThreadOnly(call);
     }
 
     /// <summary>"One loop, one thread" alone, for teardown calls that stay valid once disposal has been requested.</summary>

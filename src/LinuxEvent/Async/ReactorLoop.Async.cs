@@ -31,9 +31,6 @@ public sealed partial class ReactorLoop
         public bool Streaming;
     }
 
-    private static readonly Action<Watcher> s_registeredReadable = static w => ((ReactorLoop)w.Loop).OnAsyncReady((AsyncFd)w.Data!, readable: true);
-    private static readonly Action<Watcher> s_registeredWritable = static w => ((ReactorLoop)w.Loop).OnAsyncReady((AsyncFd)w.Data!, readable: false);
-
     private AsyncFd?[] _asyncFds = new AsyncFd?[64];
     private static readonly Action<Watcher> s_asyncReadable = static w => ((ReactorLoop)w.Loop).OnAsyncReady((AsyncFd)w.Data!, readable: true);
     private static readonly Action<Watcher> s_asyncWritable = static w => ((ReactorLoop)w.Loop).OnAsyncReady((AsyncFd)w.Data!, readable: false);
@@ -109,10 +106,15 @@ public sealed partial class ReactorLoop
                     return new ValueTask<int>(r);
                 }
                 if (r != -Errno.EAGAIN) return ValueTask.FromException<int>(Error(kind, fd, -r));
-                if (registered is not null) { if (reading) registered.Readable = false; else registered.Writable = false; }
+                if (registered is not null) SetReady(registered, reading, false);
             }
         }
         return Wait(kind, fd, buffer, constBuffer, token);
+    }
+
+    private static void SetReady(AsyncFd state, bool reading, bool ready)
+    {
+        if (reading) state.Readable = ready; else state.Writable = ready;
     }
 
     private AsyncFd? RegisteredState(int fd) => (uint)fd < (uint)_asyncFds.Length && _asyncFds[fd] is { Registration: not null } s ? s : null;
@@ -176,9 +178,12 @@ public sealed partial class ReactorLoop
                 if (revents != 0)
                 {
                     if (reading) state.Reader = null; else state.Writer = null;
-                    // The level is there: so is the direction's readiness (this also repairs a bit that is wrongly clear).
-                    if (revents > 0) { if (reading) state.Readable = true; else state.Writable = true; }
-                    if (revents > 0) op.Complete(0);
+                    if (revents > 0)
+                    {
+                        // The level is there: so is the direction's readiness (this also repairs a bit that is wrongly clear).
+                        SetReady(state, reading, true);
+                        op.Complete(0);
+                    }
                     else op.Fail(new LinuxEventException(-revents, $"poll(fd={fd})"));
                 }
             }
@@ -290,7 +295,7 @@ public sealed partial class ReactorLoop
                 if (r == -Errno.EAGAIN)
                 {
                     // spurious wakeup: stay armed (registered: wait for the next edge)
-                    if (state.Registration is not null) { if (reader) state.Readable = false; else state.Writable = false; }
+                    if (state.Registration is not null) SetReady(state, reader, false);
                     return;
                 }
                 if (state.Registration is not null) NoteTransfer(state, op.Kind, r, reader ? op.Buffer.Length : op.ConstBuffer.Length);
@@ -347,7 +352,7 @@ public sealed partial class ReactorLoop
         // Replaces the fd-number path's one-shot watcher if there was one (MOD, or ADD if the number was reused).
         // Throws LinuxEventException with nothing changed if epoll refuses the fd.
         // EPOLLRDHUP and EPOLLPRI: the short-read rule must see a FIN and urgent data (NoteTransfer).
-        var w = WatchCore(fd, WatchOptions.Read | WatchOptions.Write | WatchOptions.EdgeTriggered, s_registeredReadable, s_registeredWritable,
+        var w = WatchCore(fd, WatchOptions.Read | WatchOptions.Write | WatchOptions.EdgeTriggered, s_asyncReadable, s_asyncWritable,
             onError: null, extraEvents: Libc.EPOLLRDHUP | Libc.EPOLLPRI);
         w.Data = state;
         state.Watcher = w;
