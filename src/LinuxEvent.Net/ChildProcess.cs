@@ -1,4 +1,3 @@
-using LinuxEvent.Native;
 
 namespace LinuxEvent.Net;
 
@@ -88,9 +87,8 @@ public sealed class ProcessSpec
 /// that has exited and was only waiting for its outputs' EOF is reported at disposal (output not yet read is lost). A
 /// child still queued in a <see cref="ProcessPool"/> is never started.</para>
 /// </remarks>
-public sealed class ChildProcess : ILoopDisposalHook
+public sealed class ChildProcess : LoopComponent
 {
-    private LoopDisposalLink _disposalLink;
     private Exception? _loopDisposed;     // set when the loop was disposed before the exit was reported
     private readonly Loop _loop;
     private readonly ProcessSpec _spec;
@@ -102,7 +100,7 @@ public sealed class ChildProcess : ILoopDisposalHook
     private bool _reported;
     private TaskCompletionSource<ProcessExit>? _completion;
 
-    private ChildProcess(Loop loop, ProcessSpec spec)
+    private ChildProcess(Loop loop, ProcessSpec spec) : base(loop)
     {
         _loop = loop;
         _spec = spec;
@@ -122,7 +120,7 @@ public sealed class ChildProcess : ILoopDisposalHook
         LoopDisposal.ThrowIfDisposed(loop, "ChildProcess.Start");    // before a process exists that nothing would watch
         var child = new ChildProcess(loop, spec) { OnExit = onExit };
         child.Spawn();
-        loop.RegisterDisposalHook(child);
+        child.Attach();
         return child;
     }
 
@@ -130,14 +128,12 @@ public sealed class ChildProcess : ILoopDisposalHook
     {
         LoopDisposal.ThrowIfDisposed(loop, "ProcessPool.Enqueue");
         var child = new ChildProcess(loop, spec) { Pool = pool };
-        loop.RegisterDisposalHook(child);
+        child.Attach();
         return child;
     }
 
-    ref LoopDisposalLink ILoopDisposalHook.DisposalLink => ref _disposalLink;
-
     /// <summary>The loop is being disposed before the exit was reported: nothing will report it now.</summary>
-    void ILoopDisposalHook.OnLoopDisposing()
+    protected override void OnLoopDisposing()
     {
         if (_reported || StartError is not null) return;
         if (_exit is not null)
@@ -151,8 +147,7 @@ public sealed class ChildProcess : ILoopDisposalHook
         _completion?.TrySetException(_loopDisposed);
     }
 
-    /// <summary>The loop.</summary>
-    public Loop Loop => _loop;
+    internal void Attach() => AttachToLoop();
 
     /// <summary>What was run.</summary>
     public ProcessSpec Spec => _spec;
@@ -252,11 +247,11 @@ public sealed class ChildProcess : ILoopDisposalHook
         }
         catch
         {
-            foreach (int fd in toClose) Libc.Close(fd);
-            foreach (int fd in (ReadOnlySpan<int>)[stdinW, stdoutR, stderrR]) if (fd >= 0) Libc.Close(fd);
+            foreach (int fd in toClose) Posix.CloseQuietly(fd);
+            foreach (int fd in (ReadOnlySpan<int>)[stdinW, stdoutR, stderrR]) if (fd >= 0) Posix.CloseQuietly(fd);
             throw;
         }
-        foreach (int fd in toClose) Libc.Close(fd);
+        foreach (int fd in toClose) Posix.CloseQuietly(fd);
         Pid = pid;
 
         try
@@ -267,8 +262,8 @@ public sealed class ChildProcess : ILoopDisposalHook
         {
             // Without a pidfd we cannot reap it: do not leave an unsupervised child behind. It stays a zombie until
             // this process exits, which is the lesser evil; the error tells the caller why.
-            Libc.Kill(pid, 9);
-            foreach (int fd in (ReadOnlySpan<int>)[stdinW, stdoutR, stderrR]) if (fd >= 0) Libc.Close(fd);
+            try { Posix.Kill(pid, 9); } catch (LinuxEventException) { }
+            foreach (int fd in (ReadOnlySpan<int>)[stdinW, stdoutR, stderrR]) if (fd >= 0) Posix.CloseQuietly(fd);
             throw;
         }
 
@@ -317,8 +312,7 @@ public sealed class ChildProcess : ILoopDisposalHook
                 return -1;
             case StdioMode.Null:
             {
-                int fd = Libc.Open("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC, 0);
-                if (fd < 0) throw new LinuxEventException(Libc.LastErrno, "open(/dev/null)");
+                int fd = Posix.OpenDevNull();
                 toClose.Add(fd);
                 fdMap.Add((fd, childFd));
                 return -1;
@@ -332,7 +326,7 @@ public sealed class ChildProcess : ILoopDisposalHook
                 int parent = parentWrites ? w : r, child = parentWrites ? r : w;
                 toClose.Add(child);
                 try { Posix.SetNonBlocking(parent, true); }
-                catch { Libc.Close(parent); throw; }
+                catch { Posix.CloseQuietly(parent); throw; }
                 fdMap.Add((child, childFd));
                 return parent;
             }
@@ -382,7 +376,7 @@ public sealed class ChildProcess : ILoopDisposalHook
         // After a disposal that found no exit, nothing is reported any more (Completion has faulted).
         if (_reported || _exit is null || _openOutputs > 0 || _loopDisposed is not null) return;
         _reported = true;
-        _loop.UnregisterDisposalHook(this);
+        DetachFromLoop();
         if (Stdin is { IsClosed: false } stdin) stdin.Close();     // nobody can read it any more
         var exit = _exit.Value;
         var onExit = OnExit;
@@ -397,7 +391,7 @@ public sealed class ChildProcess : ILoopDisposalHook
     internal void FailStart(Exception error)
     {
         StartError = error;
-        _loop.UnregisterDisposalHook(this);
+        DetachFromLoop();
         _completion?.TrySetException(error);
         var handler = OnStartError;
         if (handler is null) { _loop.ReportException(error); return; }

@@ -133,7 +133,7 @@ public static class Connector
 }
 
 /// <summary>A connection attempt started by <see cref="Connector"/>. Loop-thread only.</summary>
-public sealed class ConnectAttempt : ILoopDisposalHook
+public sealed class ConnectAttempt : LoopComponent
 {
     private readonly Loop _loop;
     private readonly Action<ConnectResult> _callback;
@@ -142,22 +142,22 @@ public sealed class ConnectAttempt : ILoopDisposalHook
     private IReadOnlyList<EndPoint> _candidates = [];
     private int _index = -1;
     private int _fd = -1;
-    private Watcher? _watcher;
-    private Operation? _op;
+    // The connect in flight goes through a registration of the socket (the model's half lives behind the seam), for
+    // the connect only: disposing it cancels the connect, and nothing stays registered once the socket is handed out.
+    // The serial tells a continuation of an abandoned candidate from the current one.
+    private LoopFd? _registration;
+    private int _serial;
     private TimerHandle? _timer;
     private StringBuilder? _failures;
     private LinuxEventException? _lastError;
     private CancellationTokenSource? _resolveCts;
-    private LoopDisposalLink _disposalLink;
 
     /// <summary>The task of <see cref="Connector.ConnectAsync(Loop, EndPoint, ConnectOptions?, CancellationToken)"/>, if
     /// this attempt is behind one: failed by the loop's disposal, which never runs the callback.</summary>
     internal TaskCompletionSource<SocketConnection>? AsyncCompletion;
 
-    private static readonly Action<Watcher> s_writable = static w => ((ConnectAttempt)w.Data!).OnWritable(w);
-    private static readonly Action<Operation> s_connected = static op => ((ConnectAttempt)op.Data!).OnConnectOp(op);
 
-    internal ConnectAttempt(Loop loop, Action<ConnectResult> callback, ConnectOptions options, string target)
+    internal ConnectAttempt(Loop loop, Action<ConnectResult> callback, ConnectOptions options, string target) : base(loop)
     {
         _loop = loop;
         _callback = callback;
@@ -168,17 +168,15 @@ public sealed class ConnectAttempt : ILoopDisposalHook
         LoopDisposal.ThrowIfDisposed(loop, "Connector.Connect");
         if (options.Timeout != Timeout.InfiniteTimeSpan)
             _timer = loop.After(options.Timeout, this, static (_, a) => a.OnTimeout());
-        loop.RegisterDisposalHook(this);
+        AttachToLoop();
     }
-
-    ref LoopDisposalLink ILoopDisposalHook.DisposalLink => ref _disposalLink;
 
     /// <summary>
     /// The loop is being disposed: its watcher or operation is going away, so the attempt could never finish. Cancel it
     /// as <see cref="Cancel"/> does (the callback does not run, as on the proactor when disposal cancels the connect)
     /// and fail an awaiting <see cref="Connector.ConnectAsync(Loop, EndPoint, ConnectOptions?, CancellationToken)"/>.
     /// </summary>
-    void ILoopDisposalHook.OnLoopDisposing()
+    protected override void OnLoopDisposing()
     {
         if (!IsCompleted) AbandonForLoopDisposal();
     }
@@ -269,87 +267,65 @@ public sealed class ConnectAttempt : ILoopDisposalHook
         int fd = SocketHelpers.CreateStreamSocket(ep, out int errno);
         if (fd < 0) { RecordFailure(ep, errno); return false; }
         _fd = fd;
-        if (_loop is ProactorLoop proactor)
-        {
-            try
-            {
-                _op = proactor.Connect(fd, ep, s_connected);
-                _op.Data = this;
-                return true;
-            }
-            catch (LinuxEventException ex)
-            {
-                CloseFd();
-                RecordFailure(ep, ex.Errno);
-                return false;
-            }
-        }
-        int rc = Posix.TryConnect(fd, ep);
-        if (rc == 0) { Succeed(); return true; }
-        if (rc != -Errno.EINPROGRESS)
-        {
-            // A Unix socket whose backlog is full says EAGAIN rather than waiting: that candidate is busy.
-            CloseFd();
-            RecordFailure(ep, -rc);
-            return false;
-        }
+        ValueTask connect;
         try
         {
-            _watcher = ((ReactorLoop)_loop).Watch(fd, WatchOptions.Write, null, s_writable);
-            _watcher.Data = this;
-            return true;
+            _registration = _loop.Register(fd, ownsFd: false);
+            connect = _registration.ConnectAsync(ep);
         }
         catch (LinuxEventException ex)
         {
+            EndRegistration();
             CloseFd();
             RecordFailure(ep, ex.Errno);
             return false;
         }
-    }
-
-    private void OnWritable(Watcher w)
-    {
-        if (IsCompleted || !ReferenceEquals(w, _watcher)) return;
-        int error;
-        try { error = Posix.GetSocketError(_fd); }
-        catch (LinuxEventException ex) { error = ex.Errno; }
-        if (error is Errno.EINPROGRESS or Errno.EALREADY) return;      // spurious report
-        _watcher.Cancel();
-        _watcher = null;
-        if (error == 0) { Succeed(); return; }
-        CloseFd();
-        RecordFailure(_candidates[_index], error);
-        Next();
-    }
-
-    private void OnConnectOp(Operation op)
-    {
-        if (!ReferenceEquals(op, _op)) return;
-        _op = null;
-        if (IsCompleted) return;                    // cancelled or timed out: the fd was closed then
-        if (_loop.IsDisposed)
+        int serial = ++_serial;
+        if (!connect.IsCompleted)
         {
-            // Settled by the loop's disposal: cancelled, or a connect that won the race with the cancel. Either way the
-            // attempt is abandoned, as on the reactor (whose watcher disposal silences): no stream can be built on a
-            // disposed loop, and a failure could not try the next candidate.
+            connect.GetAwaiter().UnsafeOnCompleted(() => OnConnected(connect, serial));
+            return true;
+        }
+        // Finished at once (a Unix socket, or an immediate refusal): we run from the deferred phase, so the callback
+        // may run now.
+        var error = Outcome(connect);
+        EndRegistration();
+        if (error is null) { Succeed(); return true; }
+        // A Unix socket whose backlog is full says EAGAIN rather than waiting: that candidate is busy.
+        CloseFd();
+        RecordFailure(ep, ErrnoOf(error));
+        return false;
+    }
+
+    private static Exception? Outcome(ValueTask connect)
+    {
+        try
+        {
+            connect.GetAwaiter().GetResult();      // consumes the loop's pooled awaitable
+            return null;
+        }
+        catch (Exception ex) { return ex; }
+    }
+
+    private static int ErrnoOf(Exception error) => error is LinuxEventException le ? le.Errno : Errno.ECANCELED;
+
+    private void OnConnected(ValueTask connect, int serial)
+    {
+        var error = Outcome(connect);
+        if (serial != _serial) return;
+        if (IsCompleted) return;                    // cancelled or timed out: the fd was closed then
+        if (_loop.IsDisposed || error is ObjectDisposedException)
+        {
+            // Settled by the loop's disposal (or a connect that won the race with it): the attempt is abandoned. No stream
+            // can be built on a disposed loop, and a failure could not try the next candidate.
             AbandonForLoopDisposal();
             return;
         }
-        switch (op.State)
-        {
-            case OperationState.Completed:
-                Succeed();
-                return;
-            case OperationState.Failed:
-                CloseFd();
-                RecordFailure(_candidates[_index], op.Error!.Errno);
-                Next();
-                return;
-            default:
-                // Only the loop's disposal cancels without our request, and that was handled above.
-                AbandonForLoopDisposal();
-                return;
-        }
+        EndRegistration();
+        if (error is null) { Succeed(); return; }
+        CloseFd();
+        RecordFailure(_candidates[_index], ErrnoOf(error));
+        Next();
     }
 
     private void RecordFailure(EndPoint ep, int errno)
@@ -401,19 +377,21 @@ public sealed class ConnectAttempt : ILoopDisposalHook
 
     private void Cleanup(bool closeFd)
     {
-        _loop.UnregisterDisposalHook(this);          // every way of completing passes here
+        DetachFromLoop();          // every way of completing passes here
         _timer?.Cancel();
         _timer = null;
         _resolveCts?.Cancel();
-        if (!_loop.IsDisposed)
-        {
-            _watcher?.Cancel();
-            _op?.Cancel();                           // its settlement is ignored (IsCompleted)
-            // A connect queued in this iteration still names the socket by number: submit it before the close.
-            if (_op is not null && _loop is ProactorLoop proactor) proactor.FlushSubmissions("Connector.Cancel");
-        }
-        _watcher = null;
+        // Cancels a connect in flight (its settlement is ignored: IsCompleted) and, on the proactor, hands a connect
+        // queued in this iteration to the kernel before the socket is closed below.
+        EndRegistration();
         if (closeFd) CloseFd();
+    }
+
+    private void EndRegistration()
+    {
+        var registration = _registration;
+        _registration = null;
+        registration?.Dispose();
     }
 
     private void CloseFd()

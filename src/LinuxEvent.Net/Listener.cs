@@ -75,7 +75,7 @@ public sealed class ListenerOptions
 /// <see cref="AcceptAsync"/> fails with <see cref="ObjectDisposedException"/> naming the loop, and a later
 /// <see cref="Dispose"/> does nothing.</para>
 /// </remarks>
-public sealed class Listener : IDisposable, ILoopDisposalHook
+public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
 {
     private readonly Loop _loop;
     private readonly AcceptHandler? _onAccept;
@@ -89,20 +89,13 @@ public sealed class Listener : IDisposable, ILoopDisposalHook
     private int _handedThisIteration;
     private TimerHandle? _backoffTimer;
     private LoopAwaitable<SocketConnection>? _acceptWaiter;
-    private LoopDisposalLink _disposalLink;
 
-    // Reactor
-    private Watcher? _watcher;
-    // Proactor
-    private Operation? _accept;
-    private bool _acceptBusy, _acceptCancelRequested, _singleShot;
+    // The model's half lives behind the seam: a read watcher (reactor) or a multishot accept (proactor).
+    private readonly AcceptChannel _channel;
 
-    private static readonly Action<Watcher> s_readable = static w => ((Listener)w.Data!).OnReadable();
-    private static readonly Action<Operation, int> s_accepted = static (op, fd) => ((Listener)op.Data!).OnAccepted(fd);
-    private static readonly Action<Operation> s_acceptEnded = static op => ((Listener)op.Data!).OnAcceptEnded(op);
     private static readonly Action<object?> s_pump = static s => ((Listener)s!).Pump();
 
-    private Listener(Loop loop, int fd, bool ownsSocket, string? unlinkPath, AcceptHandler? onAccept, ListenerOptions options)
+    private Listener(Loop loop, int fd, bool ownsSocket, string? unlinkPath, AcceptHandler? onAccept, ListenerOptions options) : base(loop)
     {
         _loop = loop;
         Fd = fd;
@@ -116,6 +109,7 @@ public sealed class Listener : IDisposable, ILoopDisposalHook
         _resolvePeer = options.ResolvePeerEndPoint;
         LocalEndPoint = Posix.GetLocalEndPoint(fd);
         _isTcp = LocalEndPoint is IPEndPoint;
+        _channel = loop.CreateAcceptChannel(fd, this, _cap);
     }
 
     /// <summary>
@@ -153,12 +147,12 @@ public sealed class Listener : IDisposable, ILoopDisposalHook
             listener.UpdateAccepting();
             // Only once it is set up: the catch below closes the socket of a listener that failed to start, and the
             // loop's disposal must not close it a second time.
-            loop.RegisterDisposalHook(listener);
+            listener.Attach();
             return listener;
         }
         catch
         {
-            Libc.Close(fd);
+            Posix.CloseQuietly(fd);
             if (unlinkPath is not null) Unlink(unlinkPath);
             throw;
         }
@@ -180,12 +174,11 @@ public sealed class Listener : IDisposable, ILoopDisposalHook
         Posix.SetNonBlocking(listeningSocket, true);
         var listener = new Listener(loop, listeningSocket, ownsSocket, null, onAccept, o);
         listener.UpdateAccepting();
-        loop.RegisterDisposalHook(listener);
+        listener.Attach();
         return listener;
     }
 
-    /// <summary>The loop.</summary>
-    public Loop Loop => _loop;
+    internal void Attach() => AttachToLoop();
 
     /// <summary>The listening socket.</summary>
     public int Fd { get; }
@@ -258,28 +251,20 @@ public sealed class Listener : IDisposable, ILoopDisposalHook
     /// the Unix socket file it created. Idempotent.</summary>
     public void Dispose() => DisposeCore(loopDisposed: false);
 
-    ref LoopDisposalLink ILoopDisposalHook.DisposalLink => ref _disposalLink;
-
     /// <summary>The loop was disposed: its watcher or accept operation is gone, so a pending accept would never
     /// complete; release everything as <see cref="Dispose"/> does (the socket, queued connections, the file).</summary>
-    void ILoopDisposalHook.OnLoopDisposing() => DisposeCore(loopDisposed: true);
+    protected override void OnLoopDisposing() => DisposeCore(loopDisposed: true);
 
     private void DisposeCore(bool loopDisposed)
     {
         if (_disposed) return;
         _disposed = true;
-        _loop.UnregisterDisposalHook(this);
+        DetachFromLoop();
         _backoffTimer?.Cancel();
         _backoffTimer = null;
-        if (!_loop.IsDisposed)
-        {
-            _watcher?.Cancel();
-            if (_acceptBusy && !_acceptCancelRequested) { _acceptCancelRequested = true; _accept!.Cancel(); }
-            // An accept queued in this iteration still names the socket by number: submit it before the socket is
-            // closed (below when owned, by the owner otherwise).
-            if (_acceptBusy && _loop is ProactorLoop proactor) proactor.FlushSubmissions("Listener.Dispose");
-        }
-        _watcher = null;
+        // Stops accepting; an accept queued in this iteration is handed to the kernel before the socket is closed
+        // (below when owned, by the owner otherwise).
+        _channel.Close();
         while (_ready.Count > 0) CloseQuietly(_ready.Dequeue().Fd);
         if (_acceptWaiter?.IsPending == true)
             _acceptWaiter.SetException(loopDisposed ? LoopDisposal.PendingCallFailed(_loop, "Listener.AcceptAsync") : new ObjectDisposedException(nameof(Listener)));
@@ -303,122 +288,15 @@ public sealed class Listener : IDisposable, ILoopDisposalHook
     private bool WantsAccept => !_disposed && !_failed && !_paused && !_backingOff
         && (_onAccept is not null ? _ready.Count < _cap * 4 : _ready.Count < _queueLimit || _acceptWaiter?.IsPending == true);
 
-    private void UpdateAccepting()
+    private void UpdateAccepting() => _channel.SetAccepting(WantsAccept);
+
+    void IAcceptChannelHandler.OnAccepted(int fd)
     {
-        bool want = WantsAccept;
-        if (_loop is ReactorLoop reactor)
-        {
-            if (want)
-            {
-                if (_watcher is null || !_watcher.IsActive)
-                {
-                    _watcher = reactor.Watch(Fd, WatchOptions.Read, s_readable, null);
-                    _watcher.Data = this;
-                }
-                else if (!_watcher.IsReadEnabled) _watcher.EnableRead();
-            }
-            else if (_watcher is { IsActive: true, IsReadEnabled: true }) _watcher.DisableRead();
-            return;
-        }
-        var proactor = (ProactorLoop)_loop;
-        if (want)
-        {
-            if (!_acceptBusy) SubmitAccept(proactor);
-        }
-        else if (_acceptBusy && !_acceptCancelRequested)
-        {
-            _acceptCancelRequested = true;
-            _accept!.Cancel();
-        }
-    }
-
-    private void SubmitAccept(ProactorLoop proactor)
-    {
-        if (proactor.IsDisposed) return;
-        if (!_singleShot)
-        {
-            try
-            {
-                _accept = proactor.AcceptMultishot(Fd, s_accepted, s_acceptEnded);
-                _accept.Data = this;
-                _acceptBusy = true;
-                _acceptCancelRequested = false;
-                return;
-            }
-            catch (LinuxEventUnsupportedException)
-            {
-                _singleShot = true;                    // kernel older than 5.19: one accept at a time
-                _accept = null;
-            }
-        }
-        if (_accept is null)
-        {
-            _accept = proactor.Accept(Fd, s_acceptEnded);
-            _accept.Data = this;
-        }
-        else proactor.Resubmit(_accept);
-        _acceptBusy = true;
-        _acceptCancelRequested = false;
-    }
-
-    // ------------------------------------------------------------------ reactor
-
-    /// <summary>
-    /// Test seam (the "test-only limit" of resource exhaustion): replaces accept4 on the reactor path with a function
-    /// returning an fd or -errno. Exhausting the real fd table of a test process is unsafe (the runtime itself may need
-    /// an fd meanwhile), so the EMFILE/ENFILE handling is driven through this instead.
-    /// </summary>
-    internal Func<int, int>? AcceptHook { get; set; }
-
-    private void OnReadable()
-    {
-        if (_disposed) return;
-        _handedThisIteration = 0;
-        for (int i = 0; i < _cap && WantsAccept; i++)
-        {
-            int fd = AcceptHook is { } hook ? hook(Fd) : Posix.TryAccept(Fd);     // retries EINTR itself
-            if (fd >= 0) { Deliver(fd); continue; }
-            int errno = -fd;
-            if (errno == Errno.EAGAIN) return;
-            if (!HandleAcceptError(errno)) return;
-        }
-    }
-
-    // ------------------------------------------------------------------ proactor
-
-    private void OnAccepted(int fd)
-    {
-        // A connection that raced the loop's disposal is closed, not handed out: nothing can serve it on a disposed
-        // loop, and the reactor (whose listening socket just closes) never delivers one either.
-        if (_disposed || _loop.IsDisposed) { CloseQuietly(fd); return; }
+        if (_disposed) { CloseQuietly(fd); return; }
         Deliver(fd);
     }
 
-    private void OnAcceptEnded(Operation op)
-    {
-        _acceptBusy = false;
-        bool cancelledByUs = _acceptCancelRequested;
-        _acceptCancelRequested = false;
-        if (_disposed || _loop.IsDisposed)
-        {
-            // A single-shot accept carries its connection in the result: nobody else will close it.
-            if (_singleShot && op.State == OperationState.Completed) CloseQuietly(op.Result);
-            return;
-        }
-        switch (op.State)
-        {
-            case OperationState.Completed:
-                if (_singleShot) Deliver(op.Result);
-                break;                                   // a multishot that ended cleanly is re-armed below
-            case OperationState.Failed:
-                if (!HandleAcceptError(op.Error!.Errno)) return;
-                break;
-            case OperationState.Cancelled:
-                if (!cancelledByUs) return;              // the loop is being disposed
-                break;
-        }
-        UpdateAccepting();
-    }
+    bool IAcceptChannelHandler.OnAcceptFailed(int errno) => HandleAcceptError(errno);
 
     // ------------------------------------------------------------------ shared
 

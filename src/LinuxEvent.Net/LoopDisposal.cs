@@ -2,7 +2,7 @@ namespace LinuxEvent.Net;
 
 /// <summary>
 /// What the components of this assembly share about their loop's disposal: the loop runs their
-/// <see cref="ILoopDisposalHook"/> while it is disposed, and they report it the same way on both models.
+/// <see cref="LoopComponent.OnLoopDisposing"/> while it is disposed, and they report it the same way on both models.
 /// </summary>
 internal static class LoopDisposal
 {
@@ -20,5 +20,5 @@ internal static class LoopDisposal
     }
 
     /// <summary>Test seam: components registered with <paramref name="loop"/> (closed ones must not accumulate).</summary>
-    internal static int RegisteredCount(Loop loop) => loop.DisposalHookCount;
+    internal static int RegisteredCount(Loop loop) => loop.ComponentCount;
 }

@@ -27,7 +27,7 @@ public sealed partial class LoopStream
             UpdateReadInterest();
             return new ValueTask<int>(n);
         }
-        if (_closed || _failing) return ClosedReadResult<int>(0);
+        if (_closed || _channel.HasPendingError) return ClosedReadResult<int>(0);
         if (_eof)
         {
             ScheduleEnd();
@@ -56,7 +56,7 @@ public sealed partial class LoopStream
         if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<ReadOnlyMemory<byte>?>(cancellationToken);
         ReleaseHeld();
         MergeLate();
-        if (!_closed && !_failing)
+        if (!_closed && !_channel.HasPendingError)
         {
             switch (TryTakeMessage(out var message))
             {
@@ -70,7 +70,7 @@ public sealed partial class LoopStream
                     return ValueTask.FromException<ReadOnlyMemory<byte>?>(Error!);
             }
         }
-        if (_closed || _failing) return ClosedReadResult<ReadOnlyMemory<byte>?>(null);
+        if (_closed || _channel.HasPendingError) return ClosedReadResult<ReadOnlyMemory<byte>?>(null);
         _messageWaiter ??= new LoopAwaitable<ReadOnlyMemory<byte>?>(_loop, _ => CancelMessageRead());
         _messageWaiter.Start(cancellationToken);
         UpdateReadInterest();
@@ -133,7 +133,7 @@ public sealed partial class LoopStream
 
     private ValueTask AwaitDrain(CancellationToken cancellationToken)
     {
-        if (!_writeBlocked && !_failing) return default;
+        if (!_writeBlocked && !_channel.HasPendingError) return default;
         if (_closed) return ClosedWriteResult() ?? default;
         if (_drainWaiter?.IsBusy == true) throw new InvalidOperationException("LoopStream.WriteAsync: another write is waiting for the queue to drain; await it first.");
         if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled(cancellationToken);

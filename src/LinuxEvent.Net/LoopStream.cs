@@ -41,10 +41,10 @@ public delegate void StreamMessageHandler(LoopStream stream, ReadOnlySpan<byte> 
 /// <see cref="IOException"/>, the fd is closed if owned, and <see cref="OnClose"/> and <see cref="Completion"/> run once,
 /// from the loop's final drain (on the thread that disposes the loop).</para>
 /// </remarks>
-public sealed partial class LoopStream : IDisposable, ILoopDisposalHook
+public sealed partial class LoopStream : LoopComponent, IDisposable, IStreamChannelHandler
 {
     private readonly Loop _loop;
-    private readonly Driver _driver;
+    private readonly StreamChannel _channel;
     private readonly IFrameCodec? _codec;
     private readonly int _high, _low, _readAhead, _rxSize;
     private readonly bool _ownsFd, _isSocket;
@@ -54,11 +54,9 @@ public sealed partial class LoopStream : IDisposable, ILoopDisposalHook
 
     private ReadMode _mode;
     private bool _readPaused, _eof, _endDelivered, _writeBlocked, _closeAfterDrain, _shutdownRequested, _writeShut;
-    private bool _closed, _failing, _deliveryScheduled;
+    private bool _closed, _deliveryScheduled;
     private CloseReason _drainCloseReason = Net.CloseReason.Drained;
 
-    /// <summary>Output not yet handed to the kernel (the proactor's in-flight send lives in its driver).</summary>
-    private ByteQueue _out = new();
     /// <summary>Input received but not yet delivered: partial frames, the rest of a chunk after a pause, read-ahead.</summary>
     private readonly ByteQueue _in = new();
     /// <summary>Input that arrived while the caller of ReadMessageAsync still holds a message slice of <see cref="_in"/>.</summary>
@@ -70,20 +68,16 @@ public sealed partial class LoopStream : IDisposable, ILoopDisposalHook
     private LoopAwaitable<bool>? _drainWaiter;
     private Memory<byte> _readTarget;
     private TaskCompletionSource<CloseReason>? _closedTcs;
-    private int _pendingErrno;
-    private string? _pendingCall;
-    private LoopDisposalLink _disposalLink;
 
     private static readonly Action<object?> s_deliverBuffered = static s => ((LoopStream)s!).DeliverBuffered();
     private static readonly Action<object?> s_notifyClosed = static s => ((LoopStream)s!).NotifyClosed();
-    private static readonly Action<object?> s_failPending = static s => ((LoopStream)s!).FailPending();
 
     /// <summary>Wraps <paramref name="fd"/>, a connected non-blocking fd. Nothing is read until <see cref="Start"/> or
     /// an async read; writing may begin at once.</summary>
     /// <exception cref="ArgumentException">The loop is neither a reactor nor a proactor.</exception>
     /// <exception cref="ArgumentOutOfRangeException">Negative fd or inconsistent options.</exception>
     /// <exception cref="ObjectDisposedException">The loop is disposed (the fd stays the caller's).</exception>
-    public LoopStream(Loop loop, int fd, LoopStreamOptions? options = null)
+    public LoopStream(Loop loop, int fd, LoopStreamOptions? options = null) : base(loop)
     {
         ArgumentNullException.ThrowIfNull(loop);
         if (fd < 0) throw new ArgumentOutOfRangeException(nameof(fd), fd, "LoopStream: the fd must not be negative.");
@@ -105,22 +99,17 @@ public sealed partial class LoopStream : IDisposable, ILoopDisposalHook
             StreamFdKind.File => false,
             _ => ProbeIsSocket(fd),
         };
-        _driver = loop switch
-        {
-            ReactorLoop r => new ReactorDriver(this, r),
-            ProactorLoop p => new ProactorDriver(this, p),
-            _ => throw new ArgumentException($"LoopStream: unsupported loop type {loop.GetType().Name}.", nameof(loop)),
-        };
+        // The model's half lives behind the seam: reactor (watcher, read until EAGAIN) or proactor (receive and send
+        // operations in flight); everything this class does is the same on both.
+        _channel = loop.CreateStreamChannel(fd, this, _isSocket, _rxSize);
         // Last, once nothing can throw: a stream that failed to construct must not be closed by the loop's disposal.
-        loop.RegisterDisposalHook(this);
+        AttachToLoop();
     }
-
-    ref LoopDisposalLink ILoopDisposalHook.DisposalLink => ref _disposalLink;
 
     /// <summary>The loop was disposed while the stream was open: its watcher is gone (reactor), or it had no operation in
     /// flight for disposal to cancel (proactor), so nothing would ever complete a pending read or report the end. Close
     /// now, exactly as the proactor driver does when disposal cancels its operations.</summary>
-    void ILoopDisposalHook.OnLoopDisposing() => FinishClose(Net.CloseReason.LoopDisposed, null);
+    protected override void OnLoopDisposing() => FinishClose(Net.CloseReason.LoopDisposed, null);
 
     /// <summary>send(2) of zero bytes has no effect on a socket and fails with ENOTSOCK on anything else: a probe
     /// that needs no exception and no option buffer.</summary>
@@ -133,8 +122,6 @@ public sealed partial class LoopStream : IDisposable, ILoopDisposalHook
 
     // ------------------------------------------------------------------ public surface
 
-    /// <summary>The loop driving the stream.</summary>
-    public Loop Loop => _loop;
 
     /// <summary>The fd (closed by the stream when it owns it and the stream has closed).</summary>
     public int Fd { get; }
@@ -183,13 +170,13 @@ public sealed partial class LoopStream : IDisposable, ILoopDisposalHook
     public bool IsPeerEnded => _eof;
 
     /// <summary>Bytes written by the caller and not yet accepted by the kernel.</summary>
-    public int QueuedBytes => _out.Length + _driver.InFlightBytes;
+    public int QueuedBytes => _channel.QueuedBytes;
 
     /// <summary>Bytes received from the fd so far.</summary>
     public long BytesReceived { get; private set; }
 
     /// <summary>Bytes the kernel accepted so far.</summary>
-    public long BytesSent { get; private set; }
+    public long BytesSent => _channel.BytesSent;
 
     /// <summary>A task that completes (never faults) with the close reason when the stream closes. Allocated on first use.</summary>
     public Task<CloseReason> Completion
@@ -247,7 +234,7 @@ public sealed partial class LoopStream : IDisposable, ILoopDisposalHook
     {
         if (!CanWrite(nameof(Write))) return false;
         if (data.IsEmpty) return !_writeBlocked;
-        _driver.Write(data);
+        _channel.Write(data);
         AfterQueued();
         return !_writeBlocked;
     }
@@ -261,17 +248,16 @@ public sealed partial class LoopStream : IDisposable, ILoopDisposalHook
         if (_codec is null) throw new InvalidOperationException("LoopStream.WriteMessage: the stream has no codec (LoopStreamOptions.Codec).");
         int length = _codec.GetEncodedLength(payload.Length);
         if (!CanWrite(nameof(WriteMessage))) return false;
-        var dst = _out.Reserve(length);
+        var dst = _channel.GetWriteSpan(length);
         _codec.Encode(payload, dst);
-        _out.Commit(length);
-        _driver.Kick();
+        _channel.CommitWrite(length);
         AfterQueued();
         return !_writeBlocked;
     }
 
     private bool CanWrite(string call)
     {
-        if (_closed || _failing) return false;
+        if (_closed || _channel.HasPendingError) return false;
         if (_shutdownRequested || _closeAfterDrain)
             throw new InvalidOperationException($"LoopStream.{call}: writing was ended by {(_closeAfterDrain ? "CloseAfterDrain" : "ShutdownWrite")}.");
         return true;
@@ -316,7 +302,7 @@ public sealed partial class LoopStream : IDisposable, ILoopDisposalHook
     // ------------------------------------------------------------------ reading (shared by both drivers)
 
     /// <summary>Whether the driver should have a read armed.</summary>
-    private bool WantsRead => !_closed && !_failing && !_eof && !_readPaused && !_closeAfterDrain && _mode switch
+    private bool WantsRead => !_closed && !_channel.HasPendingError && !_eof && !_readPaused && !_closeAfterDrain && _mode switch
     {
         ReadMode.Callback => true,
         ReadMode.Async => _in.Length + _late.Length < _readAhead || (_messageWaiter?.IsPending ?? false) && _in.Length < _readAhead + MaxCodecBacklog,
@@ -327,12 +313,12 @@ public sealed partial class LoopStream : IDisposable, ILoopDisposalHook
     /// limits bound it.</summary>
     private static int MaxCodecBacklog => int.MaxValue / 2;
 
-    private void UpdateReadInterest() => _driver.SetReading(WantsRead);
+    private void UpdateReadInterest() => _channel.SetReading(WantsRead);
 
-    private bool CanDeliver => !_closed && !_failing && !_readPaused && _mode == ReadMode.Callback;
+    private bool CanDeliver => !_closed && !_channel.HasPendingError && !_readPaused && _mode == ReadMode.Callback;
 
-    /// <summary>A chunk arrived from the kernel (the span is the driver's receive buffer).</summary>
-    private void OnReceived(ReadOnlySpan<byte> chunk)
+    /// <summary>A chunk arrived from the kernel (the span is the channel's receive buffer).</summary>
+    void IStreamChannelHandler.OnReceived(ReadOnlySpan<byte> chunk)
     {
         BytesReceived += chunk.Length;
         if (_mode == ReadMode.Async)
@@ -356,7 +342,7 @@ public sealed partial class LoopStream : IDisposable, ILoopDisposalHook
             return;
         }
         int used = DecodeAndDeliver(chunk);
-        if (used < chunk.Length && !_closed && !_failing) _in.Append(chunk.Slice(used));
+        if (used < chunk.Length && !_closed && !_channel.HasPendingError) _in.Append(chunk.Slice(used));
     }
 
     /// <summary>Delivers buffered input in callback mode, then EOF if it is due.</summary>
@@ -432,7 +418,7 @@ public sealed partial class LoopStream : IDisposable, ILoopDisposalHook
     }
 
     /// <summary>The peer ended its side.</summary>
-    private void OnPeerEof()
+    void IStreamChannelHandler.OnPeerClosed()
     {
         if (_eof || _closed) return;
         _eof = true;
@@ -444,7 +430,7 @@ public sealed partial class LoopStream : IDisposable, ILoopDisposalHook
     /// <summary>Callback mode: everything before EOF was delivered; flush a trailing partial frame, report EOF, apply policy.</summary>
     private void DeliverEnd()
     {
-        if (_endDelivered || !_eof || _closed || _failing) return;
+        if (_endDelivered || !_eof || _closed || _channel.HasPendingError) return;
         if (_mode == ReadMode.Callback)
         {
             if (_readPaused) return;
@@ -456,7 +442,7 @@ public sealed partial class LoopStream : IDisposable, ILoopDisposalHook
                 if (status != FrameStatus.Complete) { FailCodec(frame.Error ?? "the stream ended inside a frame"); return; }
                 _in.Clear();
                 InvokeMessage(rest.Slice(frame.PayloadOffset, frame.PayloadLength));
-                if (_closed || _failing) return;
+                if (_closed || _channel.HasPendingError) return;
             }
         }
         _endDelivered = true;
@@ -491,9 +477,8 @@ public sealed partial class LoopStream : IDisposable, ILoopDisposalHook
     }
 
     /// <summary>The kernel accepted <paramref name="count"/> bytes; called by the drivers from I/O dispatch.</summary>
-    private void OnWriteProgress(int count)
+    void IStreamChannelHandler.OnSent(int count)
     {
-        BytesSent += count;
         int queued = QueuedBytes;
         if (_writeBlocked && queued <= _low)
         {
@@ -513,7 +498,7 @@ public sealed partial class LoopStream : IDisposable, ILoopDisposalHook
     {
         if (_writeShut || _closed) return;
         _writeShut = true;
-        try { Posix.Shutdown(Fd, Libc.SHUT_WR); }
+        try { Posix.Shutdown(Fd, System.Net.Sockets.SocketShutdown.Send); }
         catch (LinuxEventException ex)
         {
             // ENOTCONN: the peer already reset the connection; that is the error to report.
@@ -525,24 +510,9 @@ public sealed partial class LoopStream : IDisposable, ILoopDisposalHook
 
     // ------------------------------------------------------------------ failure and close
 
-    /// <summary>An I/O error seen inside a user call (a direct send from <see cref="Write"/>): reported from the
-    /// deferred phase so no callback runs inside the caller's Write.</summary>
-    private void FailDeferred(int errno, string call)
-    {
-        if (_failing || _closed) return;
-        _failing = true;
-        _pendingErrno = errno;
-        _pendingCall = call;
-        _loop.Defer(s_failPending, this);
-    }
-
-    private void FailPending()
-    {
-        _failing = false;
-        Fail(_pendingErrno, _pendingCall!);
-    }
-
     /// <summary>An I/O error from dispatch: OnError, then close with <see cref="CloseReason.Error"/>.</summary>
+    void IStreamChannelHandler.OnFailed(int errno, string call) => Fail(errno, call);
+
     private void Fail(int errno, string call)
     {
         if (_closed) return;
@@ -573,12 +543,11 @@ public sealed partial class LoopStream : IDisposable, ILoopDisposalHook
     {
         if (_closed) return;
         _closed = true;
-        _loop.UnregisterDisposalHook(this);               // closed once: the loop's disposal has nothing left to close
-        _failing = false;
+        DetachFromLoop();               // closed once: the loop's disposal has nothing left to close
         CloseReason = reason;
         if (error is not null) Error = error;
         bool drained = QueuedBytes == 0;
-        _driver.Close(_ownsFd);
+        _channel.Close(_ownsFd);
         CompleteFlushWaiters(drained ? null : error ?? new IOException($"LoopStream(fd={Fd}) closed ({reason}) before its write queue drained."));
         // Waiters settle now (their continuations still run from the deferred phase).
         if (_readWaiter?.IsPending == true)
@@ -617,8 +586,7 @@ public sealed partial class LoopStream : IDisposable, ILoopDisposalHook
         // come after the close: then the array must not go back to the shared pool, where another renter would reuse it.
         if (_inHeld > 0) _in.Abandon(); else _in.Release();
         _late.Release();
-        _out.Release();
-        _driver.ReleaseBuffers();
+        _channel.ReleaseBuffers();
         _closedTcs?.TrySetResult(CloseReason!.Value);
         RaiseEndReached();
         var onClose = OnClose;

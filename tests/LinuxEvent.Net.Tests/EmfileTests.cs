@@ -82,7 +82,7 @@ public class EmfileTests(LoopKind kind) : FdCheckedTest
         bool exhausted = true;
         // While "exhausted", accept4 fails with EMFILE (24) and the connection stays in the backlog, as in the kernel.
         int RefuseWithEmfile() { refusals++; return -24; }
-        listener.AcceptHook = fd => exhausted ? RefuseWithEmfile() : Posix.TryAccept(fd);
+        ((Reactor.ReactorIoDriver)loop.Driver).Sys = new AcceptSeam(fd => exhausted ? RefuseWithEmfile() : Posix.TryAccept(fd));
         int client = Posix.StartTcpConnect((IPEndPoint)listener.LocalEndPoint!, out _);
         try
         {
@@ -100,5 +100,11 @@ public class EmfileTests(LoopKind kind) : FdCheckedTest
             Assert.That(listener.IsBackingOff, Is.False);
         }
         finally { Posix.Close(client); }
+    }
+
+    /// <summary>The reactor's syscall seam with accept4 replaced.</summary>
+    private sealed class AcceptSeam(Func<int, int> accept) : Seam.Syscalls
+    {
+        public override int Accept(int fd) => accept(fd);
     }
 }

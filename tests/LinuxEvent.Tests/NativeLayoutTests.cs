@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using LinuxEvent.Native;
+using LinuxEvent.Kernel;
 
 namespace LinuxEvent.Tests;
 

@@ -1,13 +1,14 @@
-namespace LinuxEvent.Async;
+using System.Net;
+using LinuxEvent.Seam;
 
-/// <summary>What an <see cref="AsyncOp"/> is doing (reactor retries the matching syscall on readiness).</summary>
-internal enum AsyncKind : byte { None, Read, Write, Receive, Send, Accept, Connect, WaitReadable, WaitWritable, Delay }
+namespace LinuxEvent.Async;
 
 /// <summary>
 /// A pooled awaitable for one async operation of a loop (see <see cref="LoopValueTaskSource{T}"/> for the await,
-/// version and scheduling contract). It carries the operation's arguments and, per model, its reusable machinery: a
-/// timer for DelayAsync, one proactor <see cref="Operation"/>, or the fd's readiness state on the reactor. Returned to
-/// the loop's pool once its result is taken, so an awaited operation allocates nothing in steady state.
+/// version and scheduling contract). It carries the operation's arguments, the fd state whose read or write side it
+/// occupies while pending (<see cref="Target"/>, the one-pending-operation-per-direction rule above the seam), and per
+/// model its reusable machinery: a timer for DelayAsync, or one proactor <see cref="Operation"/>. Returned to the
+/// loop's pool once its result is taken, so an awaited operation allocates nothing in steady state.
 /// </summary>
 internal sealed class AsyncOp : LoopValueTaskSource<int>
 {
@@ -16,11 +17,12 @@ internal sealed class AsyncOp : LoopValueTaskSource<int>
     internal int Fd;
     internal Memory<byte> Buffer;
     internal ReadOnlyMemory<byte> ConstBuffer;
+    internal EndPoint? Remote;                    // connect
     internal TimerHandle? Timer;                  // DelayAsync: created once, Restart'ed on reuse
     internal Operation? ProactorOperation;        // proactor: created once, resubmitted on reuse
-    internal object? ModelState;                  // reactor: the fd's readiness state
-    internal bool OwnerDisposed;                  // proactor: cancelled by LoopFd.Dispose (settles as ObjectDisposedException)
-    internal LoopFd? Owner;                       // proactor: the registration tracking this use (until it is consumed)
+    internal IoFd? Target;                        // the fd state whose side this use occupies while pending
+    internal bool Reading;                        // which side: read (receive, read, accept) or write (send, write, connect)
+    internal bool OwnerDisposed;                  // cancelled by LoopFd.Dispose (settles as ObjectDisposedException)
 
     internal AsyncOp(Loop loop) : base(loop) { }
 
@@ -29,17 +31,37 @@ internal sealed class AsyncOp : LoopValueTaskSource<int>
     {
         BeginUse(token);
         OwnerDisposed = false;
-        Owner = null;
+        Target = null;
     }
 
     /// <summary>The operation is armed: from now on a cancelled token may act on it (inline, on the loop thread).</summary>
     internal void Armed() => ArmCancellation();
 
-    internal void Complete(int result) => SetResult(result);
+    internal void Complete(int result)
+    {
+        LeaveSide();
+        SetResult(result);
+    }
 
-    internal void Fail(Exception error) => SetException(error);
+    internal void Fail(Exception error)
+    {
+        LeaveSide();
+        SetException(error);
+    }
 
-    internal void Cancelled() => SetCanceled();
+    internal void Cancelled()
+    {
+        LeaveSide();
+        SetCanceled();
+    }
+
+    /// <summary>Frees the side of the fd state this use occupied, so the next operation of that direction may start.</summary>
+    private void LeaveSide()
+    {
+        if (!IsPending || Target is not { } t) return;
+        if (Reading) { if (ReferenceEquals(t.Reader, this)) t.Reader = null; }
+        else if (ReferenceEquals(t.Writer, this)) t.Writer = null;
+    }
 
     protected override void OnCancelRequested() => Loop.CancelAsync(this, Version);
 
@@ -48,8 +70,8 @@ internal sealed class AsyncOp : LoopValueTaskSource<int>
         Kind = AsyncKind.None;
         Buffer = default;
         ConstBuffer = default;
-        ModelState = null;
-        Owner = null;
+        Remote = null;
+        Target = null;
         Loop.ReturnAsyncOp(this);
     }
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using LinuxEvent.Async;
-using LinuxEvent.Native;
 
 namespace LinuxEvent;
 
@@ -33,23 +32,17 @@ namespace LinuxEvent;
 /// <para><b>Register first:</b> register an fd before starting operations on it. On the proactor an fd-number
 /// operation already pending when the fd is registered is not tracked: <see cref="Dispose"/> does not cancel it.</para>
 /// </remarks>
-public sealed class LoopFd : IDisposable, ILoopDisposalHook
+public sealed class LoopFd : LoopComponent, IDisposable
 {
-    private LoopDisposalLink _disposalLink;
-    // Proactor: the pending operation of each side; valid only while its Owner is this registration (the pooled
-    // awaitable is reused once its result is consumed).
-    internal AsyncOp? ReadOp, WriteOp;
     private int _disposed;                // 0, then 1 exactly once: Dispose and the loop's disposal may race
 
-    internal LoopFd(Loop loop, int fd, bool ownsFd)
+    internal LoopFd(Loop loop, int fd, bool ownsFd) : base(loop)
     {
-        Loop = loop;
         Fd = fd;
         OwnsFd = ownsFd;
     }
 
-    /// <summary>The loop this fd is registered with.</summary>
-    public Loop Loop { get; }
+    internal void Attach() => AttachToLoop();
 
     /// <summary>The registered fd.</summary>
     public int Fd { get; }
@@ -65,28 +58,28 @@ public sealed class LoopFd : IDisposable, ILoopDisposalHook
     /// delivered data first: then the data is returned (nothing is lost).</summary>
     /// <exception cref="ObjectDisposedException">The registration was disposed.</exception>
     public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        => Loop.RegisteredIo(this, AsyncKind.Receive, buffer, default, cancellationToken, nameof(ReceiveAsync));
+        => Loop.StartIo(AsyncKind.Receive, Fd, buffer, default, null, cancellationToken, "LoopFd.ReceiveAsync", this).AsValueTask();
 
     /// <summary>Sends (MSG_NOSIGNAL): bytes sent, possibly fewer than the buffer holds.</summary>
     /// <exception cref="ObjectDisposedException">The registration was disposed.</exception>
     public ValueTask<int> SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        => Loop.RegisteredIo(this, AsyncKind.Send, default, buffer, cancellationToken, nameof(SendAsync));
+        => Loop.StartIo(AsyncKind.Send, Fd, default, buffer, null, cancellationToken, "LoopFd.SendAsync", this).AsValueTask();
 
     /// <summary>read(2) at the fd's position: bytes read, 0 at EOF.</summary>
     /// <exception cref="ObjectDisposedException">The registration was disposed.</exception>
     public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        => Loop.RegisteredIo(this, AsyncKind.Read, buffer, default, cancellationToken, nameof(ReadAsync));
+        => Loop.StartIo(AsyncKind.Read, Fd, buffer, default, null, cancellationToken, "LoopFd.ReadAsync", this).AsValueTask();
 
     /// <summary>write(2): bytes written, possibly fewer than the buffer holds.</summary>
     /// <exception cref="ObjectDisposedException">The registration was disposed.</exception>
     public ValueTask<int> WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        => Loop.RegisteredIo(this, AsyncKind.Write, default, buffer, cancellationToken, nameof(WriteAsync));
+        => Loop.StartIo(AsyncKind.Write, Fd, default, buffer, null, cancellationToken, "LoopFd.WriteAsync", this).AsValueTask();
 
     /// <summary>Accepts a connection on a registered listening socket; the result is the new fd (non-blocking,
     /// close-on-exec), owned by the caller and not registered.</summary>
     /// <exception cref="ObjectDisposedException">The registration was disposed.</exception>
     public ValueTask<int> AcceptAsync(CancellationToken cancellationToken = default)
-        => Loop.RegisteredIo(this, AsyncKind.Accept, default, default, cancellationToken, nameof(AcceptAsync));
+        => Loop.StartIo(AsyncKind.Accept, Fd, default, default, null, cancellationToken, "LoopFd.AcceptAsync", this).AsValueTask();
 
     /// <summary>Connects the registered socket to <paramref name="remote"/>; failure throws <see cref="LinuxEventException"/>
     /// with the errno (e.g. ECONNREFUSED).</summary>
@@ -94,7 +87,7 @@ public sealed class LoopFd : IDisposable, ILoopDisposalHook
     public ValueTask ConnectAsync(EndPoint remote, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(remote);
-        return Loop.RegisteredConnect(this, remote, cancellationToken);
+        return Loop.StartIo(AsyncKind.Connect, Fd, default, default, remote, cancellationToken, "LoopFd.ConnectAsync", this).AsVoidValueTask();
     }
 
     /// <summary>Sends the whole buffer, awaiting as often as needed.</summary>
@@ -120,24 +113,22 @@ public sealed class LoopFd : IDisposable, ILoopDisposalHook
         // Until the loop's disposal has run its hooks (not merely been requested), the loop may still use the fd and a
         // proactor may still hold requests naming it: end the registration properly, on the loop thread. If another
         // thread is tearing the loop down right now, its disposal hook ends this registration (and closes an owned fd).
-        if (!Loop.DisposalHooksRan)
+        if (!Loop.ComponentsReleased)
         {
             if (Loop.IsTornDownElsewhere) return;
-            Loop.UnregisterFd(this);                     // checks the thread before anything changes
-            Loop.UnregisterDisposalHook(this);
+            Loop.Unregister(this);                       // checks the thread before anything changes
+            DetachFromLoop();
         }
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        if (OwnsFd) Libc.Close(Fd);
+        if (OwnsFd) Native.Libc.Close(Fd);
     }
-
-    ref LoopDisposalLink ILoopDisposalHook.DisposalLink => ref _disposalLink;
 
     /// <summary>The loop is being disposed (its pending operations have already failed): the registration ends with
     /// it, and an owned fd is closed now rather than leaked.</summary>
-    void ILoopDisposalHook.OnLoopDisposing()
+    protected internal override void OnLoopDisposing()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        if (OwnsFd) Libc.Close(Fd);
+        if (OwnsFd) Native.Libc.Close(Fd);
     }
 
     internal void ThrowIfDisposed(string call)
@@ -147,42 +138,4 @@ public sealed class LoopFd : IDisposable, ILoopDisposalHook
 
     /// <inheritdoc />
     public override string ToString() => $"LoopFd(fd={Fd}, owns={OwnsFd}, disposed={IsDisposed})";
-}
-
-public abstract partial class Loop
-{
-    /// <summary>
-    /// Registers <paramref name="fd"/> with this loop for async I/O until the returned <see cref="LoopFd"/> is
-    /// disposed (see its remarks for what the registration saves per operation and the rules it comes with).
-    /// </summary>
-    /// <param name="fd">An open, non-blocking fd that supports polling (socket, pipe, eventfd...).</param>
-    /// <param name="ownsFd">True to hand the fd over: <see cref="LoopFd.Dispose"/> then closes it. Ownership passes
-    /// only if this call succeeds; on failure the fd stays open and the caller's.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="fd"/> is negative.</exception>
-    /// <exception cref="InvalidOperationException">The fd is already registered. Reactor: the fd has a
-    /// <see cref="Watcher"/>, or an fd-number async operation pending. Not on the loop thread.</exception>
-    /// <exception cref="LinuxEventException">The kernel refused the fd (EBADF for a closed fd; EPERM for a regular file on the reactor).</exception>
-    public LoopFd Register(int fd, bool ownsFd = false)
-    {
-        if (fd < 0) throw new ArgumentOutOfRangeException(nameof(fd), fd, $"{GetType().Name}.Register: the fd must not be negative.");
-        CheckThread(nameof(Register));
-        ThrowIfDisposed();
-        var registration = new LoopFd(this, fd, ownsFd);
-        RegisterFd(registration);
-        RegisterDisposalHook(registration);      // not yet disposed (checked above, same thread): always accepted
-        return registration;
-    }
-
-    /// <summary>Model part of <see cref="Register"/>: throws, with nothing changed, if the fd cannot be registered.</summary>
-    private protected abstract void RegisterFd(LoopFd registration);
-
-    /// <summary>Model part of <see cref="LoopFd.Dispose"/> while the loop is alive: settles the pending operations.</summary>
-    internal abstract void UnregisterFd(LoopFd registration);
-
-    internal abstract ValueTask<int> RegisteredIo(LoopFd registration, AsyncKind kind, Memory<byte> buffer, ReadOnlyMemory<byte> constBuffer,
-        CancellationToken token, string call);
-
-    internal abstract ValueTask RegisteredConnect(LoopFd registration, EndPoint remote, CancellationToken token);
-
-    private protected static bool IsReadSide(AsyncKind kind) => kind is AsyncKind.Read or AsyncKind.Receive or AsyncKind.Accept or AsyncKind.WaitReadable;
 }

@@ -1,7 +1,7 @@
 using System.Runtime.ExceptionServices;
 using System.Threading.Tasks.Sources;
 
-namespace LinuxEvent.Async;
+namespace LinuxEvent;
 
 /// <summary>
 /// The reusable awaitable behind every loop ValueTask (the core's pooled async operations and LinuxEvent.Net's stream
@@ -18,13 +18,14 @@ namespace LinuxEvent.Async;
 /// loop's ready ring; once the loop is gone it runs on the thread pool so awaiting code still resumes; from other
 /// threads it is posted. The scheduling context the awaiter asks for is deliberately ignored: the loop is the context.</para>
 /// </remarks>
-internal abstract class LoopValueTaskSource<T> : IValueTaskSource<T>, IValueTaskSource
+public abstract class LoopValueTaskSource<T> : IValueTaskSource<T>, IValueTaskSource
 {
     private static readonly Action<object?> s_completedSentinel = static _ => throw new InvalidOperationException("Completion sentinel invoked.");
     private static readonly Action<object?> s_runContinuation = static s => ((LoopValueTaskSource<T>)s!).RunContinuation();
     private static readonly ContextCallback s_runInContext = static s => { var a = (LoopValueTaskSource<T>)s!; a._runningContinuation!(a._runningState); };
 
-    internal readonly Loop Loop;
+    /// <summary>The loop whose thread continuations resume on.</summary>
+    public Loop Loop { get; }
     private short _version;
     private bool _pending, _completed;
     private T _result = default!;
@@ -37,7 +38,12 @@ internal abstract class LoopValueTaskSource<T> : IValueTaskSource<T>, IValueTask
     private CancellationToken _token;
     private CancellationTokenRegistration _registration;
 
-    protected LoopValueTaskSource(Loop loop) => Loop = loop;
+    /// <summary>Creates a source whose continuations resume on <paramref name="loop"/>'s thread.</summary>
+    protected LoopValueTaskSource(Loop loop)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        Loop = loop;
+    }
 
     /// <summary>The token of the current use.</summary>
     public short Version => _version;

@@ -1,84 +1,6 @@
 using System.Buffers;
-using LinuxEvent.Native;
 
 namespace LinuxEvent;
-
-/// <summary>What an <see cref="Operation"/> does.</summary>
-public enum OperationKind
-{
-    /// <summary>read(2)/pread(2) on an fd.</summary>
-    Read,
-    /// <summary>write(2)/pwrite(2) on an fd.</summary>
-    Write,
-    /// <summary>recv(2) on a socket.</summary>
-    Receive,
-    /// <summary>send(2) on a socket (MSG_NOSIGNAL: a closed peer gives EPIPE, never SIGPIPE).</summary>
-    Send,
-    /// <summary>accept4(2); the result is the new fd (non-blocking, close-on-exec), owned by the caller.</summary>
-    Accept,
-    /// <summary>connect(2).</summary>
-    Connect,
-    /// <summary>shutdown(2).</summary>
-    Shutdown,
-    /// <summary>close(2).</summary>
-    Close,
-    /// <summary>splice(2) between a pipe and another fd.</summary>
-    Splice,
-    /// <summary>A timeout; expiry completes successfully with result 0.</summary>
-    Timeout,
-    /// <summary>A no-op round trip through the loop (IORING_OP_NOP).</summary>
-    Nop,
-    /// <summary>Multishot accept: one item per connection, then one final settlement.</summary>
-    AcceptMultishot,
-    /// <summary>Multishot receive into a provided-buffer ring: one item per chunk, then one final settlement.</summary>
-    ReceiveMultishot,
-}
-
-/// <summary>Where an <see cref="Operation"/> is in its life. It settles exactly once.</summary>
-public enum OperationState
-{
-    /// <summary>Submitted, not settled.</summary>
-    Pending,
-    /// <summary>Settled with success; see <see cref="Operation.Result"/>.</summary>
-    Completed,
-    /// <summary>Settled with an error; see <see cref="Operation.Error"/>.</summary>
-    Failed,
-    /// <summary>Settled by cancellation (or the loop's disposal) before the kernel completed it.</summary>
-    Cancelled,
-}
-
-/// <summary>An operation's failure: the errno, its name and the C library's message.</summary>
-public sealed class OperationError
-{
-    internal OperationError(int errno)
-    {
-        Errno = errno;
-        Name = Native.Errno.Name(errno);
-        Message = Native.Errno.Message(errno);
-    }
-
-    /// <summary>The positive errno (e.g. 104).</summary>
-    public int Errno { get; }
-    /// <summary>The symbolic name (e.g. <c>ECONNRESET</c>).</summary>
-    public string Name { get; }
-    /// <summary>strerror text (e.g. "Connection reset by peer").</summary>
-    public string Message { get; }
-
-    /// <summary>An exception for this error, naming the operation.</summary>
-    public LinuxEventException ToException(string call) => new(Errno, call);
-
-    /// <inheritdoc />
-    public override string ToString() => $"{Name} ({Errno}): {Message}";
-
-    private static readonly OperationError?[] s_cache = new OperationError?[256];
-
-    /// <summary>Errors are immutable and few: cache one per errno so a failing op allocates nothing.</summary>
-    internal static OperationError For(int errno)
-    {
-        if ((uint)errno >= (uint)s_cache.Length) return new OperationError(errno);
-        return s_cache[errno] ??= new OperationError(errno);
-    }
-}
 
 /// <summary>
 /// One submitted kernel operation of a <see cref="ProactorLoop"/>. Settles exactly once — Completed, Failed or
@@ -152,7 +74,7 @@ public sealed class Operation
     /// Requests cancellation. Returns false if already settled (or already being cancelled); true if the request was
     /// made. See the type remarks for what the final state can be. Loop thread only.
     /// </summary>
-    public bool Cancel() => Loop.CancelOperation(this);
+    public bool Cancel() => Loop.ProactorDriver.CancelOperation(this);
 
     /// <summary>Throws a <see cref="LinuxEventException"/> if Failed, <see cref="OperationCanceledException"/> if Cancelled.</summary>
     public int GetResultOrThrow()
@@ -169,6 +91,3 @@ public sealed class Operation
     /// <inheritdoc />
     public override string ToString() => $"{Kind}(fd={Fd}) {State}{(State == OperationState.Failed ? " " + Error : State == OperationState.Completed ? " " + Result : "")}";
 }
-
-/// <summary>Receives one chunk of a multishot receive. The span is valid only during the call; the buffer returns to the pool afterwards.</summary>
-public delegate void ReceiveHandler(Operation operation, ReadOnlySpan<byte> data);

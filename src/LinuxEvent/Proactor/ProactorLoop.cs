@@ -26,16 +26,10 @@ namespace LinuxEvent;
 /// releasing the ring, so the kernel never writes into a buffer that was unpinned. Those operations settle
 /// (normally as Cancelled) and their callbacks run during <see cref="Loop.Dispose"/>.</para>
 /// </remarks>
-public sealed partial class ProactorLoop : Loop
+public sealed class ProactorLoop : Loop
 {
-    internal readonly ProactorBackendBase Backend;
-    private Operation?[] _slots = new Operation?[256];
-    private uint[] _slotGenerations = new uint[256];
-    private int[] _freeSlots = new int[256];
-    private int _freeCount;
-    private int _live;
-    private bool _disposing;
-    private List<Exception>? _disposeErrors;
+    private readonly ProactorIoDriver _driver;
+    private readonly ProactorBackendBase _backend;
 
     internal ProactorLoop(ProactorOptions options) : base(LoopModel.Proactor)
     {
@@ -43,33 +37,29 @@ public sealed partial class ProactorLoop : Loop
             throw new ArgumentOutOfRangeException(nameof(options), options.QueueDepth, "ProactorOptions.QueueDepth must be in 1..32768.");
         if (options.CompletionQueueDepth < 0 || options.CompletionQueueDepth > 65536)
             throw new ArgumentOutOfRangeException(nameof(options), options.CompletionQueueDepth, "ProactorOptions.CompletionQueueDepth must be in 0..65536.");
-        for (int i = 0; i < _freeSlots.Length; i++) _freeSlots[i] = _freeSlots.Length - 1 - i;
-        _freeCount = _freeSlots.Length;
-        Backend = options.Backend switch
+        _driver = new ProactorIoDriver(this);
+        _backend = options.Backend switch
         {
-            ProactorBackend.Uring => new UringProactorBackend(this, options),
-            ProactorBackend.Fake => new FakeProactorBackend(this),
+            ProactorBackend.Uring => new UringProactorBackend(this, _driver, options),
+            ProactorBackend.Fake => new FakeProactorBackend(this, _driver),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Backend, "Unknown ProactorBackend."),
         };
-        Fake = (Backend as FakeProactorBackend)?.Control;
-        UpdateNow();
+        _driver.Backend = _backend;
+        Fake = (_backend as FakeProactorBackend)?.Control;
+        Attach(_backend, _driver);
     }
 
-    /// <inheritdoc />
-    public override string BackendName => Backend.Name;
+    /// <summary>The I/O driver (slots, submission, settlement).</summary>
+    internal ProactorIoDriver ProactorDriver => _driver;
 
     /// <summary>Controls of the Fake backend (script completions, advance virtual time); null for io_uring.</summary>
     public FakeCompletions? Fake { get; }
 
     /// <summary>What the kernel's io_uring supports (null under the Fake backend).</summary>
-    public ProactorCapabilities? Capabilities => Backend.Capabilities;
+    public ProactorCapabilities? Capabilities => _backend.Capabilities;
 
     /// <summary>Operations submitted and not yet settled.</summary>
-    public int LiveOperationCount => _live;
-
-    private protected override long ReadClock() => Backend.IsVirtualClock ? Backend.VirtualNow : base.ReadClock();
-
-    private protected override bool HasImmediateWork => base.HasImmediateWork || Backend.HasQueuedCompletions;
+    public int LiveOperationCount => _driver.LiveCount;
 
     // ------------------------------------------------------------------ operations
 
@@ -79,7 +69,7 @@ public sealed partial class ProactorLoop : Loop
         ValidateFd(fd, nameof(Read));
         ValidateOffset(offset, nameof(Read));
         var op = new Operation(this, OperationKind.Read, onComplete) { Fd = fd, Buffer = buffer, Offset = offset, Length = buffer.Length };
-        Submit(op);
+        _driver.Submit(op);
         return op;
     }
 
@@ -89,7 +79,7 @@ public sealed partial class ProactorLoop : Loop
         ValidateFd(fd, nameof(Write));
         ValidateOffset(offset, nameof(Write));
         var op = new Operation(this, OperationKind.Write, onComplete) { Fd = fd, ConstBuffer = buffer, Offset = offset, Length = buffer.Length };
-        Submit(op);
+        _driver.Submit(op);
         return op;
     }
 
@@ -98,7 +88,7 @@ public sealed partial class ProactorLoop : Loop
     {
         ValidateFd(socket, nameof(Receive));
         var op = new Operation(this, OperationKind.Receive, onComplete) { Fd = socket, Buffer = buffer, Length = buffer.Length };
-        Submit(op);
+        _driver.Submit(op);
         return op;
     }
 
@@ -107,7 +97,7 @@ public sealed partial class ProactorLoop : Loop
     {
         ValidateFd(socket, nameof(Send));
         var op = new Operation(this, OperationKind.Send, onComplete) { Fd = socket, ConstBuffer = buffer, Length = buffer.Length };
-        Submit(op);
+        _driver.Submit(op);
         return op;
     }
 
@@ -116,7 +106,7 @@ public sealed partial class ProactorLoop : Loop
     {
         ValidateFd(listeningSocket, nameof(Accept));
         var op = new Operation(this, OperationKind.Accept, onComplete) { Fd = listeningSocket };
-        Submit(op);
+        _driver.Submit(op);
         return op;
     }
 
@@ -130,7 +120,7 @@ public sealed partial class ProactorLoop : Loop
         ValidateFd(listeningSocket, nameof(AcceptMultishot));
         ArgumentNullException.ThrowIfNull(onAccepted);
         var op = new Operation(this, OperationKind.AcceptMultishot, onEnd) { Fd = listeningSocket, ItemCallback = onAccepted };
-        Submit(op);
+        _driver.Submit(op);
         return op;
     }
 
@@ -149,7 +139,7 @@ public sealed partial class ProactorLoop : Loop
         if (!ReferenceEquals(pool.Loop, this)) throw new ArgumentException("ProactorLoop.ReceiveMultishot: the buffer pool belongs to another loop.", nameof(pool));
         if (pool.IsDisposed) throw new ObjectDisposedException(nameof(ProvidedBufferPool));
         var op = new Operation(this, OperationKind.ReceiveMultishot, onEnd) { Fd = socket, BufferPool = pool, ReceiveItemCallback = onData };
-        Submit(op);
+        _driver.Submit(op);
         return op;
     }
 
@@ -161,7 +151,7 @@ public sealed partial class ProactorLoop : Loop
         var op = new Operation(this, OperationKind.Connect, onComplete) { Fd = socket };
         op.SockAddr = GC.AllocateArray<byte>(SockAddr.MaxSize, pinned: true);
         op.SockAddrLength = SockAddr.Write(remote, op.SockAddr);
-        Submit(op);
+        _driver.Submit(op);
         return op;
     }
 
@@ -177,7 +167,7 @@ public sealed partial class ProactorLoop : Loop
             _ => throw new ArgumentOutOfRangeException(nameof(how), how, "ProactorLoop.Shutdown: unknown SocketShutdown."),
         };
         var op = new Operation(this, OperationKind.Shutdown, onComplete) { Fd = socket, Length = h };
-        Submit(op);
+        _driver.Submit(op);
         return op;
     }
 
@@ -186,7 +176,7 @@ public sealed partial class ProactorLoop : Loop
     {
         ValidateFd(fd, nameof(Close));
         var op = new Operation(this, OperationKind.Close, onComplete) { Fd = fd };
-        Submit(op);
+        _driver.Submit(op);
         return op;
     }
 
@@ -200,8 +190,9 @@ public sealed partial class ProactorLoop : Loop
     {
         ValidateFd(fd, nameof(CloseAfterCancel));
         CheckThread(nameof(CloseAfterCancel));
-        for (int i = 0; i < _slots.Length; i++)
-            if (_slots[i] is { } o && o.Fd == fd && o.State == OperationState.Pending && o.Kind != OperationKind.Close) o.Cancel();
+        // A splice names two fds: one whose output end is the closed fd is cancelled too.
+        foreach (var o in _driver.LiveOperations().ToArray())
+            if ((o.Fd == fd || (o.Kind == OperationKind.Splice && o.Fd2 == fd)) && o.State == OperationState.Pending && o.Kind != OperationKind.Close) o.Cancel();
         return Close(fd, onComplete);
     }
 
@@ -212,7 +203,7 @@ public sealed partial class ProactorLoop : Loop
         if (fdOut < 0) throw new ArgumentOutOfRangeException(nameof(fdOut), fdOut, "ProactorLoop.Splice: the fd must not be negative.");
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         var op = new Operation(this, OperationKind.Splice, onComplete) { Fd = fdIn, Fd2 = fdOut, Length = length };
-        Submit(op);
+        _driver.Submit(op);
         return op;
     }
 
@@ -224,7 +215,7 @@ public sealed partial class ProactorLoop : Loop
     {
         if (delay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(delay), delay, "ProactorLoop.Timeout: the delay must not be negative.");
         var op = new Operation(this, OperationKind.Timeout, onComplete) { TimeoutNs = TicksToNs(delay.Ticks) };
-        Submit(op);
+        _driver.Submit(op);
         return op;
     }
 
@@ -232,7 +223,7 @@ public sealed partial class ProactorLoop : Loop
     public Operation Nop(Action<Operation>? onComplete = null)
     {
         var op = new Operation(this, OperationKind.Nop, onComplete);
-        Submit(op);
+        _driver.Submit(op);
         return op;
     }
 
@@ -302,7 +293,7 @@ public sealed partial class ProactorLoop : Loop
     {
         try
         {
-            Submit(op);
+            _driver.Submit(op);
         }
         catch
         {
@@ -313,172 +304,13 @@ public sealed partial class ProactorLoop : Loop
 
     private static void ValidateFd(int fd, string call)
     {
-        if (fd < 0) throw new ArgumentOutOfRangeException(nameof(fd), fd, $"ProactorLoop.{call}: the fd must not be negative.");
+        if (fd < 0) ThrowHelper.NegativeFd("ProactorLoop." + call, fd);
     }
 
     private static void ValidateOffset(long offset, string call)
     {
         if (offset < -1) throw new ArgumentOutOfRangeException(nameof(offset), offset, $"ProactorLoop.{call}: the offset must be -1 (current position) or non-negative.");
     }
-
-    // ------------------------------------------------------------------ slots and settlement
-
-    private void Submit(Operation op)
-    {
-        // Checked without formatting: Enum.ToString boxes, and this runs for every operation.
-        if (IsDisposed || (IsRunning && !IsOnLoopThread)) CheckThread("ProactorLoop." + op.Kind.ToString());
-        if (_disposing) throw new ObjectDisposedException(nameof(ProactorLoop), "This proactor loop is being disposed.");
-        if (_freeCount == 0) GrowSlots();
-        int slot = _freeSlots[--_freeCount];
-        uint gen = unchecked(_slotGenerations[slot] + 1);
-        if (gen == 0) gen = 1;
-        _slotGenerations[slot] = gen;
-        op.Slot = slot;
-        op.Generation = gen;
-        _slots[slot] = op;
-        if (op.Kind is OperationKind.Read or OperationKind.Receive) { op.Pin = op.Buffer.Pin(); op.Pinned = true; }
-        else if (op.Kind is OperationKind.Write or OperationKind.Send) { op.Pin = op.ConstBuffer.Pin(); op.Pinned = true; }
-        _live++;
-        try
-        {
-            Backend.Submit(op);
-        }
-        catch
-        {
-            ReleaseSlot(op);
-            throw;
-        }
-    }
-
-    private void GrowSlots()
-    {
-        int old = _slots.Length, n = old * 2;
-        Array.Resize(ref _slots, n);
-        Array.Resize(ref _slotGenerations, n);
-        Array.Resize(ref _freeSlots, n);
-        for (int i = n - 1; i >= old; i--) _freeSlots[_freeCount++] = i;
-    }
-
-    private void ReleaseSlot(Operation op)
-    {
-        if (op.Pinned) { op.Pin.Dispose(); op.Pinned = false; }
-        if (op.Slot >= 0)
-        {
-            _slots[op.Slot] = null;
-            _freeSlots[_freeCount++] = op.Slot;
-            op.Slot = -1;
-        }
-        _live--;
-    }
-
-    /// <summary>User data for an operation: generation in the high half, slot in the low half. Bit 63 is never set.</summary>
-    internal static ulong UserDataOf(Operation op) => ((ulong)(op.Generation & 0x7FFF_FFFF) << 32) | (uint)op.Slot;
-
-    /// <summary>Resolves user data back to the live operation, or null if that submission is gone (a stale completion).</summary>
-    internal Operation? Resolve(ulong userData)
-    {
-        int slot = (int)(uint)userData;
-        uint gen = (uint)(userData >> 32);
-        if ((uint)slot >= (uint)_slots.Length) return null;
-        var op = _slots[slot];
-        return op is not null && (op.Generation & 0x7FFF_FFFF) == gen ? op : null;
-    }
-
-    /// <summary>
-    /// Settles <paramref name="op"/> from a kernel result (negative = -errno) and runs its callback. Called by the
-    /// backends from the loop's dispatch only. -ETIME on a timeout is expiry, i.e. success; -ECANCELED is Cancelled.
-    /// </summary>
-    internal void Settle(Operation op, int res)
-    {
-        if (!ApplyResult(op, res)) return;
-        RunSettledCallback(op);
-    }
-
-    /// <summary>Records the outcome and releases slot and pin; false if the operation had already settled.</summary>
-    internal bool ApplyResult(Operation op, int res)
-    {
-        if (op.State != OperationState.Pending) return false;
-        if (res >= 0) { op.State = OperationState.Completed; op.Result = res; }
-        else if (res == -Errno.ETIME && op.Kind == OperationKind.Timeout) { op.State = OperationState.Completed; op.Result = 0; }
-        else if (res == -Errno.ECANCELED || (op.CancelRequested && res == -Errno.EINTR)) op.State = OperationState.Cancelled;
-        else { op.State = OperationState.Failed; op.Error = OperationError.For(-res); }
-        ReleaseSlot(op);
-        return true;
-    }
-
-    /// <summary>Runs the settlement callback of an operation whose result was applied.</summary>
-    internal void RunSettledCallback(Operation op)
-    {
-        op.CallbackPending = false;
-        if (op.Callback is { } cb) InvokeSettled(cb, op);
-    }
-
-    /// <summary>Delivers one multishot accept item; the fd is closed if nobody can take it.</summary>
-    internal void DeliverAccepted(Operation op, int fd)
-    {
-        // During disposal nobody can use a new connection (its loop is going away): close it rather than hand it out.
-        if (op.State != OperationState.Pending || op.ItemCallback is null || _disposing) { Libc.Close(fd); return; }
-        InvokeSettled(op.ItemCallback, op, fd);
-    }
-
-    /// <summary>Delivers one multishot receive chunk.</summary>
-    internal void DeliverReceived(Operation op, ReadOnlySpan<byte> data)
-    {
-        if (op.State != OperationState.Pending || op.ReceiveItemCallback is null) return;
-        CallbacksRunIncrement();
-        try { op.ReceiveItemCallback(op, data); }
-        catch (Exception ex) { ReportOrCollect(ex); }
-    }
-
-    private void InvokeSettled(Action<Operation> cb, Operation op)
-    {
-        CallbacksRunIncrement();
-        try { cb(op); } catch (Exception ex) { ReportOrCollect(ex); }
-    }
-
-    private void InvokeSettled(Action<Operation, int> cb, Operation op, int value)
-    {
-        CallbacksRunIncrement();
-        try { cb(op, value); } catch (Exception ex) { ReportOrCollect(ex); }
-    }
-
-    private void ReportOrCollect(Exception ex)
-    {
-        if (!_disposing) { ReportException(ex); return; }
-        if (UnhandledException is { } h)
-        {
-            try { h(this, ex); return; } catch (Exception hex) { ex = hex; }
-        }
-        (_disposeErrors ??= new()).Add(ex);
-    }
-
-    internal bool CancelOperation(Operation op)
-    {
-        // During disposal every operation is being cancelled anyway; a callback run by the drain that cancels a
-        // sibling gets false instead of an exception.
-        if (_disposing || IsDisposed) return false;
-        CheckThread(nameof(Operation) + ".Cancel");
-        if (op.State != OperationState.Pending || op.CancelRequested || op.Slot < 0) return false;
-        op.CancelRequested = true;
-        try
-        {
-            Backend.Cancel(op);
-        }
-        catch
-        {
-            op.CancelRequested = false;     // nothing was queued: a later Cancel must be able to try again
-            throw;
-        }
-        return true;
-    }
-
-    /// <summary>Live operations (for disposal and diagnostics).</summary>
-    internal IEnumerable<Operation> LiveOperations()
-    {
-        for (int i = 0; i < _slots.Length; i++) if (_slots[i] is { } op) yield return op;
-    }
-
-    internal Operation?[] SlotTable => _slots;
 
     // ------------------------------------------------------------------ buffer pools
 
@@ -494,41 +326,6 @@ public sealed partial class ProactorLoop : Loop
         if (size < 1 || size > 1 << 20)
             throw new ArgumentOutOfRangeException(nameof(size), size, "ProactorLoop.CreateBufferPool: size must be in 1..1048576.");
         CheckThread(nameof(CreateBufferPool));
-        return Backend.CreateBufferPool(count, size);
-    }
-
-    // ------------------------------------------------------------------ loop hooks
-
-    private protected override void PollBackend(long timeoutNs) => Backend.Wait(timeoutNs);
-
-    private protected override void WakeBackend() => Backend.Wake();
-
-    private protected override InternalWatch WatchInternal(int fd, Action<object?> onReadable, object? state)
-        => Backend.WatchReadable(fd, onReadable, state);
-
-    private protected override void DisposeBackend()
-    {
-        _disposing = true;
-        try
-        {
-            Backend.DrainForDispose();
-        }
-        finally
-        {
-            Backend.Dispose();
-        }
-        var errors = _disposeErrors;
-        _disposeErrors = null;
-        if (errors is { Count: 1 }) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(errors[0]).Throw();
-        if (errors is { Count: > 1 }) throw new AggregateException("Operation callbacks threw while the loop was disposed.", errors);
-    }
-
-    internal bool IsDisposing => _disposing;
-
-    /// <summary>A Fake backend timeout's timer fired: the operation expires successfully.</summary>
-    internal void FakeTimeoutFired(Operation op)
-    {
-        if (op.State != OperationState.Pending || Backend is not FakeProactorBackend fake) return;
-        fake.ResolveNow(op, -Errno.ETIME);
+        return _backend.CreateBufferPool(count, size);
     }
 }

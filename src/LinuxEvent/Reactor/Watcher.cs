@@ -1,29 +1,13 @@
 namespace LinuxEvent;
 
-/// <summary>Interest and mode of a <see cref="Watcher"/>.</summary>
-[Flags]
-public enum WatchOptions
-{
-    /// <summary>No interest yet (errors and hang-ups are still reported).</summary>
-    None = 0,
-    /// <summary>Report readability (EPOLLIN).</summary>
-    Read = 1,
-    /// <summary>Report writability (EPOLLOUT).</summary>
-    Write = 2,
-    /// <summary>Edge-triggered (EPOLLET): report transitions only; the callback must drain until EAGAIN.</summary>
-    EdgeTriggered = 4,
-    /// <summary>One-shot (EPOLLONESHOT): after one report the watcher is disarmed until an Enable* call re-arms it.</summary>
-    OneShot = 8,
-}
-
 /// <summary>
 /// A registration of one fd with a <see cref="ReactorLoop"/>. Mutable handle; loop-thread only.
 /// The watcher never owns the fd: cancelling it does not close the fd, and closing the fd first is allowed
 /// (the kernel drops the epoll registration when the last reference to the file goes).
 /// </summary>
-public sealed class Watcher
+public sealed class Watcher : IDisposable
 {
-    internal readonly ReactorLoop Loop;
+    internal readonly Reactor.ReactorIoDriver Driver;
     internal readonly uint Generation;
     internal bool ReadEnabled, WriteEnabled, Armed, Registered, Active = true;
     internal uint ExtraEvents;          // interest bits beyond Read/Write (LoopFd registrations: EPOLLRDHUP | EPOLLPRI)
@@ -31,10 +15,10 @@ public sealed class Watcher
     internal readonly bool EdgeTriggered, OneShot;
     internal readonly Action<Watcher>? OnReadable, OnWritable, OnError;
 
-    internal Watcher(ReactorLoop loop, int fd, uint generation, WatchOptions options,
+    internal Watcher(Reactor.ReactorIoDriver driver, int fd, uint generation, WatchOptions options,
         Action<Watcher>? onReadable, Action<Watcher>? onWritable, Action<Watcher>? onError)
     {
-        Loop = loop;
+        Driver = driver;
         Fd = fd;
         Generation = generation;
         ReadEnabled = (options & WatchOptions.Read) != 0;
@@ -45,6 +29,9 @@ public sealed class Watcher
         OnWritable = onWritable;
         OnError = onError;
     }
+
+    /// <summary>The loop this watcher belongs to.</summary>
+    public ReactorLoop Loop => Driver.Reactor;
 
     /// <summary>The watched fd.</summary>
     public int Fd { get; }
@@ -66,45 +53,32 @@ public sealed class Watcher
     /// unchanged. No-op if nothing changes on a level- or edge-triggered watcher.
     /// </summary>
     /// <exception cref="InvalidOperationException">The watcher is no longer active.</exception>
-    public void EnableRead() => Loop.UpdateInterest(this, read: true, write: WriteEnabled, nameof(EnableRead));
+    public void EnableRead() => Driver.UpdateInterest(this, read: true, write: WriteEnabled, nameof(EnableRead));
 
     /// <summary>Turns read interest off. With both directions off the fd is removed from the kernel set (no error or hang-up reports) until re-enabled.</summary>
-    public void DisableRead() => Loop.UpdateInterest(this, read: false, write: WriteEnabled, nameof(DisableRead));
+    public void DisableRead() => Driver.UpdateInterest(this, read: false, write: WriteEnabled, nameof(DisableRead));
 
     /// <summary>Turns write interest on (and re-arms a one-shot watcher). See <see cref="EnableRead"/>.</summary>
-    public void EnableWrite() => Loop.UpdateInterest(this, read: ReadEnabled, write: true, nameof(EnableWrite));
+    public void EnableWrite() => Driver.UpdateInterest(this, read: ReadEnabled, write: true, nameof(EnableWrite));
 
     /// <summary>Turns write interest off. See <see cref="DisableRead"/>.</summary>
-    public void DisableWrite() => Loop.UpdateInterest(this, read: ReadEnabled, write: false, nameof(DisableWrite));
+    public void DisableWrite() => Driver.UpdateInterest(this, read: ReadEnabled, write: false, nameof(DisableWrite));
 
     /// <summary>
     /// Sets both directions in one epoll_ctl (e.g. switching a connection from reading to flushing a backlog costs one
     /// syscall instead of two). Re-arms a one-shot watcher when at least one direction is on.
     /// </summary>
-    public void SetInterest(bool read, bool write) => Loop.UpdateInterest(this, read, write, nameof(SetInterest));
+    public void SetInterest(bool read, bool write) => Driver.UpdateInterest(this, read, write, nameof(SetInterest));
 
     /// <summary>
     /// Stops watching. Returns true the first time, false after (idempotent). Events already collected in the batch
     /// being dispatched are not delivered to a cancelled watcher. Does not close the fd.
     /// </summary>
-    public bool Cancel() => Loop.CancelWatcher(this);
+    public bool Cancel() => Driver.CancelWatcher(this);
+
+    /// <summary>Same as <see cref="Cancel"/>, for <c>using</c>.</summary>
+    public void Dispose() => Cancel();
 
     /// <inheritdoc />
     public override string ToString() => $"Watcher(fd={Fd}, read={ReadEnabled}, write={WriteEnabled}, active={Active})";
-}
-
-/// <summary>Readiness a test injects into the Fake reactor backend.</summary>
-[Flags]
-public enum Readiness
-{
-    /// <summary>Nothing.</summary>
-    None = 0,
-    /// <summary>EPOLLIN.</summary>
-    Readable = 1,
-    /// <summary>EPOLLOUT.</summary>
-    Writable = 2,
-    /// <summary>EPOLLERR.</summary>
-    Error = 4,
-    /// <summary>EPOLLHUP.</summary>
-    HangUp = 8,
 }

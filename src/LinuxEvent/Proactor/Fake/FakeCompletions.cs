@@ -27,7 +27,7 @@ public sealed class FakeCompletions
     public IReadOnlyList<Operation> Pending => _backend.Pending;
 
     /// <summary>The virtual CLOCK_MONOTONIC in nanoseconds (starts at 1 s).</summary>
-    public long NowNanoseconds => _backend.VirtualNow;
+    public long NowNanoseconds => _backend.ReadClock();
 
     /// <summary>Moves the virtual clock; due timeouts and timers settle/fire on the next iteration.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="by"/> is negative.</exception>
@@ -35,7 +35,7 @@ public sealed class FakeCompletions
     {
         if (by < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(by), by, "FakeCompletions.Advance: time only moves forward.");
         _backend.AdvanceClock(Loop.TicksToNs(by.Ticks));
-        _loop.RefreshNow();
+        _loop.OnWaitReturned();
     }
 
     /// <summary>
@@ -104,7 +104,7 @@ public sealed class FakeCompletions
     /// </summary>
     /// <exception cref="InvalidOperationException">Still busy after <paramref name="maxIterations"/> iterations.</exception>
     public int RunUntilIdle(int maxIterations = 100_000)
-        => _loop.RunUntilIdle(() => _backend.HasQueuedCompletions, maxIterations, "FakeCompletions.RunUntilIdle");
+        => _loop.RunUntilIdle(maxIterations, "FakeCompletions.RunUntilIdle");
 
     private void CheckPending(Operation op, string call)
     {

@@ -1,10 +1,11 @@
 using LinuxEvent.Native;
+using LinuxEvent.Seam;
 
 namespace LinuxEvent.Proactor;
 
 /// <summary>
 /// Deterministic completions: nothing reaches the kernel except the loop's own wake/adaptor fds (a real
-/// <see cref="Fakes.SideChannel"/>). Operations wait in submission order until the test settles them through
+/// <see cref="FakeSideChannel"/>). Operations wait in submission order until the test settles them through
 /// <see cref="FakeCompletions"/>; settled callbacks run at the next dispatch in settle order. Timeouts are timers on
 /// the loop's virtual clock, so they interleave with loop timers by (deadline, scheduling order). Nops complete by
 /// themselves at the next dispatch.
@@ -12,11 +13,10 @@ namespace LinuxEvent.Proactor;
 internal sealed class FakeProactorBackend : ProactorBackendBase
 {
     private readonly ProactorLoop _loop;
-    private readonly Fakes.SideChannel _side;
+    private readonly FakeSideChannel _side;
     private readonly List<Operation> _pending = new();
     private readonly List<Operation> _nops = new();
     private readonly Queue<Settlement> _queue = new();
-    private long _now = 1_000_000_000L;
     private ushort _nextGroup;
 
     private enum SettlementKind : byte { Final, Accepted, Received }
@@ -30,22 +30,22 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
         public readonly uint Generation = generation;
     }
 
-    public FakeProactorBackend(ProactorLoop loop)
+    public FakeProactorBackend(ProactorLoop loop, ProactorIoDriver driver) : base(driver)
     {
         _loop = loop;
-        _side = new Fakes.SideChannel(loop);
+        _side = new FakeSideChannel(loop);
         Control = new FakeCompletions(this, loop);
     }
 
     public FakeCompletions Control { get; }
     public override string Name => "fake";
     public override bool IsVirtualClock => true;
-    public override long VirtualNow => _now;
-    public override bool HasQueuedCompletions => _queue.Count > 0 || _nops.Count > 0;
+    public override long ReadClock() => _side.Now;
+    public override bool HasQueuedWork => _queue.Count > 0 || _nops.Count > 0;
 
     public IReadOnlyList<Operation> Pending => _pending;
 
-    public void AdvanceClock(long ns) => _now = Loop.SaturatingAdd(_now, ns);
+    public void AdvanceClock(long ns) => _side.Advance(ns);
 
     public override void Submit(Operation op)
     {
@@ -57,7 +57,7 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
                 break;
             case OperationKind.Timeout:
                 op.BackendState = _loop.After(TimeSpan.FromTicks(Math.Min(op.TimeoutNs / 100, TimeSpan.MaxValue.Ticks)), op,
-                    static (loop, o) => ((ProactorLoop)loop).FakeTimeoutFired(o));
+                    static (loop, o) => ((ProactorLoop)loop).ProactorDriver.FakeTimeoutFired(o));
                 break;
             case OperationKind.ReceiveMultishot:
                 op.BufferPool!.Users++;
@@ -71,7 +71,7 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
         if (op.Kind == OperationKind.ReceiveMultishot && op.State == OperationState.Pending) op.BufferPool!.Users--;
         _pending.Remove(op);
         uint gen = op.Generation;
-        if (!_loop.ApplyResult(op, res)) return;
+        if (!Driver.ApplyResult(op, res)) return;
         op.CallbackPending = true;          // Resubmit waits for the callback, as on a real ring
         _queue.Enqueue(new Settlement(op, SettlementKind.Final, res, null, gen));
     }
@@ -81,7 +81,7 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
     public void ResolveNow(Operation op, int res)
     {
         _pending.Remove(op);
-        if (_loop.ApplyResult(op, res)) _loop.RunSettledCallback(op);
+        if (Driver.ApplyResult(op, res)) Driver.RunSettledCallback(op);
     }
 
     public void QueueAccepted(Operation op, int fd) => _queue.Enqueue(new Settlement(op, SettlementKind.Accepted, fd, null, op.Generation));
@@ -96,7 +96,7 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
 
     public override void Wait(long timeoutNs)
     {
-        _now = _side.WaitVirtually(_now, HasQueuedCompletions ? 0 : timeoutNs);
+        _side.WaitVirtually(HasQueuedWork ? 0 : timeoutNs);
         _loop.OnWaitReturned();
         if (_nops.Count > 0)
         {
@@ -115,14 +115,14 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
             switch (s.Kind)
             {
                 case SettlementKind.Final:
-                    _loop.RunSettledCallback(s.Op);
+                    Driver.RunSettledCallback(s.Op);
                     break;
                 case SettlementKind.Accepted:
-                    if (s.Op.Generation == s.Generation) _loop.DeliverAccepted(s.Op, s.Value);
+                    if (s.Op.Generation == s.Generation) Driver.DeliverAccepted(s.Op, s.Value);
                     else Libc.Close(s.Value);             // a stale item for a retired stream: never leak the fd
                     break;
                 case SettlementKind.Received:
-                    if (s.Op.Generation == s.Generation) _loop.DeliverReceived(s.Op, s.Data);
+                    if (s.Op.Generation == s.Generation) Driver.DeliverReceived(s.Op, s.Data);
                     break;
             }
         }
@@ -131,6 +131,8 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
     public override void Wake() => _side.Wake();
 
     public override InternalWatch WatchReadable(int fd, Action<object?> callback, object? state) => _side.WatchReadable(fd, callback, state);
+
+    public override bool OwnsFd(int fd) => _side.OwnsFd(fd);
 
     public override ProvidedBufferPool CreateBufferPool(int count, int size)
         => new(_loop, _nextGroup++, count, size, new ManagedPoolStorage(count, size));

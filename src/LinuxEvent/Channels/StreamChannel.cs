@@ -1,0 +1,130 @@
+namespace LinuxEvent;
+
+/// <summary>
+/// A full-duplex byte channel over one connected fd (TCP or Unix socket, pipe, tty), implemented by the loop's model:
+/// the seam that LinuxEvent.Net's <c>LoopStream</c> (and any other stream component: a TLS adapter, a transport) is
+/// written on, once, for both models. Create with <see cref="Loop.CreateStreamChannel"/>. Loop-thread only.
+/// </summary>
+/// <remarks>
+/// <para><b>Reading.</b> While <see cref="SetReading"/> is on, received bytes go to
+/// <see cref="IStreamChannelHandler.OnReceived"/>. Reactor: one level-triggered watcher with read interest, a few
+/// reads per readiness report. Proactor: one receive in flight, resubmitted without allocating. Turning reading off
+/// takes effect at once on the reactor; on the proactor the receive in flight is cancelled, and bytes it raced in with
+/// are still delivered (nothing is lost), so an owner that paused must queue what arrives.</para>
+/// <para><b>Writing.</b> <see cref="Write"/> never blocks and never calls the handler inline. Reactor: with nothing
+/// queued it tries send(2) at once, and queues only what the kernel did not take. Proactor: it queues and submits one
+/// send at a time; the bytes in flight are never moved. Queued bytes go out in order, partial writes resuming at the
+/// right offset; <see cref="IStreamChannelHandler.OnSent"/> reports progress from dispatch.</para>
+/// <para><b>Errors</b> (EINTR is retried, EAGAIN waits for readiness) reach <see cref="IStreamChannelHandler.OnFailed"/>
+/// once, from dispatch; one detected inside <see cref="Write"/> is reported from the deferred phase
+/// (<see cref="HasPendingError"/> is true meanwhile).</para>
+/// <para><b>Closing.</b> <see cref="Close"/> stops all I/O (cancelling kernel operations in flight, and handing queued
+/// requests to the kernel before the fd is closed) and closes the fd if asked. <see cref="ReleaseBuffers"/> returns
+/// the buffers to the pool, at once or when the kernel's last operation on them settles. The loop's disposal does
+/// not close a channel: its owner (a <see cref="LoopComponent"/>) does.</para>
+/// </remarks>
+public abstract class StreamChannel
+{
+    private static readonly Action<object?> s_reportPending = static s => ((StreamChannel)s!).ReportPendingError();
+    private int _pendingErrno;
+    private string? _pendingCall;
+
+    private protected StreamChannel(Loop loop, int fd, bool isSocket, int receiveBufferSize, IStreamChannelHandler handler)
+    {
+        Loop = loop;
+        Fd = fd;
+        IsSocket = isSocket;
+        ReceiveBufferSize = receiveBufferSize;
+        Handler = handler;
+    }
+
+    /// <summary>The loop.</summary>
+    public Loop Loop { get; }
+
+    /// <summary>The fd.</summary>
+    public int Fd { get; }
+
+    /// <summary>True for a socket (recv/send, shutdown); false for a pipe or tty (read/write).</summary>
+    public bool IsSocket { get; }
+
+    /// <summary>Bytes per receive.</summary>
+    public int ReceiveBufferSize { get; }
+
+    /// <summary>True while reading is on.</summary>
+    public bool IsReading { get; private protected set; }
+
+    /// <summary>True once <see cref="Close"/> ran.</summary>
+    public bool IsClosed { get; private protected set; }
+
+    /// <summary>True between an error found inside <see cref="Write"/> and its report from the deferred phase.</summary>
+    public bool HasPendingError { get; private set; }
+
+    /// <summary>Bytes the kernel accepted so far.</summary>
+    public long BytesSent { get; private protected set; }
+
+    /// <summary>Bytes written and not yet accepted by the kernel (queued, plus in flight on the proactor).</summary>
+    public int QueuedBytes => Output.Length + InFlightBytes;
+
+    private protected IStreamChannelHandler Handler { get; }
+
+    /// <summary>Output not yet handed to the kernel.</summary>
+    private protected ByteQueue Output { get; set; } = new();
+
+    /// <summary>Bytes handed to an in-flight kernel send and not yet confirmed.</summary>
+    private protected virtual int InFlightBytes => 0;
+
+    /// <summary>Turns reading on or off (idempotent).</summary>
+    public abstract void SetReading(bool on);
+
+    /// <summary>Writes (or queues) <paramref name="data"/>. Ignored once closed or while an error is pending.</summary>
+    public abstract void Write(ReadOnlySpan<byte> data);
+
+    /// <summary>
+    /// Space for <paramref name="length"/> bytes at the end of the output queue, to encode into directly (a codec's
+    /// frame, with no intermediate copy); <see cref="CommitWrite"/> then sends it.
+    /// </summary>
+    public Span<byte> GetWriteSpan(int length) => Output.Reserve(length);
+
+    /// <summary>Queues the <paramref name="length"/> bytes written into <see cref="GetWriteSpan"/> and starts writing.</summary>
+    public void CommitWrite(int length)
+    {
+        Output.Commit(length);
+        if (!IsClosed && !HasPendingError) Kick();
+    }
+
+    /// <summary>Starts writing what is queued if nothing is being written.</summary>
+    private protected abstract void Kick();
+
+    /// <summary>Stops all I/O and closes the fd if <paramref name="closeFd"/>. Buffers a kernel operation may still use
+    /// are kept until it settles. Idempotent.</summary>
+    public abstract void Close(bool closeFd);
+
+    /// <summary>Returns the buffers to the pool (now, or when the kernel's last operation on them settles). Call once
+    /// nothing holds a span of them any more, after <see cref="Close"/>.</summary>
+    public abstract void ReleaseBuffers();
+
+    /// <summary>An error found inside a call the owner made: reported from the deferred phase, never inline.</summary>
+    private protected void FailDeferred(int errno, string call)
+    {
+        if (HasPendingError || IsClosed) return;
+        HasPendingError = true;
+        _pendingErrno = errno;
+        _pendingCall = call;
+        Loop.Defer(s_reportPending, this);
+    }
+
+    private void ReportPendingError()
+    {
+        HasPendingError = false;
+        if (!IsClosed) Handler.OnFailed(_pendingErrno, _pendingCall!);
+    }
+
+    /// <summary>Closes an fd, ignoring EBADF (the owner closed it behind the channel's back).</summary>
+    private protected static void CloseFd(int fd)
+    {
+        try { Posix.Close(fd); } catch (LinuxEventException) { }
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{GetType().Name}(fd={Fd}, {(IsSocket ? "socket" : "file")}{(IsClosed ? ", closed" : "")})";
+}

@@ -1,0 +1,32 @@
+namespace LinuxEvent;
+
+/// <summary>What an <see cref="Operation"/> does.</summary>
+public enum OperationKind
+{
+    /// <summary>read(2)/pread(2) on an fd.</summary>
+    Read,
+    /// <summary>write(2)/pwrite(2) on an fd.</summary>
+    Write,
+    /// <summary>recv(2) on a socket.</summary>
+    Receive,
+    /// <summary>send(2) on a socket (MSG_NOSIGNAL: a closed peer gives EPIPE, never SIGPIPE).</summary>
+    Send,
+    /// <summary>accept4(2); the result is the new fd (non-blocking, close-on-exec), owned by the caller.</summary>
+    Accept,
+    /// <summary>connect(2).</summary>
+    Connect,
+    /// <summary>shutdown(2).</summary>
+    Shutdown,
+    /// <summary>close(2).</summary>
+    Close,
+    /// <summary>splice(2) between a pipe and another fd.</summary>
+    Splice,
+    /// <summary>A timeout; expiry completes successfully with result 0.</summary>
+    Timeout,
+    /// <summary>A no-op round trip through the loop (IORING_OP_NOP).</summary>
+    Nop,
+    /// <summary>Multishot accept: one item per connection, then one final settlement.</summary>
+    AcceptMultishot,
+    /// <summary>Multishot receive into a provided-buffer ring: one item per chunk, then one final settlement.</summary>
+    ReceiveMultishot,
+}

@@ -1,0 +1,41 @@
+using LinuxEvent.Seam;
+
+namespace LinuxEvent.Proactor;
+
+/// <summary>
+/// A completion backend: the <see cref="LoopBackend"/> contract plus submission. Operations arrive from
+/// <see cref="ProactorIoDriver.Submit"/> with slot, generation and pin assigned; the backend settles them through the
+/// driver (<see cref="ProactorIoDriver.Settle"/> and the multishot deliveries) from <see cref="LoopBackend.Wait"/> only.
+/// </summary>
+internal abstract class ProactorBackendBase(ProactorIoDriver driver) : LoopBackend
+{
+    /// <summary>The driver completions are settled through.</summary>
+    protected ProactorIoDriver Driver { get; } = driver;
+
+    public virtual ProactorCapabilities? Capabilities => null;
+
+    /// <summary>
+    /// Queues the operation. Must not complete it inline: the result is delivered from <see cref="LoopBackend.Wait"/>.
+    /// Throws (leaving nothing queued) on an argument the backend cannot encode.
+    /// </summary>
+    public abstract void Submit(Operation op);
+
+    /// <summary>Requests cancellation of a pending operation; the outcome arrives through <see cref="LoopBackend.Wait"/>.</summary>
+    public abstract void Cancel(Operation op);
+
+    /// <summary>Creates a provided-buffer pool.</summary>
+    public abstract ProvidedBufferPool CreateBufferPool(int count, int size);
+
+    /// <summary>
+    /// Hands requests queued since the last kernel entry to the kernel now, without waiting. Called before an fd that
+    /// such a request names by number is closed: the kernel resolves the number when it consumes the SQE, so a request
+    /// still queued at close would fail with EBADF, or act on whatever file reuses the number.
+    /// </summary>
+    public abstract void FlushSubmissions(string call);
+
+    /// <summary>Throws <see cref="InvalidOperationException"/> if this thread may not enter the kernel for this backend.</summary>
+    public abstract void CheckKernelAccess(string call);
+
+    /// <summary>Disposal step 1: cancel everything in flight and wait until every operation has settled.</summary>
+    public abstract void DrainForDispose();
+}

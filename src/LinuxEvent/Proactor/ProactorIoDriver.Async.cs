@@ -1,0 +1,115 @@
+using System.Net;
+using LinuxEvent.Async;
+using LinuxEvent.Native;
+using LinuxEvent.Seam;
+
+namespace LinuxEvent.Proactor;
+
+internal sealed partial class ProactorIoDriver
+{
+    // Each pooled AsyncOp owns one Operation that is re-targeted and resubmitted on every use, so an awaited
+    // operation costs no allocation in steady state.
+    private static readonly Action<Operation> s_asyncCompleted = static o => o.Loop.ProactorDriver.OnAsyncOperationSettled(o);
+
+    public override IoStart Start(IoFd state, AsyncKind kind, Memory<byte> buffer, ReadOnlyMemory<byte> constBuffer, EndPoint? remote,
+        CancellationToken token)
+    {
+        if (kind is AsyncKind.WaitReadable or AsyncKind.WaitWritable)
+            return IoStart.Failed(new NotSupportedException("Readiness waits are a reactor API (ReactorLoop.WaitReadableAsync/WaitWritableAsync)."));
+        if (_disposing) throw new ObjectDisposedException(nameof(ProactorLoop), "This proactor loop is being disposed.");
+        var opKind = IoNames.Of(kind);
+        var a = Loop.ParkIo(state, kind, buffer, constBuffer, remote, token);
+        var op = a.ProactorOperation ??= new Operation(Proactor, opKind, s_asyncCompleted) { Data = a };
+        op.Kind = opKind;
+        op.State = OperationState.Pending;
+        op.Result = 0;
+        op.Error = null;
+        op.CancelRequested = false;
+        op.Fd = state.Fd;
+        op.Fd2 = -1;
+        op.Offset = -1;
+        op.Buffer = buffer;
+        op.ConstBuffer = constBuffer;
+        op.Length = opKind is OperationKind.Write or OperationKind.Send ? constBuffer.Length : buffer.Length;
+        try
+        {
+            if (remote is not null)
+            {
+                op.SockAddr ??= GC.AllocateArray<byte>(SockAddr.MaxSize, pinned: true);
+                op.SockAddrLength = SockAddr.Write(remote, op.SockAddr);
+            }
+            Submit(op);
+        }
+        catch (Exception ex)
+        {
+            a.Fail(ex);         // a submission failure completes the awaitable with the error
+        }
+        a.Armed();              // no-op if the submission failed and settled the use
+        return IoStart.Pending(a);
+    }
+
+    private void OnAsyncOperationSettled(Operation op)
+    {
+        var a = (AsyncOp)op.Data!;
+        op.Buffer = default;
+        op.ConstBuffer = default;
+        switch (op.State)
+        {
+            case OperationState.Completed:
+                a.Complete(op.Result);
+                break;
+            case OperationState.Cancelled when a.OwnerDisposed:
+                a.Fail(ThrowHelper.RegistrationDisposedDuringOperation(op.Fd));
+                break;
+            case OperationState.Cancelled when _disposing:
+                // Cancelled by the loop's disposal, not by the caller's token: the same outcome as on the reactor.
+                a.Fail(ThrowHelper.LoopDisposedDuringOperation(Loop));
+                break;
+            case OperationState.Cancelled:
+                a.Cancelled();
+                break;
+            default:
+                a.Fail(op.Kind == OperationKind.Connect
+                    ? new LinuxEventException(op.Error!.Errno, $"connect(fd={op.Fd}, {a.Remote})")
+                    : ThrowHelper.IoError(op.Kind, op.Fd, op.Error!.Errno));
+                break;
+        }
+    }
+
+    public override void Cancel(AsyncOp a)
+    {
+        // The kernel operation is cancelled; the await completes from the operation's own settlement (Cancelled, or
+        // its real result if the kernel finished first, so no received bytes are lost).
+        if (a.ProactorOperation is { State: OperationState.Pending } op) op.Cancel();
+    }
+
+    // ------------------------------------------------------------------ LoopFd
+
+    /// <summary>io_uring needs nothing per fd: the registration only routes fd-number calls and tracks what to cancel.</summary>
+    public override void Register(IoFd state, LoopFd registration) { }
+
+    public override void Unregister(IoFd state, LoopFd registration)
+    {
+        var reader = state.Reader;
+        var writer = state.Writer;
+        // Cancelling queues SQEs and the flush below enters the kernel: refuse a thread the ring does not accept before
+        // anything changes, so a failed Dispose leaves the registration intact.
+        if (reader is not null || writer is not null) Backend.CheckKernelAccess("LoopFd.Dispose");
+        if (reader is not null) CancelForDisposal(reader);
+        if (writer is not null) CancelForDisposal(writer);
+        // They settle later, through their own completions; the sides are free now, so the fd number can be registered
+        // again at once (a new socket may already have taken it).
+        state.Reader = state.Writer = null;
+        // A cancelled operation submitted in this iteration may still sit in the SQ naming the fd by number, and the fd
+        // is closed next (by us when owned, by the caller otherwise): hand the queue to the kernel first.
+        if (reader is not null || writer is not null) FlushSubmissions("LoopFd.Dispose");
+    }
+
+    private static void CancelForDisposal(AsyncOp a)
+    {
+        // The kernel operation holds its own reference to the file, so it must be cancelled before the fd is closed;
+        // it settles through its completion (as ObjectDisposedException, or with its result if the kernel finished first).
+        a.OwnerDisposed = true;
+        if (a.ProactorOperation is { State: OperationState.Pending } op) op.Cancel();
+    }
+}

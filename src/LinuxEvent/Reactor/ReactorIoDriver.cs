@@ -1,0 +1,201 @@
+using LinuxEvent.Native;
+using LinuxEvent.Seam;
+
+namespace LinuxEvent.Reactor;
+
+/// <summary>
+/// The reactor's half of the I/O seam: readiness registrations in an epoll-shaped backend (<see cref="Watcher"/>s, the
+/// public callback API of <see cref="ReactorLoop"/>), and on top of them the async API's "try the syscall, wait for
+/// readiness on EAGAIN" (<c>ReactorIoDriver.Async.cs</c>). One table of watchers per fd number; every registration
+/// carries <c>generation &lt;&lt; 32 | fd</c> in its epoll data, so a report for a watcher that an earlier callback of
+/// the same batch cancelled, replaced or closed (and whose number was reused) is dropped.
+/// </summary>
+internal sealed partial class ReactorIoDriver(ReactorLoop loop) : IoDriver(loop)
+{
+    /// <summary>Bit 63 of the epoll data marks the loop's own registrations (wake fd, internal watches).</summary>
+    internal const ulong InternalBit = 1UL << 63;
+    internal const ulong WakeData = InternalBit | 0x7FFF_FFFF_0000_0000UL;
+
+    private readonly FdTable<Watcher> _watchers = new();
+    private uint _generation;
+    private int _watcherCount;
+
+    internal ReactorLoop Reactor { get; } = loop;
+
+    /// <summary>The backend, set once by the loop's constructor.</summary>
+    internal ReactorBackendBase Backend { get; set; } = null!;
+
+    /// <summary>The syscalls performed once an fd is ready (the kernel, unless a test or a simulation replaces them).</summary>
+    internal Syscalls Sys { get; set; } = Syscalls.Kernel;
+
+    public override StreamChannel CreateStreamChannel(int fd, IStreamChannelHandler handler, bool isSocket, int receiveBufferSize)
+        => new ReactorStreamChannel(this, fd, isSocket, receiveBufferSize, handler);
+
+    public override AcceptChannel CreateAcceptChannel(int fd, IAcceptChannelHandler handler, int maxPerWake)
+        => new ReactorAcceptChannel(this, fd, maxPerWake, handler);
+
+    /// <summary>Number of active watchers.</summary>
+    public int WatcherCount => _watcherCount;
+
+    internal Watcher? WatcherOf(int fd) => _watchers[fd];
+
+    /// <summary>Watches <paramref name="fd"/> (see <see cref="ReactorLoop.Watch"/> for the contract).</summary>
+    internal Watcher Watch(int fd, WatchOptions options, Action<Watcher>? onReadable, Action<Watcher>? onWritable, Action<Watcher>? onError,
+        uint extraEvents, string call)
+    {
+        if (fd < 0) ThrowHelper.NegativeFd(call, fd);
+        Loop.CheckLoopThread(call);
+        if (Backend.OwnsFd(fd))
+            throw new ArgumentException($"{call}: fd {fd} is owned by the loop itself (its wake, signal or process adaptor, or the backend's kernel object).", nameof(fd));
+        uint gen = NextGeneration();
+        var w = new Watcher(this, fd, gen, options, onReadable, onWritable, onError) { ExtraEvents = extraEvents };
+        var old = _watchers[fd];
+        uint events = EventsOf(w);
+        int err;
+        if (old is { Registered: true })
+        {
+            err = Backend.Control(Libc.EPOLL_CTL_MOD, fd, events, DataOf(w));
+            // ENOENT: the fd was closed and its number reused; the kernel already dropped the old registration.
+            if (err == Errno.ENOENT) err = Backend.Control(Libc.EPOLL_CTL_ADD, fd, events, DataOf(w));
+        }
+        else
+        {
+            err = Backend.Control(Libc.EPOLL_CTL_ADD, fd, events, DataOf(w));
+            // EEXIST: registered through an earlier watcher that disabled both directions and the kernel kept it.
+            if (err == Errno.EEXIST) err = Backend.Control(Libc.EPOLL_CTL_MOD, fd, events, DataOf(w));
+        }
+        if (err != 0) throw new LinuxEventException(err, $"epoll_ctl({(old is { Registered: true } ? "MOD" : "ADD")}, fd={fd})",
+            err == Errno.EPERM ? "The fd does not support polling (regular files and directories cannot be watched)." : null);
+        if (old is not null) { old.Active = false; _watcherCount--; }
+        w.Registered = true;
+        w.Armed = true;
+        _watchers.Set(fd, w);
+        _watcherCount++;
+        return w;
+    }
+
+    private uint NextGeneration()
+    {
+        // 31 bits in the epoll data (bit 63 marks the loop's own fds); 0x7FFF_FFFF is reserved for the wake fd.
+        _generation++;
+        if (_generation >= 0x7FFF_FFFF) _generation = 1;
+        return _generation;
+    }
+
+    private static ulong DataOf(Watcher w) => ((ulong)w.Generation << 32) | (uint)w.Fd;
+
+    private static uint EventsOf(Watcher w)
+    {
+        uint e = 0;
+        if (w.ReadEnabled) e |= Libc.EPOLLIN;
+        if (w.WriteEnabled) e |= Libc.EPOLLOUT;
+        if (w.EdgeTriggered) e |= Libc.EPOLLET;
+        if (w.OneShot) e |= Libc.EPOLLONESHOT;
+        return e | w.ExtraEvents;
+    }
+
+    internal void UpdateInterest(Watcher w, bool read, bool write, string call)
+    {
+        Loop.CheckLoopThread("Watcher." + call);
+        if (!w.Active) throw new InvalidOperationException($"Watcher.{call}: the watcher of fd {w.Fd} is no longer active.");
+        bool changed = read != w.ReadEnabled || write != w.WriteEnabled;
+        bool rearm = w.OneShot && (read || write);
+        if (!changed && !(rearm && call is nameof(Watcher.EnableRead) or nameof(Watcher.EnableWrite) or nameof(Watcher.SetInterest))) return;
+        bool oldRead = w.ReadEnabled, oldWrite = w.WriteEnabled;
+        w.ReadEnabled = read;
+        w.WriteEnabled = write;
+        int err;
+        string op;
+        if (!read && !write)
+        {
+            // With no interest the registration is removed: epoll would still report EPOLLERR/EPOLLHUP for a zero
+            // mask, which on a level-triggered fd would spin a "paused" watcher.
+            op = "DEL";
+            err = w.Registered ? Backend.Control(Libc.EPOLL_CTL_DEL, w.Fd, 0, 0) : 0;
+            if (err is Errno.ENOENT or Errno.EBADF) err = 0;
+            if (err == 0) w.Registered = false;
+        }
+        else if (w.Registered)
+        {
+            op = "MOD";
+            err = Backend.Control(Libc.EPOLL_CTL_MOD, w.Fd, EventsOf(w), DataOf(w));
+        }
+        else
+        {
+            op = "ADD";
+            err = Backend.Control(Libc.EPOLL_CTL_ADD, w.Fd, EventsOf(w), DataOf(w));
+            if (err == 0) w.Registered = true;
+        }
+        if (err != 0)
+        {
+            w.ReadEnabled = oldRead;
+            w.WriteEnabled = oldWrite;
+            throw new LinuxEventException(err, $"epoll_ctl({op}, fd={w.Fd})");
+        }
+        w.Armed = read || write;
+    }
+
+    /// <summary>Re-arms a one-shot registration with its current interest (MOD, or ADD if the number was reused).</summary>
+    internal int Rearm(Watcher w, uint events)
+    {
+        ulong data = DataOf(w);
+        int err = Backend.Control(Libc.EPOLL_CTL_MOD, w.Fd, events, data);
+        if (err == Errno.ENOENT) err = Backend.Control(Libc.EPOLL_CTL_ADD, w.Fd, events, data);   // fd number reused by a new file
+        if (err == 0) { w.Registered = true; w.Armed = true; }
+        return err;
+    }
+
+    internal bool CancelWatcher(Watcher w)
+    {
+        if (!w.Active || Loop.IsDisposed) return false;       // disposal deactivated every watcher
+        Loop.CheckLoopThread(nameof(Watcher) + ".Cancel");
+        w.Active = false;
+        _watcherCount--;
+        if (ReferenceEquals(_watchers[w.Fd], w)) _watchers.Set(w.Fd, null);
+        // EBADF/ENOENT: the fd was closed first, which already removed it from the epoll set.
+        if (w.Registered) Backend.Control(Libc.EPOLL_CTL_DEL, w.Fd, 0, 0);
+        w.Registered = false;
+        return true;
+    }
+
+    /// <summary>Delivers one readiness report (see <see cref="ReactorLoop"/>'s remarks for the contract).</summary>
+    internal void Dispatch(ulong data, uint events)
+    {
+        int fd = (int)(uint)data;
+        uint gen = (uint)(data >> 32);
+        var w = _watchers[fd];
+        if (w is null || w.Generation != gen || !w.Active) return;
+        if (w.OneShot) w.Armed = false;             // the kernel disarmed it (EPOLLONESHOT)
+        w.LastEvents = events;
+
+        bool err = (events & Libc.EPOLLERR) != 0;
+        bool hup = (events & (Libc.EPOLLHUP | Libc.EPOLLRDHUP)) != 0;
+        if (err && w.OnError is not null)
+        {
+            Loop.Invoke(w.OnError, w);
+            return;
+        }
+        bool readable = (events & (Libc.EPOLLIN | Libc.EPOLLPRI)) != 0 || err || hup;
+        bool writable = (events & Libc.EPOLLOUT) != 0 || err;
+        if (readable)
+        {
+            if (w.OnReadable is not null)
+            {
+                Loop.Invoke(w.OnReadable, w);
+                if (!ReferenceEquals(_watchers[fd], w) || !w.Active) return;
+            }
+            else if (hup) writable = true;
+        }
+        if (writable && w.OnWritable is not null) Loop.Invoke(w.OnWritable, w);
+    }
+
+    /// <summary>Loop disposal: pending readiness waits fail with <see cref="ObjectDisposedException"/> and every watcher
+    /// becomes inactive (the backend then closes the epoll set, which drops every registration at once).</summary>
+    public override void Dispose()
+    {
+        FailPendingAsync();
+        _watchers.ForEach(static w => w.Active = false);
+        _watchers.Clear();
+        _watcherCount = 0;
+    }
+}

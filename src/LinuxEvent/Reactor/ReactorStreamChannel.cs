@@ -1,0 +1,160 @@
+using System.Buffers;
+
+namespace LinuxEvent.Reactor;
+
+/// <summary>
+/// The reactor's stream channel: one level-triggered <see cref="Watcher"/>, with read interest while reading is on
+/// and write interest only while output is queued (so an idle connection costs no wakeups). Level-triggered on
+/// purpose: a read cap per wakeup cannot lose an edge, and pausing is just turning interest off.
+/// </summary>
+internal sealed class ReactorStreamChannel(ReactorIoDriver driver, int fd, bool isSocket, int receiveBufferSize, IStreamChannelHandler handler)
+    : StreamChannel(driver.Reactor, fd, isSocket, receiveBufferSize, handler)
+{
+    /// <summary>Reads per readiness report when the buffer keeps filling: fewer epoll round trips on a busy stream,
+    /// bounded so one stream cannot starve the others (level triggering reports the rest next iteration).</summary>
+    private const int MaxReadsPerWake = 4;
+
+    private static readonly Action<Watcher> s_readable = static w => ((ReactorStreamChannel)w.Data!).OnReadable();
+    private static readonly Action<Watcher> s_writable = static w => ((ReactorStreamChannel)w.Data!).OnWritable();
+
+    private Watcher? _watcher;
+    private bool _write;
+    private byte[]? _rx;
+
+    public override void SetReading(bool on)
+    {
+        if (IsReading == on) return;
+        IsReading = on;
+        Apply();
+    }
+
+    private void Apply()
+    {
+        if (IsClosed) return;
+        try
+        {
+            var w = _watcher;
+            if (w is null || !w.IsActive)
+            {
+                // Created lazily with real interest: a registration with an empty mask would still report EPOLLHUP,
+                // level-triggered, to a stream that wants nothing.
+                if (!IsReading && !_write) return;
+                w = driver.Watch(Fd, (IsReading ? WatchOptions.Read : 0) | (_write ? WatchOptions.Write : 0), s_readable, s_writable,
+                    onError: null, extraEvents: 0, "StreamChannel");
+                w.Data = this;
+                _watcher = w;
+                return;
+            }
+            if (w.IsReadEnabled != IsReading || w.IsWriteEnabled != _write) w.SetInterest(IsReading, _write);
+        }
+        catch (LinuxEventException ex)
+        {
+            FailDeferred(ex.Errno, "epoll_ctl");
+        }
+    }
+
+    private int Send(ReadOnlySpan<byte> data) => IsSocket ? driver.Sys.Send(Fd, data) : driver.Sys.Write(Fd, data);
+
+    private void OnReadable()
+    {
+        if (IsClosed) return;
+        if (!IsReading)
+        {
+            // EPOLLHUP/EPOLLERR reach the read callback even without read interest: let a write attempt surface the
+            // error rather than ignore a level-triggered report (which would repeat every iteration).
+            if (_write) OnWritable();
+            return;
+        }
+        _rx ??= ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+        var buffer = _rx.AsSpan(0, ReceiveBufferSize);
+        for (int i = 0; i < MaxReadsPerWake; i++)
+        {
+            // The syscalls retry EINTR themselves.
+            int n = IsSocket ? driver.Sys.Receive(Fd, buffer) : driver.Sys.Read(Fd, buffer);
+            if (n > 0)
+            {
+                Handler.OnReceived(buffer.Slice(0, n));
+                if (n < buffer.Length || !IsReading || IsClosed) break;
+                continue;
+            }
+            if (n == 0)
+            {
+                IsReading = false;
+                Apply();
+                Handler.OnPeerClosed();
+                break;
+            }
+            if (n == -Errno.EAGAIN) break;
+            Handler.OnFailed(-n, IsSocket ? "recv" : "read");
+            break;
+        }
+    }
+
+    private void OnWritable()
+    {
+        if (IsClosed) return;
+        var queue = Output;
+        int sent = 0;
+        while (queue.Length > 0)
+        {
+            var span = queue.Span;
+            int n = Send(span);
+            if (n > 0)
+            {
+                queue.Consume(n);
+                sent += n;
+                if (n < span.Length) break;          // the socket buffer is full: the next try would be EAGAIN
+                continue;
+            }
+            if (n == -Errno.EAGAIN || n == 0) break;
+            Handler.OnFailed(-n, IsSocket ? "send" : "write");
+            return;
+        }
+        bool want = queue.Length > 0;
+        if (want != _write) { _write = want; Apply(); }
+        BytesSent += sent;
+        Handler.OnSent(sent);
+    }
+
+    public override void Write(ReadOnlySpan<byte> data)
+    {
+        if (IsClosed || HasPendingError || data.IsEmpty) return;
+        if (Output.Length == 0 && !_write)
+        {
+            // Nothing queued: try the kernel at once; most writes on a healthy connection end here, copy-free.
+            int n = Send(data);
+            if (n == data.Length) { BytesSent += n; return; }
+            if (n >= 0) { BytesSent += n; data = data.Slice(n); }
+            else if (n != -Errno.EAGAIN) { FailDeferred(-n, IsSocket ? "send" : "write"); return; }
+        }
+        Output.Append(data);
+        if (!_write) { _write = true; Apply(); }
+    }
+
+    private protected override void Kick()
+    {
+        if (_write) return;                           // writability is awaited; the queue goes out in order
+        var queue = Output;
+        int n = Send(queue.Span);
+        if (n > 0) { queue.Consume(n); BytesSent += n; }
+        else if (n != -Errno.EAGAIN && n != 0) { FailDeferred(-n, IsSocket ? "send" : "write"); return; }
+        if (queue.Length > 0) { _write = true; Apply(); }
+    }
+
+    public override void Close(bool closeFd)
+    {
+        if (IsClosed) return;
+        IsClosed = true;
+        IsReading = _write = false;
+        if (_watcher is { IsActive: true } w && !Loop.IsDisposed) w.Cancel();
+        _watcher = null;
+        if (closeFd) CloseFd(Fd);
+    }
+
+    public override void ReleaseBuffers()
+    {
+        if (_rx is not null) ArrayPool<byte>.Shared.Return(_rx);
+        _rx = null;
+        Output.Release();
+    }
+}
