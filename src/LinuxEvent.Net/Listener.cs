@@ -4,56 +4,6 @@ using LinuxEvent.Native;
 
 namespace LinuxEvent.Net;
 
-/// <summary>Receives one accepted connection. The fd belongs to the handler from the moment it is called, even if
-/// the handler throws.</summary>
-public delegate void AcceptHandler(Listener listener, SocketConnection connection);
-
-/// <summary>Options of a <see cref="Listener"/>.</summary>
-public sealed class ListenerOptions
-{
-    /// <summary>Shared defaults.</summary>
-    public static ListenerOptions Default { get; } = new();
-
-    /// <summary>listen(2) backlog (default 1024; the kernel caps it at net.core.somaxconn).</summary>
-    public int Backlog { get; init; } = 1024;
-
-    /// <summary>SO_REUSEADDR for TCP (default true): rebind while old connections linger in TIME_WAIT.</summary>
-    public bool ReuseAddress { get; init; } = true;
-
-    /// <summary>SO_REUSEPORT for TCP (default false): several listeners — one loop per core — share the port and the
-    /// kernel spreads connections among them.</summary>
-    public bool ReusePort { get; init; }
-
-    /// <summary>IPV6_V6ONLY for an IPv6 endpoint (default false: <c>[::]</c> also accepts IPv4 as mapped addresses).</summary>
-    public bool IPv6Only { get; init; }
-
-    /// <summary>Most connections handed out per loop iteration (default 64), so one busy listener cannot starve the
-    /// other work of its loop; the rest wait in the kernel's queue (reactor) or in the listener (proactor) for the
-    /// next iteration.</summary>
-    public int MaxAcceptsPerIteration { get; init; } = 64;
-
-    /// <summary>How long accepting stops after EMFILE/ENFILE/ENOBUFS/ENOMEM (default 100 ms). A pending connection
-    /// keeps the socket readable, so retrying at once would spin at 100% CPU while the process is out of fds.</summary>
-    public TimeSpan ResourceErrorBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>Look up each peer's address (getpeername) for <see cref="SocketConnection.RemoteEndPoint"/> (default true).</summary>
-    public bool ResolvePeerEndPoint { get; init; } = true;
-
-    /// <summary>Set TCP_NODELAY on accepted TCP sockets (default true).</summary>
-    public bool NoDelay { get; init; } = true;
-
-    /// <summary>Async mode: most accepted connections queued for <see cref="Listener.AcceptAsync"/> before accepting pauses (default 64).</summary>
-    public int AcceptQueueLimit { get; init; } = 64;
-
-    internal void Validate()
-    {
-        if (Backlog < 0) throw new ArgumentOutOfRangeException(nameof(Backlog), Backlog, "ListenerOptions.Backlog must not be negative.");
-        if (MaxAcceptsPerIteration < 1) throw new ArgumentOutOfRangeException(nameof(MaxAcceptsPerIteration), MaxAcceptsPerIteration, "ListenerOptions.MaxAcceptsPerIteration must be positive.");
-        if (ResourceErrorBackoff <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(ResourceErrorBackoff), ResourceErrorBackoff, "ListenerOptions.ResourceErrorBackoff must be positive.");
-        if (AcceptQueueLimit < 1) throw new ArgumentOutOfRangeException(nameof(AcceptQueueLimit), AcceptQueueLimit, "ListenerOptions.AcceptQueueLimit must be positive.");
-    }
-}
-
 /// <summary>
 /// Accepts connections on a TCP (IPv4/IPv6) or Unix-domain listening socket, on a loop of either model. Loop-thread only.
 /// </summary>
@@ -85,7 +35,23 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
     private readonly TimeSpan _backoff;
     private readonly Queue<SocketConnection> _ready = new();
 
-    private bool _paused, _backingOff, _disposed, _failed, _pumpScheduled;
+    /// <summary>What the listener has been asked and has seen, as one set of bits.</summary>
+    [Flags]
+    private enum State : byte
+    {
+        None = 0,
+        Paused = 1 << 0,   // Pause until Resume
+        BackingOff = 1 << 1,   // accepting stopped after a resource error, until a timer
+        Disposed = 1 << 2,   // disposed (also by the loop)
+        Failed = 1 << 3,   // the socket is gone: accepting stopped for good
+        PumpScheduled = 1 << 4,   // a deferred hand-out of queued connections is pending
+    }
+
+    private State _state;
+
+    private bool Is(State flag) => (_state & flag) != 0;
+
+    private void Set(State flag, bool on) => _state = on ? _state | flag : _state & ~flag;
     private int _handedThisIteration;
     private TimerHandle? _backoffTimer;
     private LoopAwaitable<SocketConnection>? _acceptWaiter;
@@ -196,27 +162,29 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
     public long AcceptedCount { get; private set; }
 
     /// <summary>True between <see cref="Pause"/> and <see cref="Resume"/>.</summary>
-    public bool IsPaused => _paused;
+    public bool IsPaused => Is(State.Paused);
 
     /// <summary>True while accepting is suspended after a resource error.</summary>
-    public bool IsBackingOff => _backingOff;
+    public bool IsBackingOff => Is(State.BackingOff);
 
     /// <summary>True once a fatal error stopped the listener.</summary>
-    public bool IsFailed => _failed;
+    public bool IsFailed => Is(State.Failed);
 
     /// <summary>Stops accepting (pending connections wait in the kernel's backlog). Idempotent.</summary>
     public void Pause()
     {
-        if (_paused || _disposed) return;
-        _paused = true;
+        Loop.CheckLoopThread("Listener.Pause");
+        if (Is(State.Paused) || Is(State.Disposed)) return;
+        Set(State.Paused, true);
         UpdateAccepting();
     }
 
     /// <summary>Resumes accepting; connections accepted meanwhile by the kernel are handed out first. Idempotent.</summary>
     public void Resume()
     {
-        if (!_paused || _disposed) return;
-        _paused = false;
+        Loop.CheckLoopThread("Listener.Resume");
+        if (!Is(State.Paused) || Is(State.Disposed)) return;
+        Set(State.Paused, false);
         if (_ready.Count > 0) SchedulePump();
         UpdateAccepting();
     }
@@ -230,8 +198,9 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
     /// loop was disposed while the call was pending (the exception then names the loop).</exception>
     public ValueTask<SocketConnection> AcceptAsync(CancellationToken cancellationToken = default)
     {
+        Loop.CheckLoopThread("Listener.AcceptAsync");
         if (_onAccept is not null) throw new InvalidOperationException("Listener.AcceptAsync: this listener hands connections to its accept handler.");
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(Is(State.Disposed), this);
         if (_acceptWaiter?.IsBusy == true) throw new InvalidOperationException("Listener.AcceptAsync: another accept is pending; await it first.");
         if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<SocketConnection>(cancellationToken);
         if (_ready.Count > 0)
@@ -240,7 +209,7 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
             UpdateAccepting();
             return new ValueTask<SocketConnection>(c);
         }
-        if (_failed) return ValueTask.FromException<SocketConnection>(new InvalidOperationException("Listener.AcceptAsync: the listener failed; see OnError."));
+        if (Is(State.Failed)) return ValueTask.FromException<SocketConnection>(new InvalidOperationException("Listener.AcceptAsync: the listener failed; see OnError."));
         _acceptWaiter ??= new LoopAwaitable<SocketConnection>(_loop, static a => a.SetCanceled());
         _acceptWaiter.Start(cancellationToken);
         UpdateAccepting();
@@ -249,7 +218,12 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
 
     /// <summary>Stops accepting, closes connections accepted but not handed out, closes the socket if owned and unlinks
     /// the Unix socket file it created. Idempotent.</summary>
-    public void Dispose() => DisposeCore(loopDisposed: false);
+    public void Dispose()
+    {
+        if (Is(State.Disposed) || IsLoopTornDownElsewhere) return;
+        Loop.CheckLoopThread("Listener.Dispose");
+        DisposeCore(loopDisposed: false);
+    }
 
     /// <summary>The loop was disposed: its watcher or accept operation is gone, so a pending accept would never
     /// complete; release everything as <see cref="Dispose"/> does (the socket, queued connections, the file).</summary>
@@ -257,8 +231,8 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
 
     private void DisposeCore(bool loopDisposed)
     {
-        if (_disposed) return;
-        _disposed = true;
+        if (Is(State.Disposed)) return;
+        Set(State.Disposed, true);
         DetachFromLoop();
         _backoffTimer?.Cancel();
         _backoffTimer = null;
@@ -285,14 +259,14 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
 
     // ------------------------------------------------------------------ arming
 
-    private bool WantsAccept => !_disposed && !_failed && !_paused && !_backingOff
+    private bool WantsAccept => !Is(State.Disposed) && !Is(State.Failed) && !Is(State.Paused) && !Is(State.BackingOff)
         && (_onAccept is not null ? _ready.Count < _cap * 4 : _ready.Count < _queueLimit || _acceptWaiter?.IsPending == true);
 
     private void UpdateAccepting() => _channel.SetAccepting(WantsAccept);
 
     void IAcceptChannelHandler.OnAccepted(int fd)
     {
-        if (_disposed) { CloseQuietly(fd); return; }
+        if (Is(State.Disposed)) { CloseQuietly(fd); return; }
         Deliver(fd);
     }
 
@@ -321,14 +295,14 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
             case Errno.EINVAL:
             case Errno.ENOTSOCK:
             case Errno.EFAULT:
-                _failed = true;
+                Set(State.Failed, true);
                 UpdateAccepting();
                 Report(errno, fatal: true);
                 return false;
             default:
                 // EMFILE/ENFILE/ENOBUFS/ENOMEM and anything unexpected: the pending connection stays queued and keeps
                 // the socket readable, so stop and retry after a timer instead of spinning.
-                _backingOff = true;
+                Set(State.BackingOff, true);
                 UpdateAccepting();
                 _backoffTimer = _loop.After(_backoff, this, static (_, l) => l.EndBackoff());
                 Report(errno, fatal: false);
@@ -339,8 +313,8 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
     private void EndBackoff()
     {
         _backoffTimer = null;
-        _backingOff = false;
-        if (!_disposed) UpdateAccepting();
+        Set(State.BackingOff, false);
+        if (!Is(State.Disposed)) UpdateAccepting();
     }
 
     private void Report(int errno, bool fatal)
@@ -372,7 +346,7 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
             if (!WantsAccept) UpdateAccepting();
             return;
         }
-        if (_paused || _ready.Count > 0 || _handedThisIteration >= _cap)
+        if (Is(State.Paused) || _ready.Count > 0 || _handedThisIteration >= _cap)
         {
             // Over the per-iteration cap (or paused while a multishot raced): hand it out in a later iteration.
             _ready.Enqueue(connection);
@@ -392,22 +366,22 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
 
     private void SchedulePump()
     {
-        if (_pumpScheduled) return;
-        _pumpScheduled = true;
+        if (Is(State.PumpScheduled)) return;
+        Set(State.PumpScheduled, true);
         _loop.Defer(s_pump, this);
     }
 
     /// <summary>Deferred phase: a new iteration's budget; hands out queued connections within it.</summary>
     private void Pump()
     {
-        _pumpScheduled = false;
+        Set(State.PumpScheduled, false);
         _handedThisIteration = 0;
-        if (_disposed || _onAccept is null) return;
-        while (_ready.Count > 0 && !_paused && _handedThisIteration < _cap && !_disposed)
+        if (Is(State.Disposed) || _onAccept is null) return;
+        while (_ready.Count > 0 && !Is(State.Paused) && _handedThisIteration < _cap && !Is(State.Disposed))
             Hand(_ready.Dequeue());
         // Work deferred from the deferred phase runs next iteration, after I/O: the rest waits its turn.
-        if (_ready.Count > 0 && !_paused) SchedulePump();
-        if (!_disposed) UpdateAccepting();
+        if (_ready.Count > 0 && !Is(State.Paused)) SchedulePump();
+        if (!Is(State.Disposed)) UpdateAccepting();
     }
 
     private static void CloseQuietly(int fd)

@@ -15,6 +15,7 @@ public sealed partial class LoopStream
     /// peer is done, and the owner closes the stream (usually after writing its last reply).</remarks>
     public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        Loop.CheckLoopThread("LoopStream.ReadAsync");
         EnterAsyncRead(nameof(ReadAsync));
         if (_codec is not null) throw new InvalidOperationException("LoopStream.ReadAsync: the stream has a codec; use ReadMessageAsync.");
         if (_readWaiter?.IsBusy == true) throw new InvalidOperationException("LoopStream.ReadAsync: another read is pending; await it first.");
@@ -27,8 +28,8 @@ public sealed partial class LoopStream
             UpdateReadInterest();
             return new ValueTask<int>(n);
         }
-        if (_closed || _channel.HasPendingError) return ClosedReadResult<int>(0);
-        if (_eof)
+        if (Is(State.Closed) || _channel.HasPendingError) return ClosedReadResult<int>(0);
+        if (Is(State.PeerEnded))
         {
             ScheduleEnd();
             return new ValueTask<int>(0);
@@ -50,13 +51,14 @@ public sealed partial class LoopStream
     /// <exception cref="InvalidOperationException">No codec, callback mode, or another read is pending.</exception>
     public ValueTask<ReadOnlyMemory<byte>?> ReadMessageAsync(CancellationToken cancellationToken = default)
     {
+        Loop.CheckLoopThread("LoopStream.ReadMessageAsync");
         if (_codec is null) throw new InvalidOperationException("LoopStream.ReadMessageAsync: the stream has no codec (LoopStreamOptions.Codec).");
         EnterAsyncRead(nameof(ReadMessageAsync));
         if (_messageWaiter?.IsBusy == true) throw new InvalidOperationException("LoopStream.ReadMessageAsync: another read is pending; await it first.");
         if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<ReadOnlyMemory<byte>?>(cancellationToken);
         ReleaseHeld();
         MergeLate();
-        if (!_closed && !_channel.HasPendingError)
+        if (!Is(State.Closed) && !_channel.HasPendingError)
         {
             switch (TryTakeMessage(out var message))
             {
@@ -70,7 +72,7 @@ public sealed partial class LoopStream
                     return ValueTask.FromException<ReadOnlyMemory<byte>?>(Error!);
             }
         }
-        if (_closed || _channel.HasPendingError) return ClosedReadResult<ReadOnlyMemory<byte>?>(null);
+        if (Is(State.Closed) || _channel.HasPendingError) return ClosedReadResult<ReadOnlyMemory<byte>?>(null);
         _messageWaiter ??= new LoopAwaitable<ReadOnlyMemory<byte>?>(_loop, _ => CancelMessageRead());
         _messageWaiter.Start(cancellationToken);
         UpdateReadInterest();
@@ -86,6 +88,7 @@ public sealed partial class LoopStream
     /// <exception cref="IOException">The stream was closed before the queue drained.</exception>
     public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
+        Loop.CheckLoopThread("LoopStream.WriteAsync");
         if (ClosedWriteResult() is { } closed) return closed;
         Write(data.Span);
         return AwaitDrain(cancellationToken);
@@ -94,6 +97,7 @@ public sealed partial class LoopStream
     /// <summary>Frames and queues a message like <see cref="WriteMessage"/>, then waits as <see cref="WriteAsync"/> does.</summary>
     public ValueTask WriteMessageAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
     {
+        Loop.CheckLoopThread("LoopStream.WriteMessageAsync");
         if (ClosedWriteResult() is { } closed) return closed;
         WriteMessage(payload.Span);
         return AwaitDrain(cancellationToken);
@@ -103,6 +107,7 @@ public sealed partial class LoopStream
     /// if the stream closes first without draining.</summary>
     public ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
+        Loop.CheckLoopThread("LoopStream.FlushAsync");
         if (ClosedWriteResult() is { } closed) return closed;
         if (QueuedBytes == 0) return default;
         _flushWaiters ??= new List<TaskCompletionSource>();
@@ -127,14 +132,14 @@ public sealed partial class LoopStream
 
     private ValueTask? ClosedWriteResult()
     {
-        if (!_closed) return null;
+        if (!Is(State.Closed)) return null;
         return ValueTask.FromException(Error ?? new IOException($"LoopStream(fd={Fd}) is closed ({CloseReason})."));
     }
 
     private ValueTask AwaitDrain(CancellationToken cancellationToken)
     {
-        if (!_writeBlocked && !_channel.HasPendingError) return default;
-        if (_closed) return ClosedWriteResult() ?? default;
+        if (!Is(State.WriteBlocked) && !_channel.HasPendingError) return default;
+        if (Is(State.Closed)) return ClosedWriteResult() ?? default;
         if (_drainWaiter?.IsBusy == true) throw new InvalidOperationException("LoopStream.WriteAsync: another write is waiting for the queue to drain; await it first.");
         if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled(cancellationToken);
         _drainWaiter ??= new LoopAwaitable<bool>(_loop, static a => a.SetCanceled());
@@ -182,11 +187,11 @@ public sealed partial class LoopStream
     private TakeResult TryTakeMessage(out ReadOnlyMemory<byte> message)
     {
         message = default;
-        if (_in.Length == 0) return _eof ? TakeResult.End : TakeResult.NotYet;
+        if (_in.Length == 0) return Is(State.PeerEnded) ? TakeResult.End : TakeResult.NotYet;
         var status = _codec!.Decode(_in.Span, out var frame);
         if (status == FrameStatus.NeedMoreData)
         {
-            if (!_eof) return TakeResult.NotYet;
+            if (!Is(State.PeerEnded)) return TakeResult.NotYet;
             status = _codec.DecodeAtEnd(_in.Span, out frame);
         }
         if (status == FrameStatus.Invalid)
@@ -210,7 +215,7 @@ public sealed partial class LoopStream
                 _readTarget = default;
                 _readWaiter.SetResult(n);
             }
-            else if (_eof)
+            else if (Is(State.PeerEnded))
             {
                 _readTarget = default;
                 _readWaiter.SetResult(0);
@@ -248,8 +253,8 @@ public sealed partial class LoopStream
     /// <summary>Async mode: reports EOF through <see cref="OnEnd"/> from the deferred phase (the policy is left to the owner).</summary>
     private void ScheduleEnd()
     {
-        if (_endDelivered) return;
-        _endDelivered = true;
-        _loop.Defer(static s => { var st = (LoopStream)s!; if (!st._closed) st.Invoke(st.OnEnd); st.RaiseEndReached(); }, this);
+        if (Is(State.EndDelivered)) return;
+        Set(State.EndDelivered, true);
+        _loop.Defer(static s => { var st = (LoopStream)s!; if (!st.Is(State.Closed)) st.Invoke(st.OnEnd); st.RaiseEndReached(); }, this);
     }
 }

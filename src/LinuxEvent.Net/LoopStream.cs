@@ -1,12 +1,4 @@
-using LinuxEvent.Native;
-
 namespace LinuxEvent.Net;
-
-/// <summary>Receives a chunk of bytes. The span is valid only during the call (it is the stream's receive buffer).</summary>
-public delegate void StreamDataHandler(LoopStream stream, ReadOnlySpan<byte> data);
-
-/// <summary>Receives one decoded message. The span is valid only during the call.</summary>
-public delegate void StreamMessageHandler(LoopStream stream, ReadOnlySpan<byte> message);
 
 /// <summary>
 /// A buffered, full-duplex stream over one connected fd (TCP or Unix socket, pipe, tty), driven by a loop of either
@@ -53,8 +45,27 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IStreamChan
     private enum ReadMode : byte { None, Callback, Async }
 
     private ReadMode _mode;
-    private bool _readPaused, _eof, _endDelivered, _writeBlocked, _closeAfterDrain, _shutdownRequested, _writeShut;
-    private bool _closed, _deliveryScheduled;
+    /// <summary>What the stream has been asked and has seen, as one set of bits instead of a cluster of booleans.</summary>
+    [Flags]
+    private enum State : ushort
+    {
+        None = 0,
+        ReadPaused = 1 << 0,          // PauseRead until ResumeRead
+        PeerEnded = 1 << 1,           // the peer's EOF was seen
+        EndDelivered = 1 << 2,        // OnEnd (or the end of an async read) was delivered
+        WriteBlocked = 1 << 3,        // the queue reached the high watermark and has not fallen to the low one
+        CloseAfterDrain = 1 << 4,     // close once the queue is written
+        ShutdownRequested = 1 << 5,   // shutdown(SHUT_WR) once the queue is written
+        WriteShut = 1 << 6,           // shutdown(SHUT_WR) done
+        Closed = 1 << 7,
+        DeliveryScheduled = 1 << 8,   // a deferred delivery is queued
+    }
+
+    private State _state;
+
+    private bool Is(State flag) => (_state & flag) != 0;
+
+    private void Set(State flag, bool on) => _state = on ? _state | flag : _state & ~flag;
     private CloseReason _drainCloseReason = Net.CloseReason.Drained;
 
     /// <summary>Input received but not yet delivered: partial frames, the rest of a chunk after a pause, read-ahead.</summary>
@@ -152,7 +163,7 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IStreamChan
     public Action<LoopStream, CloseReason>? OnClose { get; set; }
 
     /// <summary>True once the stream has closed (its fd released, further writes dropped).</summary>
-    public bool IsClosed => _closed;
+    public bool IsClosed => Is(State.Closed);
 
     /// <summary>Why the stream closed, once <see cref="IsClosed"/>.</summary>
     public CloseReason? CloseReason { get; private set; }
@@ -161,13 +172,13 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IStreamChan
     public Exception? Error { get; private set; }
 
     /// <summary>True from the moment the queue reaches the high watermark until it falls to the low watermark.</summary>
-    public bool IsWriteBlocked => _writeBlocked;
+    public bool IsWriteBlocked => Is(State.WriteBlocked);
 
     /// <summary>True between <see cref="PauseRead"/> and <see cref="ResumeRead"/>.</summary>
-    public bool IsReadPaused => _readPaused;
+    public bool IsReadPaused => Is(State.ReadPaused);
 
     /// <summary>True once the peer's EOF has been seen (delivery of earlier input may still be pending).</summary>
-    public bool IsPeerEnded => _eof;
+    public bool IsPeerEnded => Is(State.PeerEnded);
 
     /// <summary>Bytes written by the caller and not yet accepted by the kernel.</summary>
     public int QueuedBytes => _channel.QueuedBytes;
@@ -186,7 +197,7 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IStreamChan
             if (_closedTcs is null)
             {
                 _closedTcs = new TaskCompletionSource<CloseReason>(TaskCreationOptions.RunContinuationsAsynchronously);
-                if (_closed && CloseReason is { } r) _closedTcs.TrySetResult(r);
+                if (Is(State.Closed) && CloseReason is { } r) _closedTcs.TrySetResult(r);
             }
             return _closedTcs.Task;
         }
@@ -197,7 +208,8 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IStreamChan
     /// <exception cref="InvalidOperationException">No handler is set, or the stream is in async mode.</exception>
     public void Start()
     {
-        if (_mode == ReadMode.Callback || _closed) return;
+        Loop.CheckLoopThread("LoopStream.Start");
+        if (_mode == ReadMode.Callback || Is(State.Closed)) return;
         if (_mode == ReadMode.Async) throw new InvalidOperationException("LoopStream.Start: the stream is read with ReadAsync/ReadMessageAsync; one stream uses one reading mode.");
         if (_codec is null ? OnData is null : OnMessage is null)
             throw new InvalidOperationException(_codec is null ? "LoopStream.Start: set OnData first." : "LoopStream.Start: set OnMessage first (the stream has a codec).");
@@ -209,8 +221,9 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IStreamChan
     /// cancelled, and bytes it raced in with are kept for later). Idempotent.</summary>
     public void PauseRead()
     {
-        if (_readPaused || _closed) return;
-        _readPaused = true;
+        Loop.CheckLoopThread("LoopStream.PauseRead");
+        if (Is(State.ReadPaused) || Is(State.Closed)) return;
+        Set(State.ReadPaused, true);
         UpdateReadInterest();
     }
 
@@ -218,9 +231,10 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IStreamChan
     /// inside this call), then reading continues.</summary>
     public void ResumeRead()
     {
-        if (!_readPaused || _closed) return;
-        _readPaused = false;
-        if (_in.Length > 0 || _eof) ScheduleDelivery();
+        Loop.CheckLoopThread("LoopStream.ResumeRead");
+        if (!Is(State.ReadPaused) || Is(State.Closed)) return;
+        Set(State.ReadPaused, false);
+        if (_in.Length > 0 || Is(State.PeerEnded)) ScheduleDelivery();
         UpdateReadInterest();
     }
 
@@ -232,11 +246,12 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IStreamChan
     /// <exception cref="InvalidOperationException">Called after <see cref="ShutdownWrite"/> or <see cref="CloseAfterDrain"/>.</exception>
     public bool Write(ReadOnlySpan<byte> data)
     {
+        Loop.CheckLoopThread("LoopStream.Write");
         if (!CanWrite(nameof(Write))) return false;
-        if (data.IsEmpty) return !_writeBlocked;
+        if (data.IsEmpty) return !Is(State.WriteBlocked);
         _channel.Write(data);
         AfterQueued();
-        return !_writeBlocked;
+        return !Is(State.WriteBlocked);
     }
 
     /// <summary>Frames <paramref name="payload"/> with the stream's codec and queues it, as <see cref="Write"/>.
@@ -245,6 +260,7 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IStreamChan
     /// <exception cref="ArgumentException">The codec cannot frame the payload (too long, contains a delimiter).</exception>
     public bool WriteMessage(ReadOnlySpan<byte> payload)
     {
+        Loop.CheckLoopThread("LoopStream.WriteMessage");
         if (_codec is null) throw new InvalidOperationException("LoopStream.WriteMessage: the stream has no codec (LoopStreamOptions.Codec).");
         int length = _codec.GetEncodedLength(payload.Length);
         if (!CanWrite(nameof(WriteMessage))) return false;
@@ -252,14 +268,14 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IStreamChan
         _codec.Encode(payload, dst);
         _channel.CommitWrite(length);
         AfterQueued();
-        return !_writeBlocked;
+        return !Is(State.WriteBlocked);
     }
 
     private bool CanWrite(string call)
     {
-        if (_closed || _channel.HasPendingError) return false;
-        if (_shutdownRequested || _closeAfterDrain)
-            throw new InvalidOperationException($"LoopStream.{call}: writing was ended by {(_closeAfterDrain ? "CloseAfterDrain" : "ShutdownWrite")}.");
+        if (Is(State.Closed) || _channel.HasPendingError) return false;
+        if (Is(State.ShutdownRequested) || Is(State.CloseAfterDrain))
+            throw new InvalidOperationException($"LoopStream.{call}: writing was ended by {(Is(State.CloseAfterDrain) ? "CloseAfterDrain" : "ShutdownWrite")}.");
         return true;
     }
 
@@ -270,20 +286,25 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IStreamChan
     /// </summary>
     public void ShutdownWrite()
     {
-        if (_closed || _shutdownRequested || _closeAfterDrain) return;
+        Loop.CheckLoopThread("LoopStream.ShutdownWrite");
+        if (Is(State.Closed) || Is(State.ShutdownRequested) || Is(State.CloseAfterDrain)) return;
         if (!_isSocket) { CloseAfterDrain(); return; }
-        _shutdownRequested = true;
+        Set(State.ShutdownRequested, true);
         if (QueuedBytes == 0) DoShutdownWrite();
     }
 
     /// <summary>Stops reading and closes the stream once everything queued has been handed to the kernel
     /// (<see cref="CloseReason.Drained"/>). Idempotent.</summary>
-    public void CloseAfterDrain() => CloseAfterDrainWith(Net.CloseReason.Drained);
+    public void CloseAfterDrain()
+    {
+        Loop.CheckLoopThread("LoopStream.CloseAfterDrain");
+        CloseAfterDrainWith(Net.CloseReason.Drained);
+    }
 
     private void CloseAfterDrainWith(CloseReason reason)
     {
-        if (_closed || _closeAfterDrain) return;
-        _closeAfterDrain = true;
+        if (Is(State.Closed) || Is(State.CloseAfterDrain)) return;
+        Set(State.CloseAfterDrain, true);
         _drainCloseReason = reason;
         UpdateReadInterest();
         if (QueuedBytes == 0) FinishClose(reason, null);
@@ -291,308 +312,16 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IStreamChan
 
     /// <summary>Closes now: queued writes are dropped, pending kernel operations cancelled, the fd closed if owned.
     /// <see cref="OnClose"/> runs once, from the loop's deferred phase. Idempotent.</summary>
-    public void Close() => FinishClose(Net.CloseReason.Local, null);
+    public void Close()
+    {
+        if (Is(State.Closed) || IsLoopTornDownElsewhere) return;
+        Loop.CheckLoopThread("LoopStream.Close");
+        FinishClose(Net.CloseReason.Local, null);
+    }
 
     /// <summary>Same as <see cref="Close"/>.</summary>
     public void Dispose() => Close();
 
     /// <inheritdoc />
-    public override string ToString() => $"LoopStream(fd={Fd}, {(_isSocket ? "socket" : "file")}, {_loop.BackendName}{(_closed ? ", closed: " + CloseReason : "")})";
-
-    // ------------------------------------------------------------------ reading (shared by both drivers)
-
-    /// <summary>Whether the driver should have a read armed.</summary>
-    private bool WantsRead => !_closed && !_channel.HasPendingError && !_eof && !_readPaused && !_closeAfterDrain && _mode switch
-    {
-        ReadMode.Callback => true,
-        ReadMode.Async => _in.Length + _late.Length < _readAhead || (_messageWaiter?.IsPending ?? false) && _in.Length < _readAhead + MaxCodecBacklog,
-        _ => false,
-    };
-
-    /// <summary>A pending message read may need more than the read-ahead to complete a large frame; the codec's own
-    /// limits bound it.</summary>
-    private static int MaxCodecBacklog => int.MaxValue / 2;
-
-    private void UpdateReadInterest() => _channel.SetReading(WantsRead);
-
-    private bool CanDeliver => !_closed && !_channel.HasPendingError && !_readPaused && _mode == ReadMode.Callback;
-
-    /// <summary>A chunk arrived from the kernel (the span is the channel's receive buffer).</summary>
-    void IStreamChannelHandler.OnReceived(ReadOnlySpan<byte> chunk)
-    {
-        BytesReceived += chunk.Length;
-        if (_mode == ReadMode.Async)
-        {
-            if (_inHeld > 0) _late.Append(chunk);
-            else _in.Append(chunk);
-            SatisfyWaiters();
-            UpdateReadInterest();
-            return;
-        }
-        if (!CanDeliver || _in.Length > 0)
-        {
-            // Paused (a proactor receive raced the pause) or older input still waits: keep order by queueing.
-            _in.Append(chunk);
-            if (CanDeliver) DeliverBuffered();
-            return;
-        }
-        if (_codec is null)
-        {
-            InvokeData(chunk);
-            return;
-        }
-        int used = DecodeAndDeliver(chunk);
-        if (used < chunk.Length && !_closed && !_channel.HasPendingError) _in.Append(chunk.Slice(used));
-    }
-
-    /// <summary>Delivers buffered input in callback mode, then EOF if it is due.</summary>
-    private void DeliverBuffered()
-    {
-        _deliveryScheduled = false;
-        if (!CanDeliver) return;
-        if (_in.Length > 0)
-        {
-            if (_codec is null)
-            {
-                // One chunk holds everything buffered; consume first so a callback that pauses does not see it twice.
-                var all = _in.Span;
-                _in.Clear();
-                InvokeData(all);
-                // _in's array is not released before the deferred close notification, so `all` stayed valid.
-            }
-            else
-            {
-                int used = DecodeAndDeliver(_in.Span);
-                if (!_closed) _in.Consume(used);
-            }
-        }
-        if (_eof && _in.Length == 0 || _eof && _codec is not null) DeliverEnd();
-    }
-
-    /// <summary>Decodes and delivers messages from <paramref name="input"/> while delivery is allowed; returns bytes consumed.</summary>
-    private int DecodeAndDeliver(ReadOnlySpan<byte> input)
-    {
-        var codec = _codec!;
-        int pos = 0;
-        while (pos < input.Length && CanDeliver)
-        {
-            var status = codec.Decode(input.Slice(pos), out var frame);
-            if (status == FrameStatus.NeedMoreData) break;
-            if (status == FrameStatus.Invalid)
-            {
-                FailCodec(frame.Error);
-                return input.Length;
-            }
-            var message = input.Slice(pos + frame.PayloadOffset, frame.PayloadLength);
-            pos += frame.Consumed;
-            InvokeMessage(message);
-        }
-        return pos;
-    }
-
-    private void InvokeData(ReadOnlySpan<byte> data)
-    {
-        try { OnData?.Invoke(this, data); }
-        catch (Exception ex) { _loop.ReportException(ex); }
-    }
-
-    private void InvokeMessage(ReadOnlySpan<byte> message)
-    {
-        try { OnMessage?.Invoke(this, message); }
-        catch (Exception ex) { _loop.ReportException(ex); }
-    }
-
-    private void Invoke(Action<LoopStream>? callback)
-    {
-        if (callback is null) return;
-        try { callback(this); }
-        catch (Exception ex) { _loop.ReportException(ex); }
-    }
-
-    private void ScheduleDelivery()
-    {
-        if (_deliveryScheduled) return;
-        _deliveryScheduled = true;
-        if (_mode == ReadMode.Async) _loop.Defer(static s => { var st = (LoopStream)s!; st._deliveryScheduled = false; st.SatisfyWaiters(); }, this);
-        else _loop.Defer(s_deliverBuffered, this);
-    }
-
-    /// <summary>The peer ended its side.</summary>
-    void IStreamChannelHandler.OnPeerClosed()
-    {
-        if (_eof || _closed) return;
-        _eof = true;
-        UpdateReadInterest();
-        if (_mode == ReadMode.Async) SatisfyWaiters();
-        else if (CanDeliver) DeliverBuffered();
-    }
-
-    /// <summary>Callback mode: everything before EOF was delivered; flush a trailing partial frame, report EOF, apply policy.</summary>
-    private void DeliverEnd()
-    {
-        if (_endDelivered || !_eof || _closed || _channel.HasPendingError) return;
-        if (_mode == ReadMode.Callback)
-        {
-            if (_readPaused) return;
-            if (_in.Length > 0)
-            {
-                if (_codec is null) return;                  // DeliverBuffered delivers raw bytes first
-                var rest = _in.Span;
-                var status = _codec.DecodeAtEnd(rest, out var frame);
-                if (status != FrameStatus.Complete) { FailCodec(frame.Error ?? "the stream ended inside a frame"); return; }
-                _in.Clear();
-                InvokeMessage(rest.Slice(frame.PayloadOffset, frame.PayloadLength));
-                if (_closed || _channel.HasPendingError) return;
-            }
-        }
-        _endDelivered = true;
-        Invoke(OnEnd);
-        RaiseEndReached();                               // after OnEnd: observers (a child's exit) come after the owner
-        ApplyPeerEndPolicy();
-    }
-
-    private void ApplyPeerEndPolicy()
-    {
-        if (_closed) return;
-        switch (_peerEnd)
-        {
-            case PeerEndBehavior.CloseImmediately:
-                FinishClose(Net.CloseReason.PeerClosed, null);
-                break;
-            case PeerEndBehavior.CloseAfterDrain:
-                if (_closeAfterDrain) break;                 // the owner already asked; keep its reason
-                CloseAfterDrainWith(Net.CloseReason.PeerClosed);
-                break;
-            default:
-                if (_writeShut) FinishClose(Net.CloseReason.PeerClosed, null);   // both directions are done
-                break;
-        }
-    }
-
-    // ------------------------------------------------------------------ writing (shared)
-
-    private void AfterQueued()
-    {
-        if (!_writeBlocked && QueuedBytes >= _high) _writeBlocked = true;
-    }
-
-    /// <summary>The kernel accepted <paramref name="count"/> bytes; called by the drivers from I/O dispatch.</summary>
-    void IStreamChannelHandler.OnSent(int count)
-    {
-        int queued = QueuedBytes;
-        if (_writeBlocked && queued <= _low)
-        {
-            _writeBlocked = false;
-            _drainWaiter?.SetResult(true);
-            Invoke(OnDrain);
-            if (_closed) return;
-            queued = QueuedBytes;
-        }
-        if (queued != 0) return;
-        CompleteFlushWaiters(null);
-        if (_closeAfterDrain) FinishClose(_drainCloseReason, null);
-        else if (_shutdownRequested && !_writeShut) DoShutdownWrite();
-    }
-
-    private void DoShutdownWrite()
-    {
-        if (_writeShut || _closed) return;
-        _writeShut = true;
-        try { Posix.Shutdown(Fd, System.Net.Sockets.SocketShutdown.Send); }
-        catch (LinuxEventException ex)
-        {
-            // ENOTCONN: the peer already reset the connection; that is the error to report.
-            Fail(ex.Errno, "shutdown(SHUT_WR)");
-            return;
-        }
-        if (_eof && _endDelivered && _peerEnd == PeerEndBehavior.HalfOpen) FinishClose(Net.CloseReason.PeerClosed, null);
-    }
-
-    // ------------------------------------------------------------------ failure and close
-
-    /// <summary>An I/O error from dispatch: OnError, then close with <see cref="CloseReason.Error"/>.</summary>
-    void IStreamChannelHandler.OnFailed(int errno, string call) => Fail(errno, call);
-
-    private void Fail(int errno, string call)
-    {
-        if (_closed) return;
-        var ex = new LinuxEventException(errno, $"{call}(fd={Fd})");
-        Error = ex;
-        var onError = OnError;
-        if (onError is not null)
-        {
-            try { onError(this, ex); } catch (Exception cbEx) { _loop.ReportException(cbEx); }
-        }
-        FinishClose(Net.CloseReason.Error, ex);
-    }
-
-    private void FailCodec(string? message)
-    {
-        if (_closed) return;
-        var ex = new InvalidDataException($"LoopStream(fd={Fd}): codec {_codec!.GetType().Name} rejected the input: {message}.");
-        Error = ex;
-        var onError = OnError;
-        if (onError is not null)
-        {
-            try { onError(this, ex); } catch (Exception cbEx) { _loop.ReportException(cbEx); }
-        }
-        FinishClose(Net.CloseReason.CodecError, ex);
-    }
-
-    private void FinishClose(CloseReason reason, Exception? error)
-    {
-        if (_closed) return;
-        _closed = true;
-        DetachFromLoop();               // closed once: the loop's disposal has nothing left to close
-        CloseReason = reason;
-        if (error is not null) Error = error;
-        bool drained = QueuedBytes == 0;
-        _channel.Close(_ownsFd);
-        CompleteFlushWaiters(drained ? null : error ?? new IOException($"LoopStream(fd={Fd}) closed ({reason}) before its write queue drained."));
-        // Waiters settle now (their continuations still run from the deferred phase).
-        if (_readWaiter?.IsPending == true)
-        {
-            if (error is not null) _readWaiter.SetException(error); else _readWaiter.SetResult(0);
-        }
-        if (_messageWaiter?.IsPending == true)
-        {
-            if (error is not null) _messageWaiter.SetException(error); else _messageWaiter.SetResult(null);
-        }
-        if (_drainWaiter?.IsPending == true)
-        {
-            if (drained && error is null) _drainWaiter.SetResult(true);
-            else _drainWaiter.SetException(error ?? new IOException($"LoopStream(fd={Fd}) closed ({reason}) before its write queue drained."));
-        }
-        _loop.Defer(s_notifyClosed, this);
-    }
-
-    /// <summary>Internal observer (ChildProcess): the reader has seen all input up to EOF, or the stream closed.
-    /// Raised once.</summary>
-    internal Action<LoopStream>? EndReached;
-
-    private void RaiseEndReached()
-    {
-        var hook = EndReached;
-        if (hook is null) return;
-        EndReached = null;
-        try { hook(this); } catch (Exception ex) { _loop.ReportException(ex); }
-    }
-
-    private void NotifyClosed()
-    {
-        // Buffers go back to the pool only here: a callback that closed the stream may still be iterating a span of
-        // them further up its stack, which has unwound by the deferred phase.
-        // A message handed out by ReadMessageAsync is a slice of _in and stays valid until the next read call, which may
-        // come after the close: then the array must not go back to the shared pool, where another renter would reuse it.
-        if (_inHeld > 0) _in.Abandon(); else _in.Release();
-        _late.Release();
-        _channel.ReleaseBuffers();
-        _closedTcs?.TrySetResult(CloseReason!.Value);
-        RaiseEndReached();
-        var onClose = OnClose;
-        if (onClose is not null)
-        {
-            try { onClose(this, CloseReason!.Value); } catch (Exception ex) { _loop.ReportException(ex); }
-        }
-    }
+    public override string ToString() => $"LoopStream(fd={Fd}, {(_isSocket ? "socket" : "file")}, {_loop.BackendName}{(Is(State.Closed) ? ", closed: " + CloseReason : "")})";
 }

@@ -1,29 +1,5 @@
 namespace LinuxEvent.Net;
 
-/// <summary>What a <see cref="LoopStream"/> does when the peer ends its side (EOF / FIN).</summary>
-public enum PeerEndBehavior
-{
-    /// <summary>Stop reading and close once everything queued so far has been written (the default): replies written
-    /// in <see cref="LoopStream.OnEnd"/> still go out. Closes with <see cref="CloseReason.PeerClosed"/>.</summary>
-    CloseAfterDrain,
-    /// <summary>Keep the stream half-open: writing continues until the owner closes it (or calls
-    /// <see cref="LoopStream.ShutdownWrite"/>, after which the stream closes by itself).</summary>
-    HalfOpen,
-    /// <summary>Close at once, dropping queued writes.</summary>
-    CloseImmediately,
-}
-
-/// <summary>How a <see cref="LoopStream"/> talks to its fd.</summary>
-public enum StreamFdKind
-{
-    /// <summary>Probe once at construction: a socket uses recv/send, anything else read/write.</summary>
-    Auto,
-    /// <summary>A connected stream socket: recv(2)/send(2) with MSG_NOSIGNAL (a dead peer gives EPIPE, never SIGPIPE).</summary>
-    Socket,
-    /// <summary>A pipe, tty or character device: read(2)/write(2).</summary>
-    File,
-}
-
 /// <summary>Options of a <see cref="LoopStream"/>. Immutable once the stream is created.</summary>
 public sealed class LoopStreamOptions
 {
@@ -68,22 +44,4 @@ public sealed class LoopStreamOptions
         if (ReadAheadLimit < 1)
             throw new ArgumentOutOfRangeException(nameof(ReadAheadLimit), ReadAheadLimit, "LoopStreamOptions.ReadAheadLimit must be positive.");
     }
-}
-
-/// <summary>Why a <see cref="LoopStream"/> closed. Reported once, by <see cref="LoopStream.OnClose"/>.</summary>
-public enum CloseReason
-{
-    /// <summary><see cref="LoopStream.Close"/> or <see cref="LoopStream.Dispose"/> (queued writes dropped).</summary>
-    Local,
-    /// <summary><see cref="LoopStream.CloseAfterDrain"/> completed, or a pipe's <see cref="LoopStream.ShutdownWrite"/>:
-    /// everything queued was handed to the kernel.</summary>
-    Drained,
-    /// <summary>The peer ended the stream and the <see cref="PeerEndBehavior"/> closed it.</summary>
-    PeerClosed,
-    /// <summary>An I/O error; <see cref="LoopStream.Error"/> is a <see cref="LinuxEventException"/> with the errno.</summary>
-    Error,
-    /// <summary>The codec rejected the input; <see cref="LoopStream.Error"/> is an <see cref="InvalidDataException"/>.</summary>
-    CodecError,
-    /// <summary>The loop was disposed while the stream was open (either model).</summary>
-    LoopDisposed,
 }

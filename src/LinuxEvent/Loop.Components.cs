@@ -76,7 +76,7 @@ public abstract partial class Loop
     /// <summary>Same as <see cref="FlushSubmissions()"/>, naming the caller in errors.</summary>
     internal void FlushSubmissions(string call)
     {
-        CheckThreadOnly(call);
+        CheckLoopThread(call);
         Driver.FlushSubmissions(call);
     }
 }

@@ -48,7 +48,7 @@ public abstract partial class Loop
     /// </summary>
     internal void Unregister(LoopFd registration)
     {
-        CheckThreadOnly("LoopFd.Dispose");          // valid while disposal is requested, before the components are released
+        CheckLoopThread("LoopFd.Dispose");          // valid while disposal is requested, before the components are released
         if (_ioFds[registration.Fd] is not { } state || !ReferenceEquals(state.Registration, registration)) return;
         Driver.Unregister(state, registration);
         state.Registration = null;

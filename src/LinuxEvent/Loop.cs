@@ -41,7 +41,7 @@ public abstract partial class Loop : IDisposable
     }
 
     /// <summary>The backend: how this loop waits, what wakes it, and where its clock comes from.</summary>
-    private protected LoopBackend Backend { get; private set; } = null!;
+    internal LoopBackend Backend { get; private set; } = null!;
 
     /// <summary>The I/O driver: how the async operations above the seam reach the kernel on this model.</summary>
     internal IoDriver Driver { get; private set; } = null!;
@@ -134,27 +134,25 @@ public abstract partial class Loop : IDisposable
     private void ThrowDisposed() => throw new ObjectDisposedException(GetType().Name, $"This {BackendName} {Model} loop has been disposed.");
 
     /// <summary>
-    /// Enforces "one loop, one thread" for a loop-only call: refused once the loop is disposed, and refused from any
-    /// thread but the one running the loop while it runs. Every loop-only entry point of both models and of the
-    /// components built on them goes through this one check, so a call is refused the same way whatever the model.
+    /// Enforces "one loop, one thread" for a loop-only call: while the loop runs, a call from any other thread is
+    /// refused with <see cref="InvalidOperationException"/>. Every loop-only entry point of both models, and of the
+    /// components built on them (streams, listeners, channels), goes through this one check, so a call is refused the
+    /// same way whatever the model. Components written outside the library call it at the top of their loop-only
+    /// members. (Before the loop runs, the thread setting it up counts as the loop thread.)
     /// </summary>
-    /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
+    /// <param name="call">The call being checked, for the message (e.g. "LoopStream.Write").</param>
     /// <exception cref="InvalidOperationException">The loop is running on another thread.</exception>
     public void CheckLoopThread(string call)
     {
-        if (_disposeRequested) ThrowDisposed();
         int running = _runningThread;
         if (running != 0 && running != Environment.CurrentManagedThreadId) ThrowHelper.WrongThread(call);
     }
 
-    /// <summary>Shorthand used inside the core (same check as <see cref="CheckLoopThread"/>).</summary>
-    private protected void CheckThread(string call) => CheckLoopThread(call);
-
-    /// <summary>"One loop, one thread" alone, for teardown calls that stay valid once disposal has been requested.</summary>
-    internal void CheckThreadOnly(string call)
+    /// <summary>The loop-thread rule plus "not disposed", for the core's own loop-only calls.</summary>
+    internal void CheckThread(string call)
     {
-        int running = _runningThread;
-        if (running != 0 && running != Environment.CurrentManagedThreadId) ThrowHelper.WrongThread(call);
+        if (_disposeRequested) ThrowDisposed();
+        CheckLoopThread(call);
     }
 
     /// <summary>True when the caller is the thread currently running the loop.</summary>

@@ -32,6 +32,13 @@ public abstract class LoopComponent
     /// <summary>The loop this component runs on.</summary>
     public Loop Loop { get; }
 
+    /// <summary>
+    /// True while another thread is tearing the loop down (it runs the loop, which disposes when its iteration ends,
+    /// or runs the disposal itself). A close or dispose called from here then returns at once: the loop's disposal
+    /// releases the component (<see cref="OnLoopDisposing"/>), and racing it would touch the loop from two threads.
+    /// </summary>
+    protected bool IsLoopTornDownElsewhere => Loop.IsTornDownElsewhere;
+
     /// <summary>True while attached: the loop's disposal will call <see cref="OnLoopDisposing"/>.</summary>
     protected bool IsAttachedToLoop => Linked;
 

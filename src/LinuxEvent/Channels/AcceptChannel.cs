@@ -41,8 +41,25 @@ public abstract class AcceptChannel
     private protected IAcceptChannelHandler Handler { get; }
 
     /// <summary>Turns accepting on or off (idempotent).</summary>
-    public abstract void SetAccepting(bool on);
+    /// <exception cref="InvalidOperationException">Called from another thread while the loop runs.</exception>
+    public void SetAccepting(bool on)
+    {
+        Loop.CheckLoopThread("AcceptChannel.SetAccepting");
+        if (IsClosed || IsAccepting == on) return;
+        SetAcceptingCore(on);
+    }
 
     /// <summary>Stops accepting for good. Idempotent.</summary>
-    public abstract void Close();
+    public void Close()
+    {
+        if (IsClosed) return;
+        Loop.CheckLoopThread("AcceptChannel.Close");
+        IsClosed = true;
+        IsAccepting = false;
+        CloseCore();
+    }
+
+    private protected abstract void SetAcceptingCore(bool on);
+
+    private protected abstract void CloseCore();
 }

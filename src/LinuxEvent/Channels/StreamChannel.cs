@@ -74,20 +74,40 @@ public abstract class StreamChannel
     private protected virtual int InFlightBytes => 0;
 
     /// <summary>Turns reading on or off (idempotent).</summary>
-    public abstract void SetReading(bool on);
+    /// <exception cref="InvalidOperationException">Called from another thread while the loop runs.</exception>
+    public void SetReading(bool on)
+    {
+        Loop.CheckLoopThread("StreamChannel.SetReading");
+        SetReadingCore(on);
+    }
 
     /// <summary>Writes (or queues) <paramref name="data"/>. Ignored once closed or while an error is pending.</summary>
-    public abstract void Write(ReadOnlySpan<byte> data);
+    /// <exception cref="InvalidOperationException">Called from another thread while the loop runs.</exception>
+    public void Write(ReadOnlySpan<byte> data)
+    {
+        Loop.CheckLoopThread("StreamChannel.Write");
+        if (IsClosed || HasPendingError || data.IsEmpty) return;
+        WriteCore(data);
+    }
+
+    private protected abstract void SetReadingCore(bool on);
+
+    private protected abstract void WriteCore(ReadOnlySpan<byte> data);
 
     /// <summary>
     /// Space for <paramref name="length"/> bytes at the end of the output queue, to encode into directly (a codec's
     /// frame, with no intermediate copy); <see cref="CommitWrite"/> then sends it.
     /// </summary>
-    public Span<byte> GetWriteSpan(int length) => Output.Reserve(length);
+    public Span<byte> GetWriteSpan(int length)
+    {
+        Loop.CheckLoopThread("StreamChannel.GetWriteSpan");
+        return Output.Reserve(length);
+    }
 
     /// <summary>Queues the <paramref name="length"/> bytes written into <see cref="GetWriteSpan"/> and starts writing.</summary>
     public void CommitWrite(int length)
     {
+        Loop.CheckLoopThread("StreamChannel.CommitWrite");
         Output.Commit(length);
         if (!IsClosed && !HasPendingError) Kick();
     }
@@ -97,7 +117,15 @@ public abstract class StreamChannel
 
     /// <summary>Stops all I/O and closes the fd if <paramref name="closeFd"/>. Buffers a kernel operation may still use
     /// are kept until it settles. Idempotent.</summary>
-    public abstract void Close(bool closeFd);
+    public void Close(bool closeFd)
+    {
+        if (IsClosed) return;
+        Loop.CheckLoopThread("StreamChannel.Close");
+        IsClosed = true;
+        CloseCore(closeFd);
+    }
+
+    private protected abstract void CloseCore(bool closeFd);
 
     /// <summary>Returns the buffers to the pool (now, or when the kernel's last operation on them settles). Call once
     /// nothing holds a span of them any more, after <see cref="Close"/>.</summary>

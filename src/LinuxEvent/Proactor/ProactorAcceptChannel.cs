@@ -13,19 +13,32 @@ internal sealed class ProactorAcceptChannel(ProactorIoDriver driver, int fd, int
 
     private readonly ProactorLoop _loop = driver.Proactor;
     private Operation? _accept;
-    private bool _busy, _cancelRequested, _singleShot;
-
-    public override void SetAccepting(bool on)
+    /// <summary>Where the accept operation is, as one set of bits.</summary>
+    [Flags]
+    private enum State : byte
     {
-        if (IsClosed) return;
+        None = 0,
+        InFlight = 1 << 0,   // submitted and not settled
+        CancelRequested = 1 << 1,   // we cancelled it
+        SingleShot = 1 << 2,   // the kernel has no multishot accept (before 5.19)
+    }
+
+    private State _state;
+
+    private bool Is(State flag) => (_state & flag) != 0;
+
+    private void Set(State flag, bool on) => _state = on ? _state | flag : _state & ~flag;
+
+    private protected override void SetAcceptingCore(bool on)
+    {
         IsAccepting = on;
         if (on)
         {
-            if (!_busy) Submit();
+            if (!Is(State.InFlight)) Submit();
         }
-        else if (_busy && !_cancelRequested)
+        else if (Is(State.InFlight) && !Is(State.CancelRequested))
         {
-            _cancelRequested = true;
+            Set(State.CancelRequested, true);
             _accept!.Cancel();
         }
     }
@@ -33,19 +46,19 @@ internal sealed class ProactorAcceptChannel(ProactorIoDriver driver, int fd, int
     private void Submit()
     {
         if (_loop.IsDisposed) return;
-        if (!_singleShot)
+        if (!Is(State.SingleShot))
         {
             try
             {
                 _accept = _loop.AcceptMultishot(Fd, s_accepted, s_acceptEnded);
                 _accept.Data = this;
-                _busy = true;
-                _cancelRequested = false;
+                Set(State.InFlight, true);
+                Set(State.CancelRequested, false);
                 return;
             }
             catch (LinuxEventUnsupportedException)
             {
-                _singleShot = true;                    // kernel older than 5.19: one accept at a time
+                Set(State.SingleShot, true);                    // kernel older than 5.19: one accept at a time
                 _accept = null;
             }
         }
@@ -55,8 +68,8 @@ internal sealed class ProactorAcceptChannel(ProactorIoDriver driver, int fd, int
             _accept.Data = this;
         }
         else _loop.Resubmit(_accept);
-        _busy = true;
-        _cancelRequested = false;
+        Set(State.InFlight, true);
+        Set(State.CancelRequested, false);
     }
 
     private void OnAccepted(int fd)
@@ -69,19 +82,19 @@ internal sealed class ProactorAcceptChannel(ProactorIoDriver driver, int fd, int
 
     private void OnAcceptEnded(Operation op)
     {
-        _busy = false;
-        bool cancelledByUs = _cancelRequested;
-        _cancelRequested = false;
+        Set(State.InFlight, false);
+        bool cancelledByUs = Is(State.CancelRequested);
+        Set(State.CancelRequested, false);
         if (IsClosed || _loop.IsDisposed)
         {
             // A single-shot accept carries its connection in the result: nobody else will close it.
-            if (_singleShot && op.State == OperationState.Completed) Native.Libc.Close(op.Result);
+            if (Is(State.SingleShot) && op.State == OperationState.Completed) Native.Libc.Close(op.Result);
             return;
         }
         switch (op.State)
         {
             case OperationState.Completed:
-                if (_singleShot) Handler.OnAccepted(op.Result);
+                if (Is(State.SingleShot)) Handler.OnAccepted(op.Result);
                 break;                                   // a multishot that ended cleanly is re-armed below
             case OperationState.Failed:
                 if (!Handler.OnAcceptFailed(op.Error!.Errno)) return;
@@ -90,17 +103,14 @@ internal sealed class ProactorAcceptChannel(ProactorIoDriver driver, int fd, int
                 if (!cancelledByUs) return;              // the loop is being disposed
                 break;
         }
-        if (IsAccepting && !_busy && !IsClosed) Submit();
+        if (IsAccepting && !Is(State.InFlight) && !IsClosed) Submit();
     }
 
-    public override void Close()
+    private protected override void CloseCore()
     {
-        if (IsClosed) return;
-        IsClosed = true;
-        IsAccepting = false;
-        if (!_loop.IsDisposed && _busy)
+        if (!_loop.IsDisposed && Is(State.InFlight))
         {
-            if (!_cancelRequested) { _cancelRequested = true; _accept!.Cancel(); }
+            if (!Is(State.CancelRequested)) { Set(State.CancelRequested, true); _accept!.Cancel(); }
             // An accept queued in this iteration still names the socket by number: submit it before the owner closes it.
             _loop.FlushSubmissions("AcceptChannel.Close");
         }

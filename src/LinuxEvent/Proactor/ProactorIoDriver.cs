@@ -53,7 +53,7 @@ internal sealed partial class ProactorIoDriver : IoDriver
     internal void Submit(Operation op)
     {
         // Checked without formatting: Enum.ToString boxes, and this runs for every operation.
-        if (Loop.IsDisposed || (Loop.IsRunning && !Loop.IsOnLoopThread)) Loop.CheckLoopThread(IoNames.ProactorCall(op.Kind));
+        if (Loop.IsDisposed || (Loop.IsRunning && !Loop.IsOnLoopThread)) Loop.CheckThread(IoNames.ProactorCall(op.Kind));
         if (_disposing) throw new ObjectDisposedException(nameof(ProactorLoop), "This proactor loop is being disposed.");
         if (_freeCount == 0) GrowSlots();
         int slot = _freeSlots[--_freeCount];
@@ -190,7 +190,7 @@ internal sealed partial class ProactorIoDriver : IoDriver
         // During disposal every operation is being cancelled anyway; a callback run by the drain that cancels a
         // sibling gets false instead of an exception.
         if (_disposing || Loop.IsDisposed) return false;
-        Loop.CheckLoopThread(nameof(Operation) + ".Cancel");
+        Loop.CheckThread(nameof(Operation) + ".Cancel");
         if (op.State != OperationState.Pending || op.CancelRequested || op.Slot < 0) return false;
         op.CancelRequested = true;
         try

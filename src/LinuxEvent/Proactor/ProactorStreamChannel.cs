@@ -16,25 +16,40 @@ internal sealed class ProactorStreamChannel(ProactorIoDriver driver, int fd, boo
 
     private readonly ProactorLoop _loop = driver.Proactor;
     private Operation? _recv, _send;
-    private bool _recvBusy, _recvCancelRequested, _sendBusy, _releaseRequested;
+    /// <summary>Where the two operations are, as one set of bits.</summary>
+    [Flags]
+    private enum State : byte
+    {
+        None = 0,
+        ReceiveInFlight = 1 << 0,   // the receive is submitted and has not settled
+        ReceiveCancelRequested = 1 << 1,   // we cancelled it (reading off, or close)
+        SendInFlight = 1 << 2,   // the send is submitted and has not settled
+        ReleaseRequested = 1 << 3,   // buffers go back to the pool once the kernel is done with them
+    }
+
+    private State _state;
+
+    private bool Is(State flag) => (_state & flag) != 0;
+
+    private void Set(State flag, bool on) => _state = on ? _state | flag : _state & ~flag;
     private byte[]? _rx;
     private ByteQueue _sending = new();
 
     private protected override int InFlightBytes => _sending.Length;
 
-    public override void SetReading(bool on)
+    private protected override void SetReadingCore(bool on)
     {
         if (IsClosed) return;
         IsReading = on;
         if (on)
         {
             // A receive being cancelled resubmits itself when it settles (IsReading is checked then).
-            if (!_recvBusy) SubmitReceive();
+            if (!Is(State.ReceiveInFlight)) SubmitReceive();
         }
-        else if (_recvBusy && !_recvCancelRequested)
+        else if (Is(State.ReceiveInFlight) && !Is(State.ReceiveCancelRequested))
         {
             // Bytes the cancel races with are not lost: they are still delivered.
-            _recvCancelRequested = true;
+            Set(State.ReceiveCancelRequested, true);
             _recv!.Cancel();
         }
     }
@@ -58,18 +73,18 @@ internal sealed class ProactorStreamChannel(ProactorIoDriver driver, int fd, boo
             FailDeferred(ex.Errno, "io_uring submit");
             return;
         }
-        _recvBusy = true;
-        _recvCancelRequested = false;
+        Set(State.ReceiveInFlight, true);
+        Set(State.ReceiveCancelRequested, false);
     }
 
     private void OnReceived(Operation op)
     {
-        _recvBusy = false;
-        bool cancelledByUs = _recvCancelRequested;
-        _recvCancelRequested = false;
+        Set(State.ReceiveInFlight, false);
+        bool cancelledByUs = Is(State.ReceiveCancelRequested);
+        Set(State.ReceiveCancelRequested, false);
         if (IsClosed)
         {
-            if (_releaseRequested) ReturnRx();
+            if (Is(State.ReleaseRequested)) ReturnRx();
             return;
         }
         switch (op.State)
@@ -93,19 +108,18 @@ internal sealed class ProactorStreamChannel(ProactorIoDriver driver, int fd, boo
                 if (!cancelledByUs) return;
                 break;
         }
-        if (!IsClosed && IsReading && !_recvBusy) SubmitReceive();
+        if (!IsClosed && IsReading && !Is(State.ReceiveInFlight)) SubmitReceive();
     }
 
-    public override void Write(ReadOnlySpan<byte> data)
+    private protected override void WriteCore(ReadOnlySpan<byte> data)
     {
-        if (IsClosed || HasPendingError || data.IsEmpty) return;
         Output.Append(data);
         Kick();
     }
 
     private protected override void Kick()
     {
-        if (_sendBusy || IsClosed || _loop.IsDisposed) return;
+        if (Is(State.SendInFlight) || IsClosed || _loop.IsDisposed) return;
         if (_sending.Length == 0)
         {
             if (Output.Length == 0) return;
@@ -127,15 +141,15 @@ internal sealed class ProactorStreamChannel(ProactorIoDriver driver, int fd, boo
             FailDeferred(ex.Errno, "io_uring submit");
             return;
         }
-        _sendBusy = true;
+        Set(State.SendInFlight, true);
     }
 
     private void OnSent(Operation op)
     {
-        _sendBusy = false;
+        Set(State.SendInFlight, false);
         if (IsClosed)
         {
-            if (_releaseRequested) _sending.Release();
+            if (Is(State.ReleaseRequested)) _sending.Release();
             return;
         }
         switch (op.State)
@@ -158,30 +172,28 @@ internal sealed class ProactorStreamChannel(ProactorIoDriver driver, int fd, boo
         }
     }
 
-    public override void Close(bool closeFd)
+    private protected override void CloseCore(bool closeFd)
     {
-        if (IsClosed) return;
-        IsClosed = true;
         IsReading = false;
         // io_uring holds its own reference to the file for each operation, so closing the number does not stop them:
         // cancel first. They settle later (Cancelled, or with a result that is then ignored); their buffers are
         // released only then. During the loop's disposal the loop cancels them itself.
         if (!_loop.IsDisposed)
         {
-            if (_recvBusy && !_recvCancelRequested) { _recvCancelRequested = true; _recv!.Cancel(); }
-            if (_sendBusy) _send!.Cancel();
+            if (Is(State.ReceiveInFlight) && !Is(State.ReceiveCancelRequested)) { Set(State.ReceiveCancelRequested, true); _recv!.Cancel(); }
+            if (Is(State.SendInFlight)) _send!.Cancel();
             // A receive or send queued in this iteration still names the fd by number: submit it before the fd is
             // closed (here when owned, by the owner otherwise).
-            if (_recvBusy || _sendBusy) _loop.FlushSubmissions("StreamChannel.Close");
+            if (Is(State.ReceiveInFlight) || Is(State.SendInFlight)) _loop.FlushSubmissions("StreamChannel.Close");
         }
         if (closeFd) CloseFd(Fd);
     }
 
     public override void ReleaseBuffers()
     {
-        _releaseRequested = true;
-        if (!_recvBusy) ReturnRx();
-        if (!_sendBusy) _sending.Release();
+        Set(State.ReleaseRequested, true);
+        if (!Is(State.ReceiveInFlight)) ReturnRx();
+        if (!Is(State.SendInFlight)) _sending.Release();
         Output.Release();
     }
 

@@ -11,9 +11,8 @@ internal sealed class ReactorAcceptChannel(ReactorIoDriver driver, int fd, int m
     private static readonly Action<Watcher> s_readable = static w => ((ReactorAcceptChannel)w.Data!).OnReadable();
     private Watcher? _watcher;
 
-    public override void SetAccepting(bool on)
+    private protected override void SetAcceptingCore(bool on)
     {
-        if (IsClosed || IsAccepting == on) return;
         IsAccepting = on;
         if (on)
         {
@@ -42,11 +41,8 @@ internal sealed class ReactorAcceptChannel(ReactorIoDriver driver, int fd, int m
         }
     }
 
-    public override void Close()
+    private protected override void CloseCore()
     {
-        if (IsClosed) return;
-        IsClosed = true;
-        IsAccepting = false;
         if (_watcher is { IsActive: true } w && !Loop.IsDisposed) w.Cancel();
         _watcher = null;
     }

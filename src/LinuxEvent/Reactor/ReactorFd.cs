@@ -11,16 +11,43 @@ internal sealed class ReactorFd(int fd) : IoFd(fd)
     /// <summary>The fd-number path's one-shot watcher, or a registration's edge-triggered one.</summary>
     public Watcher? Watcher;
 
+    [Flags]
+    private enum Bits : byte
+    {
+        None = 0,
+        Readable = 1 << 0,
+        Writable = 1 << 1,
+        ShortWriteRule = 1 << 2,
+        ShortReadRule = 1 << 3,
+        ReadShutdown = 1 << 4,
+        Streaming = 1 << 5,
+    }
+
+    private Bits _bits;
+
+    private bool Get(Bits b) => (_bits & b) != 0;
+
+    private void Put(Bits b, bool on) => _bits = on ? _bits | b : _bits & ~b;
+
     // Registered (LoopFd) mode: what is known about each direction (true = try the syscall; false = wait for the next
     // edge). See ReactorIoDriver.NoteTransfer.
-    public bool Readable, Writable;
 
-    // May a short transfer clear the direction without an EAGAIN? Writes: any stream socket. Reads: TCP only, and only
-    // until urgent data (EPOLLPRI) shows up. ReadShutdown: the peer's FIN (or an error) has been reported, so reads stay
-    // "ready" for good (they return 0 or the error at once).
-    public bool ShortWriteRule, ShortReadRule, ReadShutdown;
+    /// <summary>The read side may be ready: try the syscall.</summary>
+    public bool Readable { get => Get(Bits.Readable); set => Put(Bits.Readable, value); }
 
-    // Data arrived while nobody waited on this fd (a readable edge with no parked reader): the peer streams, so a short
-    // read is likely followed by more data already queued.
-    public bool Streaming;
+    /// <summary>The write side may be ready: try the syscall.</summary>
+    public bool Writable { get => Get(Bits.Writable); set => Put(Bits.Writable, value); }
+
+    /// <summary>A short write clears <see cref="Writable"/> without an EAGAIN probe (any stream socket).</summary>
+    public bool ShortWriteRule { get => Get(Bits.ShortWriteRule); set => Put(Bits.ShortWriteRule, value); }
+
+    /// <summary>A short read clears <see cref="Readable"/> without an EAGAIN probe (TCP only, until urgent data shows up).</summary>
+    public bool ShortReadRule { get => Get(Bits.ShortReadRule); set => Put(Bits.ShortReadRule, value); }
+
+    /// <summary>The peer's FIN (or an error) has been reported: reads stay "ready" for good (they return 0 or the error).</summary>
+    public bool ReadShutdown { get => Get(Bits.ReadShutdown); set => Put(Bits.ReadShutdown, value); }
+
+    /// <summary>Data arrived while nobody waited (a readable edge with no parked reader): the peer streams, so a short
+    /// read is likely followed by more data already queued.</summary>
+    public bool Streaming { get => Get(Bits.Streaming); set => Put(Bits.Streaming, value); }
 }

@@ -44,7 +44,7 @@ internal sealed partial class ReactorIoDriver(ReactorLoop loop) : IoDriver(loop)
         uint extraEvents, string call)
     {
         if (fd < 0) ThrowHelper.NegativeFd(call, fd);
-        Loop.CheckLoopThread(call);
+        Loop.CheckThread(call);
         if (Backend.OwnsFd(fd))
             throw new ArgumentException($"{call}: fd {fd} is owned by the loop itself (its wake, signal or process adaptor, or the backend's kernel object).", nameof(fd));
         uint gen = NextGeneration();
@@ -96,7 +96,7 @@ internal sealed partial class ReactorIoDriver(ReactorLoop loop) : IoDriver(loop)
 
     internal void UpdateInterest(Watcher w, bool read, bool write, string call)
     {
-        Loop.CheckLoopThread("Watcher." + call);
+        Loop.CheckThread("Watcher." + call);
         if (!w.Active) throw new InvalidOperationException($"Watcher.{call}: the watcher of fd {w.Fd} is no longer active.");
         bool changed = read != w.ReadEnabled || write != w.WriteEnabled;
         bool rearm = w.OneShot && (read || write);
@@ -148,7 +148,7 @@ internal sealed partial class ReactorIoDriver(ReactorLoop loop) : IoDriver(loop)
     internal bool CancelWatcher(Watcher w)
     {
         if (!w.Active || Loop.IsDisposed) return false;       // disposal deactivated every watcher
-        Loop.CheckLoopThread(nameof(Watcher) + ".Cancel");
+        Loop.CheckThread(nameof(Watcher) + ".Cancel");
         w.Active = false;
         _watcherCount--;
         if (ReferenceEquals(_watchers[w.Fd], w)) _watchers.Set(w.Fd, null);

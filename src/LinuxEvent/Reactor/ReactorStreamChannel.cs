@@ -21,7 +21,7 @@ internal sealed class ReactorStreamChannel(ReactorIoDriver driver, int fd, bool 
     private bool _write;
     private byte[]? _rx;
 
-    public override void SetReading(bool on)
+    private protected override void SetReadingCore(bool on)
     {
         if (IsReading == on) return;
         IsReading = on;
@@ -116,9 +116,8 @@ internal sealed class ReactorStreamChannel(ReactorIoDriver driver, int fd, bool 
         Handler.OnSent(sent);
     }
 
-    public override void Write(ReadOnlySpan<byte> data)
+    private protected override void WriteCore(ReadOnlySpan<byte> data)
     {
-        if (IsClosed || HasPendingError || data.IsEmpty) return;
         if (Output.Length == 0 && !_write)
         {
             // Nothing queued: try the kernel at once; most writes on a healthy connection end here, copy-free.
@@ -141,10 +140,8 @@ internal sealed class ReactorStreamChannel(ReactorIoDriver driver, int fd, bool 
         if (queue.Length > 0) { _write = true; Apply(); }
     }
 
-    public override void Close(bool closeFd)
+    private protected override void CloseCore(bool closeFd)
     {
-        if (IsClosed) return;
-        IsClosed = true;
         IsReading = _write = false;
         if (_watcher is { IsActive: true } w && !Loop.IsDisposed) w.Cancel();
         _watcher = null;

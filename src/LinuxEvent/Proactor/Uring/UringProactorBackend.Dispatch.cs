@@ -13,9 +13,9 @@ internal sealed unsafe partial class UringProactorBackend
 
     public override void Wait(long timeoutNs)
     {
-        if (_abandoned) return;
+        if (Is(State.Abandoned)) return;
         EnsureKernelAccess("ProactorLoop.RunOnce/Run");
-        if (!_wakeArmed && !_draining) ArmWake();
+        if (!Is(State.WakeArmed) && !Is(State.Draining)) ArmWake();
         // One io_uring_enter: submits every queued SQE and (timeout != 0) waits for at least one CQE. ETIME, EINTR,
         // EAGAIN and EBUSY are absorbed by the ring. With DEFER_TASKRUN this enter is also what runs the completions.
         if (timeoutNs == 0) _ring.Submit();
@@ -33,7 +33,7 @@ internal sealed unsafe partial class UringProactorBackend
     {
         int dispatched = 0;
         var batch = _completions;
-        while (!_abandoned)
+        while (!Is(State.Abandoned))
         {
             int n = _ring.Reap(batch);
             for (int i = 0; i < n; i++)
@@ -45,7 +45,7 @@ internal sealed unsafe partial class UringProactorBackend
                 catch (Exception ex) { Driver.ReportOrCollect(ex); }
             }
             dispatched += n;
-            if (_abandoned || dispatched >= _dispatchBudget) break;
+            if (Is(State.Abandoned) || dispatched >= _dispatchBudget) break;
             if (n > 0) continue;
             // CQ empty. With IORING_FEAT_NODROP, CQEs that did not fit wait in a kernel list (IORING_SQ_CQ_OVERFLOW);
             // with DEFER_TASKRUN, finished requests wait as task work (IORING_SQ_TASKRUN). Both are only delivered by
@@ -57,8 +57,12 @@ internal sealed unsafe partial class UringProactorBackend
         return dispatched;
     }
 
+    /// <summary>Test seam: runs before each completion is dispatched (a test makes it throw to check isolation).</summary>
+    internal Action<ulong>? DispatchHookForTesting { get; set; }
+
     private void Dispatch(ulong userData, int res, uint flags)
     {
+        DispatchHookForTesting?.Invoke(userData);
         if ((userData & InternalBit) != 0)
         {
             DispatchInternal(userData, res, flags);
@@ -110,7 +114,7 @@ internal sealed unsafe partial class UringProactorBackend
         // they are all back now, so re-arm under the same user_data (same slot and generation) invisibly. A final CQE
         // with data (res > 0) means the kernel could not post a further F_MORE CQE (CQ overflow) and stopped the
         // multishot without an error: also re-arm. EOF (0), errors and -ECANCELED end the stream.
-        if (!op.CancelRequested && !_draining && (res == -Errno.ENOBUFS || res > 0))
+        if (!op.CancelRequested && !Is(State.Draining) && (res == -Errno.ENOBUFS || res > 0))
         {
             try
             {
@@ -182,8 +186,8 @@ internal sealed unsafe partial class UringProactorBackend
                 _wake.Drain();
                 if (!more)
                 {
-                    _wakeArmed = false;
-                    if (!_draining) ArmWake();     // a multishot poll can end (overflow, error): keep one armed
+                    Set(State.WakeArmed, false);
+                    if (!Is(State.Draining)) ArmWake();     // a multishot poll can end (overflow, error): keep one armed
                 }
                 break;
             case TagWatch:
@@ -203,7 +207,7 @@ internal sealed unsafe partial class UringProactorBackend
         // a CQE is posted at once, so a Wake() that happened before arming is never lost.
         IoUringSqe* sqe = NextSqe("ProactorLoop wake poll");
         UringPrep.PollAdd(sqe, _wake.Fd, PollIn, multishot: true, WakeUserData);
-        _wakeArmed = true;
+        Set(State.WakeArmed, true);
     }
 
     public override void Wake() => _wake.Signal();

@@ -11,15 +11,15 @@ internal sealed unsafe partial class UringProactorBackend
 
     public override void DrainForDispose()
     {
-        if (_abandoned || _disposed) return;
-        _draining = true;
+        if (Is(State.Abandoned) || Is(State.Disposed)) return;
+        Set(State.Draining, true);
 
         if (_ring.OwnerThreadId == 0)
         {
             // The ring was never enabled, so the kernel has seen none of the queued SQEs: nothing can be writing into
             // any buffer. Settle everything here; the unsubmitted SQEs die with the ring.
             SettleAllLocally();
-            _wakeArmed = false;
+            Set(State.WakeArmed, false);
             ReleaseAllWatches();
             return;
         }
@@ -32,7 +32,7 @@ internal sealed unsafe partial class UringProactorBackend
             {
                 // Only our polls on our own eventfd / signalfd / pidfd remain; they reference no memory of ours, and
                 // closing the ring (Dispose) cancels them. Nothing needs to be leaked.
-                _wakeArmed = false;
+                Set(State.WakeArmed, false);
                 ReleaseAllWatches();
                 return;
             }
@@ -50,7 +50,7 @@ internal sealed unsafe partial class UringProactorBackend
                 Cancel(op);
             }
             foreach (var w in _watches.Snapshot()) w.Cancel();
-            if (_wakeArmed)
+            if (Is(State.WakeArmed))
             {
                 IoUringSqe* sqe = NextSqe("ProactorLoop.Dispose");
                 UringPrep.PollRemove(sqe, WakeUserData, IgnoreUserData);
@@ -107,9 +107,9 @@ internal sealed unsafe partial class UringProactorBackend
     /// </summary>
     private void AbandonRing()
     {
-        if (_abandoned) return;
-        _abandoned = true;
-        _draining = true;
+        if (Is(State.Abandoned)) return;
+        Set(State.Abandoned, true);
+        Set(State.Draining, true);
         int fd = _ring.RingFd;
         if (fd >= 0) Libc.Close(fd);
         foreach (var op in Driver.LiveOperations())
@@ -118,7 +118,7 @@ internal sealed unsafe partial class UringProactorBackend
             op.Pinned = false;               // leak the pin on purpose: see above
             SettleFinal(op, -Errno.ECANCELED);
         }
-        _wakeArmed = false;
+        Set(State.WakeArmed, false);
         ReleaseAllWatches();
         for (int i = 0; i < _pools.Count; i++)
             if (_pools[i] is { } p) p.Disposed = true;
@@ -126,9 +126,9 @@ internal sealed unsafe partial class UringProactorBackend
 
     public override void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
-        if (!_abandoned)
+        if (Is(State.Disposed)) return;
+        Set(State.Disposed, true);
+        if (!Is(State.Abandoned))
         {
             // Closing the ring drops every registration, including provided-buffer rings; UringRing.Dispose then frees
             // their memory. Safe here: DrainForDispose reaped every request that could select a buffer.

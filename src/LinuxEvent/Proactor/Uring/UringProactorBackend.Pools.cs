@@ -13,7 +13,7 @@ internal sealed unsafe partial class UringProactorBackend
 
     public override ProvidedBufferPool CreateBufferPool(int count, int size)
     {
-        if (_abandoned || _disposed) throw new ObjectDisposedException(nameof(ProactorLoop));
+        if (Is(State.Abandoned) || Is(State.Disposed)) throw new ObjectDisposedException(nameof(ProactorLoop));
         if (!Capabilities.Supports(UringNative.IORING_OP_SOCKET))
             throw new LinuxEventUnsupportedException(Errno.EINVAL, "ProactorLoop.CreateBufferPool",
                 $"Provided-buffer rings need Linux 5.19 or later ({_ring.Capabilities}).");
@@ -35,7 +35,7 @@ internal sealed unsafe partial class UringProactorBackend
     private void DisposePool(UringPoolStorage storage)
     {
         if (storage.Disposed) return;
-        if (_abandoned)
+        if (Is(State.Abandoned))
         {
             // The ring fd is closed but the kernel may still be tearing it down: keep the memory (deliberate leak).
             storage.Disposed = true;

@@ -91,7 +91,7 @@ internal sealed unsafe partial class UringProactorBackend
 
     public override void Cancel(Operation op)
     {
-        if (_abandoned) return;
+        if (Is(State.Abandoned)) return;
         IoUringSqe* sqe = NextSqe("Operation.Cancel");
         ulong target = ProactorIoDriver.UserDataOf(op);
         // TIMEOUT_REMOVE is the timeout's dedicated opcode (res 0 removed, -ENOENT already fired, -EALREADY firing);
@@ -106,7 +106,7 @@ internal sealed unsafe partial class UringProactorBackend
         // Nothing queued: no syscall. A ring no thread has driven yet is bound (SINGLE_ISSUER) to this thread here: a
         // loop later run on another thread then fails with a clear error, which beats a request that reads from
         // whatever file reuses the closed number.
-        if (_abandoned || _disposed || _ring.PendingSubmissions == 0) return;
+        if (Is(State.Abandoned) || Is(State.Disposed) || _ring.PendingSubmissions == 0) return;
         EnsureKernelAccess(call);
         _ring.Submit();     // no wait: CQEs of what completes at once stay in the CQ until the loop reaps them
     }

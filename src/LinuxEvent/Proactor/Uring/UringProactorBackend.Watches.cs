@@ -11,7 +11,7 @@ internal sealed unsafe partial class UringProactorBackend
 
     public override InternalWatch WatchReadable(int fd, Action<object?> callback, object? state)
     {
-        if (_abandoned || _disposed) throw new ObjectDisposedException(nameof(ProactorLoop));
+        if (Is(State.Abandoned) || Is(State.Disposed)) throw new ObjectDisposedException(nameof(ProactorLoop));
         return _watches.Add(fd, callback, state);
     }
 
@@ -35,7 +35,7 @@ internal sealed unsafe partial class UringProactorBackend
     /// </summary>
     bool InternalWatchTable.IKernel.Disarm(InternalWatchTable.Entry entry)
     {
-        if (_abandoned || _disposed || !entry.Armed) return true;
+        if (Is(State.Abandoned) || Is(State.Disposed) || !entry.Armed) return true;
         // Loop disposal cancels adaptor watches first and may run on a thread that is not the ring's owner; it must
         // not throw there (a full SQ would need an enter). Closing the ring in DrainForDispose/Dispose ends the poll.
         if (_ring.OwnerThreadId != 0 && !_ring.IsOwnerThread && _ring.SqSpaceLeft == 0) return false;
@@ -55,7 +55,7 @@ internal sealed unsafe partial class UringProactorBackend
         if (more) return;
 
         w.Armed = false;
-        if (w.Cancelled || _draining)
+        if (w.Cancelled || Is(State.Draining))
         {
             _watches.Release(w);
             return;

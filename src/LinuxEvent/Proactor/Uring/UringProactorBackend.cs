@@ -82,10 +82,22 @@ internal sealed unsafe partial class UringProactorBackend : ProactorBackendBase,
     private readonly List<UringPoolStorage?> _pools = new();       // index = buffer group id
     private readonly InternalWatchTable _watches;                  // signalfd, pidfd: multishot POLL_ADDs tagged TagWatch
 
-    private bool _wakeArmed;                  // wake POLL_ADD queued or in the kernel, final CQE not yet seen
-    private bool _draining;
-    private bool _abandoned;                  // ring fd closed by AbandonRing: never touch _ring again
-    private bool _disposed;
+    /// <summary>The backend's own state, as one set of bits.</summary>
+    [Flags]
+    private enum State : byte
+    {
+        None = 0,
+        WakeArmed = 1 << 0,      // wake POLL_ADD queued or in the kernel, final CQE not yet seen
+        Draining = 1 << 1,       // disposal is cancelling and reaping: nothing is re-armed
+        Abandoned = 1 << 2,      // ring fd closed by AbandonRing: never touch _ring again
+        Disposed = 1 << 3,
+    }
+
+    private State _state;
+
+    private bool Is(State flag) => (_state & flag) != 0;
+
+    private void Set(State flag, bool on) => _state = on ? _state | flag : _state & ~flag;
 
     private struct MultishotRecord
     {

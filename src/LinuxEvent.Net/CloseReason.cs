@@ -1,0 +1,19 @@
+namespace LinuxEvent.Net;
+
+/// <summary>Why a <see cref="LoopStream"/> closed. Reported once, by <see cref="LoopStream.OnClose"/>.</summary>
+public enum CloseReason
+{
+    /// <summary><see cref="LoopStream.Close"/> or <see cref="LoopStream.Dispose"/> (queued writes dropped).</summary>
+    Local,
+    /// <summary><see cref="LoopStream.CloseAfterDrain"/> completed, or a pipe's <see cref="LoopStream.ShutdownWrite"/>:
+    /// everything queued was handed to the kernel.</summary>
+    Drained,
+    /// <summary>The peer ended the stream and the <see cref="PeerEndBehavior"/> closed it.</summary>
+    PeerClosed,
+    /// <summary>An I/O error; <see cref="LoopStream.Error"/> is a <see cref="LinuxEventException"/> with the errno.</summary>
+    Error,
+    /// <summary>The codec rejected the input; <see cref="LoopStream.Error"/> is an <see cref="InvalidDataException"/>.</summary>
+    CodecError,
+    /// <summary>The loop was disposed while the stream was open (either model).</summary>
+    LoopDisposed,
+}

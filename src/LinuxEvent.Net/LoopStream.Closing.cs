@@ -1,0 +1,92 @@
+namespace LinuxEvent.Net;
+
+public sealed partial class LoopStream
+{
+    // ------------------------------------------------------------------ failure and close
+
+    /// <summary>An I/O error from dispatch: OnError, then close with <see cref="CloseReason.Error"/>.</summary>
+    void IStreamChannelHandler.OnFailed(int errno, string call) => Fail(errno, call);
+
+    private void Fail(int errno, string call)
+    {
+        if (Is(State.Closed)) return;
+        var ex = new LinuxEventException(errno, $"{call}(fd={Fd})");
+        Error = ex;
+        var onError = OnError;
+        if (onError is not null)
+        {
+            try { onError(this, ex); } catch (Exception cbEx) { _loop.ReportException(cbEx); }
+        }
+        FinishClose(Net.CloseReason.Error, ex);
+    }
+
+    private void FailCodec(string? message)
+    {
+        if (Is(State.Closed)) return;
+        var ex = new InvalidDataException($"LoopStream(fd={Fd}): codec {_codec!.GetType().Name} rejected the input: {message}.");
+        Error = ex;
+        var onError = OnError;
+        if (onError is not null)
+        {
+            try { onError(this, ex); } catch (Exception cbEx) { _loop.ReportException(cbEx); }
+        }
+        FinishClose(Net.CloseReason.CodecError, ex);
+    }
+
+    private void FinishClose(CloseReason reason, Exception? error)
+    {
+        if (Is(State.Closed)) return;
+        Set(State.Closed, true);
+        DetachFromLoop();               // closed once: the loop's disposal has nothing left to close
+        CloseReason = reason;
+        if (error is not null) Error = error;
+        bool drained = QueuedBytes == 0;
+        _channel.Close(_ownsFd);
+        CompleteFlushWaiters(drained ? null : error ?? new IOException($"LoopStream(fd={Fd}) closed ({reason}) before its write queue drained."));
+        // Waiters settle now (their continuations still run from the deferred phase).
+        if (_readWaiter?.IsPending == true)
+        {
+            if (error is not null) _readWaiter.SetException(error); else _readWaiter.SetResult(0);
+        }
+        if (_messageWaiter?.IsPending == true)
+        {
+            if (error is not null) _messageWaiter.SetException(error); else _messageWaiter.SetResult(null);
+        }
+        if (_drainWaiter?.IsPending == true)
+        {
+            if (drained && error is null) _drainWaiter.SetResult(true);
+            else _drainWaiter.SetException(error ?? new IOException($"LoopStream(fd={Fd}) closed ({reason}) before its write queue drained."));
+        }
+        _loop.Defer(s_notifyClosed, this);
+    }
+
+    /// <summary>Internal observer (ChildProcess): the reader has seen all input up to EOF, or the stream closed.
+    /// Raised once.</summary>
+    internal Action<LoopStream>? EndReached;
+
+    private void RaiseEndReached()
+    {
+        var hook = EndReached;
+        if (hook is null) return;
+        EndReached = null;
+        try { hook(this); } catch (Exception ex) { _loop.ReportException(ex); }
+    }
+
+    private void NotifyClosed()
+    {
+        // Buffers go back to the pool only here: a callback that closed the stream may still be iterating a span of
+        // them further up its stack, which has unwound by the deferred phase.
+        // A message handed out by ReadMessageAsync is a slice of _in and stays valid until the next read call, which may
+        // come after the close: then the array must not go back to the shared pool, where another renter would reuse it.
+        if (_inHeld > 0) _in.Abandon(); else _in.Release();
+        _late.Release();
+        _channel.ReleaseBuffers();
+        _closedTcs?.TrySetResult(CloseReason!.Value);
+        RaiseEndReached();
+        var onClose = OnClose;
+        if (onClose is not null)
+        {
+            try { onClose(this, CloseReason!.Value); } catch (Exception ex) { _loop.ReportException(ex); }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+namespace LinuxEvent.Net;
+
+public sealed partial class LoopStream
+{
+    // ------------------------------------------------------------------ reading (the same on both models: the channel delivers)
+
+    /// <summary>Whether the driver should have a read armed.</summary>
+    private bool WantsRead => !Is(State.Closed) && !_channel.HasPendingError && !Is(State.PeerEnded) && !Is(State.ReadPaused) && !Is(State.CloseAfterDrain) && _mode switch
+    {
+        ReadMode.Callback => true,
+        ReadMode.Async => _in.Length + _late.Length < _readAhead || (_messageWaiter?.IsPending ?? false) && _in.Length < _readAhead + MaxCodecBacklog,
+        _ => false,
+    };
+
+    /// <summary>A pending message read may need more than the read-ahead to complete a large frame; the codec's own
+    /// limits bound it.</summary>
+    private static int MaxCodecBacklog => int.MaxValue / 2;
+
+    private void UpdateReadInterest() => _channel.SetReading(WantsRead);
+
+    private bool CanDeliver => !Is(State.Closed) && !_channel.HasPendingError && !Is(State.ReadPaused) && _mode == ReadMode.Callback;
+
+    /// <summary>A chunk arrived from the kernel (the span is the channel's receive buffer).</summary>
+    void IStreamChannelHandler.OnReceived(ReadOnlySpan<byte> chunk)
+    {
+        BytesReceived += chunk.Length;
+        if (_mode == ReadMode.Async)
+        {
+            if (_inHeld > 0) _late.Append(chunk);
+            else _in.Append(chunk);
+            SatisfyWaiters();
+            UpdateReadInterest();
+            return;
+        }
+        if (!CanDeliver || _in.Length > 0)
+        {
+            // Paused (a proactor receive raced the pause) or older input still waits: keep order by queueing.
+            _in.Append(chunk);
+            if (CanDeliver) DeliverBuffered();
+            return;
+        }
+        if (_codec is null)
+        {
+            InvokeData(chunk);
+            return;
+        }
+        int used = DecodeAndDeliver(chunk);
+        if (used < chunk.Length && !Is(State.Closed) && !_channel.HasPendingError) _in.Append(chunk.Slice(used));
+    }
+
+    /// <summary>Delivers buffered input in callback mode, then EOF if it is due.</summary>
+    private void DeliverBuffered()
+    {
+        Set(State.DeliveryScheduled, false);
+        if (!CanDeliver) return;
+        if (_in.Length > 0)
+        {
+            if (_codec is null)
+            {
+                // One chunk holds everything buffered; consume first so a callback that pauses does not see it twice.
+                var all = _in.Span;
+                _in.Clear();
+                InvokeData(all);
+                // _in's array is not released before the deferred close notification, so `all` stayed valid.
+            }
+            else
+            {
+                int used = DecodeAndDeliver(_in.Span);
+                if (!Is(State.Closed)) _in.Consume(used);
+            }
+        }
+        if (Is(State.PeerEnded) && _in.Length == 0 || Is(State.PeerEnded) && _codec is not null) DeliverEnd();
+    }
+
+    /// <summary>Decodes and delivers messages from <paramref name="input"/> while delivery is allowed; returns bytes consumed.</summary>
+    private int DecodeAndDeliver(ReadOnlySpan<byte> input)
+    {
+        var codec = _codec!;
+        int pos = 0;
+        while (pos < input.Length && CanDeliver)
+        {
+            var status = codec.Decode(input.Slice(pos), out var frame);
+            if (status == FrameStatus.NeedMoreData) break;
+            if (status == FrameStatus.Invalid)
+            {
+                FailCodec(frame.Error);
+                return input.Length;
+            }
+            var message = input.Slice(pos + frame.PayloadOffset, frame.PayloadLength);
+            pos += frame.Consumed;
+            InvokeMessage(message);
+        }
+        return pos;
+    }
+
+    private void InvokeData(ReadOnlySpan<byte> data)
+    {
+        try { OnData?.Invoke(this, data); }
+        catch (Exception ex) { _loop.ReportException(ex); }
+    }
+
+    private void InvokeMessage(ReadOnlySpan<byte> message)
+    {
+        try { OnMessage?.Invoke(this, message); }
+        catch (Exception ex) { _loop.ReportException(ex); }
+    }
+
+    private void Invoke(Action<LoopStream>? callback)
+    {
+        if (callback is null) return;
+        try { callback(this); }
+        catch (Exception ex) { _loop.ReportException(ex); }
+    }
+
+    private void ScheduleDelivery()
+    {
+        if (Is(State.DeliveryScheduled)) return;
+        Set(State.DeliveryScheduled, true);
+        if (_mode == ReadMode.Async) _loop.Defer(static s => { var st = (LoopStream)s!; st.Set(State.DeliveryScheduled, false); st.SatisfyWaiters(); }, this);
+        else _loop.Defer(s_deliverBuffered, this);
+    }
+
+    /// <summary>The peer ended its side.</summary>
+    void IStreamChannelHandler.OnPeerClosed()
+    {
+        if (Is(State.PeerEnded) || Is(State.Closed)) return;
+        Set(State.PeerEnded, true);
+        UpdateReadInterest();
+        if (_mode == ReadMode.Async) SatisfyWaiters();
+        else if (CanDeliver) DeliverBuffered();
+    }
+
+    /// <summary>Callback mode: everything before EOF was delivered; flush a trailing partial frame, report EOF, apply policy.</summary>
+    private void DeliverEnd()
+    {
+        if (Is(State.EndDelivered) || !Is(State.PeerEnded) || Is(State.Closed) || _channel.HasPendingError) return;
+        if (_mode == ReadMode.Callback)
+        {
+            if (Is(State.ReadPaused)) return;
+            if (_in.Length > 0)
+            {
+                if (_codec is null) return;                  // DeliverBuffered delivers raw bytes first
+                var rest = _in.Span;
+                var status = _codec.DecodeAtEnd(rest, out var frame);
+                if (status != FrameStatus.Complete) { FailCodec(frame.Error ?? "the stream ended inside a frame"); return; }
+                _in.Clear();
+                InvokeMessage(rest.Slice(frame.PayloadOffset, frame.PayloadLength));
+                if (Is(State.Closed) || _channel.HasPendingError) return;
+            }
+        }
+        Set(State.EndDelivered, true);
+        Invoke(OnEnd);
+        RaiseEndReached();                               // after OnEnd: observers (a child's exit) come after the owner
+        ApplyPeerEndPolicy();
+    }
+
+    private void ApplyPeerEndPolicy()
+    {
+        if (Is(State.Closed)) return;
+        switch (_peerEnd)
+        {
+            case PeerEndBehavior.CloseImmediately:
+                FinishClose(Net.CloseReason.PeerClosed, null);
+                break;
+            case PeerEndBehavior.CloseAfterDrain:
+                if (Is(State.CloseAfterDrain)) break;                 // the owner already asked; keep its reason
+                CloseAfterDrainWith(Net.CloseReason.PeerClosed);
+                break;
+            default:
+                if (Is(State.WriteShut)) FinishClose(Net.CloseReason.PeerClosed, null);   // both directions are done
+                break;
+        }
+    }
+}

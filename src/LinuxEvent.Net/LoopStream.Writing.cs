@@ -1,0 +1,43 @@
+namespace LinuxEvent.Net;
+
+public sealed partial class LoopStream
+{
+    // ------------------------------------------------------------------ writing (shared)
+
+    private void AfterQueued()
+    {
+        if (!Is(State.WriteBlocked) && QueuedBytes >= _high) Set(State.WriteBlocked, true);
+    }
+
+    /// <summary>The kernel accepted <paramref name="count"/> bytes; called by the drivers from I/O dispatch.</summary>
+    void IStreamChannelHandler.OnSent(int count)
+    {
+        int queued = QueuedBytes;
+        if (Is(State.WriteBlocked) && queued <= _low)
+        {
+            Set(State.WriteBlocked, false);
+            _drainWaiter?.SetResult(true);
+            Invoke(OnDrain);
+            if (Is(State.Closed)) return;
+            queued = QueuedBytes;
+        }
+        if (queued != 0) return;
+        CompleteFlushWaiters(null);
+        if (Is(State.CloseAfterDrain)) FinishClose(_drainCloseReason, null);
+        else if (Is(State.ShutdownRequested) && !Is(State.WriteShut)) DoShutdownWrite();
+    }
+
+    private void DoShutdownWrite()
+    {
+        if (Is(State.WriteShut) || Is(State.Closed)) return;
+        Set(State.WriteShut, true);
+        try { Posix.Shutdown(Fd, System.Net.Sockets.SocketShutdown.Send); }
+        catch (LinuxEventException ex)
+        {
+            // ENOTCONN: the peer already reset the connection; that is the error to report.
+            Fail(ex.Errno, "shutdown(SHUT_WR)");
+            return;
+        }
+        if (Is(State.PeerEnded) && Is(State.EndDelivered) && _peerEnd == PeerEndBehavior.HalfOpen) FinishClose(Net.CloseReason.PeerClosed, null);
+    }
+}

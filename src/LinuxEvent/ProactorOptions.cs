@@ -1,0 +1,14 @@
+namespace LinuxEvent;
+
+/// <summary>Options for <see cref="Loop.CreateProactor(ProactorOptions?)"/>.</summary>
+public sealed class ProactorOptions
+{
+    /// <summary>The completion backend. Default <see cref="ProactorBackend.Uring"/>.</summary>
+    public ProactorBackend Backend { get; init; } = ProactorBackend.Uring;
+
+    /// <summary>Submission queue entries (rounded up to a power of two by the kernel). Default 256, range 1..32768.</summary>
+    public int QueueDepth { get; init; } = 256;
+
+    /// <summary>Completion queue entries; 0 means the kernel default (twice <see cref="QueueDepth"/>).</summary>
+    public int CompletionQueueDepth { get; init; }
+}

@@ -1,0 +1,11 @@
+namespace LinuxEvent;
+
+/// <summary>Options for <see cref="Loop.CreateReactor(ReactorOptions?)"/>.</summary>
+public sealed class ReactorOptions
+{
+    /// <summary>The readiness backend. Default <see cref="ReactorBackend.Epoll"/>.</summary>
+    public ReactorBackend Backend { get; init; } = ReactorBackend.Epoll;
+
+    /// <summary>How many readiness events one kernel wait may return (default 256, range 1..65536).</summary>
+    public int MaxEventsPerWait { get; init; } = 256;
+}
