@@ -7,10 +7,9 @@ namespace LinuxEvent.Net.Tests;
 /// Real fd exhaustion: RLIMIT_NOFILE of this process is lowered (setrlimit), the remaining fd numbers are filled, and a pending connection makes accept fail with EMFILE. The
 /// window with the low limit is a few hundred milliseconds and the limit is restored in a finally block.
 /// </summary>
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ProactorUring)]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Real))]
 [NonParallelizable]
-public class EmfileTests(LoopKind kind) : FdCheckedTest
+public class EmfileTests(Backend backend) : FdCheckedTest
 {
     [Test]
     [Explicit("Fills this process's whole fd table: the runtime itself may need an fd meanwhile (e.g. the memfd of its W^X "
@@ -18,7 +17,7 @@ public class EmfileTests(LoopKind kind) : FdCheckedTest
         + "and the fake proactor.")]
     public void EmfileIsReportedAndBackedOffWithoutSpinningThenAcceptingResumes()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var errors = new List<LinuxEventException>();
         int accepted = 0;
         using var listener = Listener.Bind(loop, Net.AnyLoopbackPort, (_, c) => { accepted++; Posix.Close(c.Fd); },
@@ -55,7 +54,7 @@ public class EmfileTests(LoopKind kind) : FdCheckedTest
             Assert.That(errors[0].ErrnoName, Is.EqualTo("EMFILE"));
             // One report per backoff period, not one per iteration: about 450/100 + 1.
             Assert.That(errors.Count, Is.InRange(1, 7), $"{errors.Count} reports in {iterations} iterations");
-            Assert.That(accepted, Is.Zero, $"{kind}: filled {filler.Count} up to limit {maxFd + 8}: {fillError}");
+            Assert.That(accepted, Is.Zero, $"{backend}: filled {filler.Count} up to limit {maxFd + 8}: {fillError}");
         }
         finally
         {
@@ -72,8 +71,8 @@ public class EmfileTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ReactorAcceptEmfileIsReportedOncePerBackoffAndAcceptingResumes()
     {
-        if (kind != LoopKind.ReactorEpoll) Assert.Ignore("The accept seam replaces accept4 on the reactor path; the proactor's EMFILE is covered on the fake.");
-        using var loop = Loops.Create(kind);
+        if (backend.Model != LoopModel.Reactor) Assert.Ignore("The accept seam replaces accept4 on the reactor path; the proactor's EMFILE is covered on the fake.");
+        using var loop = backend.Create();
         var errors = new List<LinuxEventException>();
         int accepted = 0, refusals = 0;
         using var listener = Listener.Bind(loop, Net.AnyLoopbackPort, (_, c) => { accepted++; Posix.Close(c.Fd); },

@@ -5,9 +5,8 @@ using System.Text;
 namespace LinuxEvent.Net.Tests;
 
 /// <summary>Listener and Connector on real loopback sockets, on both models.</summary>
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ProactorUring)]
-public class ListenerConnectorTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.Real))]
+public class ListenerConnectorTests(Backend backend) : FdCheckedTest
 {
     private static void Settle(Loop loop)
     {
@@ -18,7 +17,7 @@ public class ListenerConnectorTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void TcpEchoThroughListenerAndConnectorWithTypedPeerEndpoints()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var streams = new List<LoopStream>();
         SocketConnection? accepted = null;
         using var listener = Listener.Bind(loop, Net.AnyLoopbackPort, (_, c) =>
@@ -57,7 +56,7 @@ public class ListenerConnectorTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void Ipv6LoopbackWhenAvailable()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         Listener listener;
         try { listener = Listener.Bind(loop, new IPEndPoint(IPAddress.IPv6Loopback, 0), null, new ListenerOptions { IPv6Only = true }); }
         catch (LinuxEventException ex) { Assert.Ignore("no IPv6 loopback here: " + ex.Message); return; }
@@ -83,8 +82,8 @@ public class ListenerConnectorTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void UnixSocketPathIsCreatedAndUnlinkedAndPeersConnectByPath()
     {
-        using var loop = Loops.Create(kind);
-        string path = Path.Combine(Path.GetTempPath(), $"le-net-{Environment.ProcessId}-{kind}.sock");
+        using var loop = backend.Create();
+        string path = Path.Combine(Path.GetTempPath(), $"le-net-{Environment.ProcessId}-{backend}.sock");
         File.Delete(path);
         int accepted = 0;
         var listener = Listener.Bind(loop, new UnixDomainSocketEndPoint(path), (_, c) =>
@@ -111,7 +110,7 @@ public class ListenerConnectorTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void WrappedSocketIsNotClosedUnlessOwned()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int fd = Posix.CreateTcpListener(Net.AnyLoopbackPort);
         var listener = Listener.FromSocket(loop, fd, ownsSocket: false, (_, c) => Posix.Close(c.Fd));
         listener.Dispose();
@@ -126,7 +125,7 @@ public class ListenerConnectorTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ThrowingAcceptHandlerGoesToTheLoopAndTheListenerKeepsAccepting()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var errors = new List<Exception>();
         loop.UnhandledException = (_, e) => errors.Add(e);
         int calls = 0;
@@ -149,7 +148,7 @@ public class ListenerConnectorTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void PauseStopsAcceptingAndResumeHandsOutTheWaitingConnections()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int calls = 0;
         using var listener = Listener.Bind(loop, Net.AnyLoopbackPort, (_, c) => { calls++; Posix.Close(c.Fd); });
         var ep = (IPEndPoint)listener.LocalEndPoint!;
@@ -169,7 +168,7 @@ public class ListenerConnectorTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void PerIterationCapSpreadsABurstOverSeveralIterations()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int calls = 0;
         var perIteration = new List<int>();
         using var listener = Listener.Bind(loop, Net.AnyLoopbackPort, (_, c) => { calls++; Posix.Close(c.Fd); },
@@ -193,7 +192,7 @@ public class ListenerConnectorTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void RefusedConnectGivesAClearErrorAnd500RefusalsLeaveNothingBehind()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         // A port that was just bound and released: nobody listens there.
         int probe = Posix.CreateTcpListener(Net.AnyLoopbackPort);
         var dead = (IPEndPoint)Posix.GetLocalEndPoint(probe)!;
@@ -223,7 +222,7 @@ public class ListenerConnectorTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void CandidatesAreTriedInOrderAndCancelIsSilent()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         using var listener = Listener.Bind(loop, Net.AnyLoopbackPort, (_, c) => Posix.Close(c.Fd));
         int probe = Posix.CreateTcpListener(Net.AnyLoopbackPort);
         var dead = (IPEndPoint)Posix.GetLocalEndPoint(probe)!;
@@ -249,7 +248,7 @@ public class ListenerConnectorTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void HostNameIsResolvedOffTheLoopThread()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         using var listener = Listener.Bind(loop, Net.AnyLoopbackPort, (_, c) => Posix.Close(c.Fd));
         int port = ((IPEndPoint)listener.LocalEndPoint!).Port;
         SocketConnection? conn = null;
@@ -272,9 +271,9 @@ public class ListenerConnectorTests(LoopKind kind) : FdCheckedTest
 public class FakeNetTests : FdCheckedTest
 {
     [Test]
-    public void ConnectTimeoutIsEtimedoutOnTheVirtualClockAndLeavesNothing([Values(LoopKind.ReactorFake, LoopKind.ProactorFake)] LoopKind kind)
+    public void ConnectTimeoutIsEtimedoutOnTheVirtualClockAndLeavesNothing([ValueSource(typeof(Backends), nameof(Backends.Fakes))] Backend backend)
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         // A real listener that never accepts: on the fake reactor the connect stays "in progress" because no
         // writability is injected; on the fake proactor the connect operation simply stays pending.
         int lfd = Posix.CreateTcpListener(Net.AnyLoopbackPort);
@@ -293,7 +292,7 @@ public class FakeNetTests : FdCheckedTest
     [Test]
     public void NoLateTimeoutAfterSuccess()
     {
-        using var loop = Loops.Create(LoopKind.ProactorFake);
+        using var loop = Backends.FakeProactors.Single().Create();
         var p = (ProactorLoop)loop;
         int calls = 0;
         Connector.Connect(loop, Net.AnyLoopbackPort, r => { calls++; Posix.Close(r.Connection.Fd); }, new ConnectOptions { Timeout = TimeSpan.FromSeconds(1) });
@@ -310,7 +309,7 @@ public class FakeNetTests : FdCheckedTest
     [Test]
     public void EmfileOnTheProactorIsReportedAndBackedOffByATimerNotASpin()
     {
-        using var loop = Loops.Create(LoopKind.ProactorFake);
+        using var loop = Backends.FakeProactors.Single().Create();
         var p = (ProactorLoop)loop;
         int lfd = Posix.CreateTcpListener(Net.AnyLoopbackPort);
         var errors = new List<LinuxEventException>();
@@ -342,7 +341,7 @@ public class FakeNetTests : FdCheckedTest
     [Test]
     public void MultishotBurstBeyondTheCapIsHandedOutOverLaterIterations()
     {
-        using var loop = Loops.Create(LoopKind.ProactorFake);
+        using var loop = Backends.FakeProactors.Single().Create();
         var p = (ProactorLoop)loop;
         int lfd = Posix.CreateTcpListener(Net.AnyLoopbackPort);
         var perIteration = new List<int>();

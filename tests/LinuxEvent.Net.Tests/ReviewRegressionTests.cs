@@ -4,14 +4,13 @@ using System.Text;
 namespace LinuxEvent.Net.Tests;
 
 /// <summary>Regressions from the code review of the Net layer.</summary>
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ProactorUring)]
-public class ReviewRegressionTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.Real))]
+public class ReviewRegressionTests(Backend backend) : FdCheckedTest
 {
     [Test]
     public void AMessageFromReadMessageAsyncSurvivesTheStreamsClose()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         string before = "", after = "";
         try
@@ -37,7 +36,7 @@ public class ReviewRegressionTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void InvalidProcessOptionsAreRejectedBeforeAnythingIsSpawned()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
             ChildProcess.Start(loop, new ProcessSpec("sleep", "30") { Timeout = TimeSpan.FromSeconds(-1) }));
         Assert.That(ex!.Message, Does.Contain("Timeout"));

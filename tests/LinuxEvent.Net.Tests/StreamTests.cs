@@ -3,9 +3,8 @@ using System.Text;
 namespace LinuxEvent.Net.Tests;
 
 /// <summary>LoopStream over real sockets, on the epoll reactor and the io_uring proactor.</summary>
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ProactorUring)]
-public class StreamTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.Real))]
+public class StreamTests(Backend backend) : FdCheckedTest
 {
     private static byte[] Pattern(int length, int seed = 0)
     {
@@ -38,7 +37,7 @@ public class StreamTests(LoopKind kind) : FdCheckedTest
     [TestCaseSource(nameof(Codecs))]
     public void FramesSplitByteByByteAreReassembled(string codecName)
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         var codec = MakeCodec(codecName);
         var stream = new LoopStream(loop, a, new LoopStreamOptions { Codec = codec });
@@ -69,7 +68,7 @@ public class StreamTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void LineLongerThanTheLimitClosesTheStreamBeforeAnyNewline()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         var stream = new LoopStream(loop, a, new LoopStreamOptions { Codec = new LineCodec(maxLineLength: 16) });
         Exception? error = null;
@@ -90,7 +89,7 @@ public class StreamTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void OversizeLengthPrefixIsRejectedOnTheHeaderAlone()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         var stream = new LoopStream(loop, a, new LoopStreamOptions { Codec = new LengthPrefixedCodec(maxFrameLength: 1000) });
         stream.OnMessage = (_, _) => Assert.Fail("no message expected");
@@ -106,7 +105,7 @@ public class StreamTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void WatermarksBlockAndDrainWithATinySendBufferAndPartialWritesKeepTheByteOrder()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (server, client) = Net.TcpPair();
         Net.SetSendBuffer(server, 4096);
         var stream = new LoopStream(loop, server, new LoopStreamOptions { HighWatermark = 64 * 1024, LowWatermark = 8 * 1024 });
@@ -135,7 +134,7 @@ public class StreamTests(LoopKind kind) : FdCheckedTest
         Assert.That(received.ToArray().AsSpan().SequenceEqual(data), Is.True, "bytes arrive complete and in order");
         Assert.That(drains, Is.GreaterThanOrEqualTo(1));
         Assert.That(stream.QueuedBytes, Is.Zero);
-        Assert.That(stream.BytesSent, Is.EqualTo(total), $"{kind} drains={drains} queued={stream.QueuedBytes}");
+        Assert.That(stream.BytesSent, Is.EqualTo(total), $"{backend} drains={drains} queued={stream.QueuedBytes}");
         CloseAndSettle(loop, stream);
         Posix.Close(client);
     }
@@ -143,7 +142,7 @@ public class StreamTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void PeerResetMidWriteReportsTheErrnoAndClosesOnce()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (server, client) = Net.TcpPair();
         Net.SetSendBuffer(server, 4096);
         var stream = new LoopStream(loop, server);
@@ -171,7 +170,7 @@ public class StreamTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ShutdownWriteHalfClosesAndReadingContinues()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         var stream = new LoopStream(loop, a, new LoopStreamOptions { PeerEnd = PeerEndBehavior.HalfOpen });
         var text = new StringBuilder();
@@ -205,7 +204,7 @@ public class StreamTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void PeerEofDoesNotDropQueuedWrites()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (server, client) = Net.TcpPair();
         Net.SetSendBuffer(server, 4096);
         var stream = new LoopStream(loop, server);
@@ -239,7 +238,7 @@ public class StreamTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void CloseAfterDrainFlushesEverythingThenCloses()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (server, client) = Net.TcpPair();
         Net.SetSendBuffer(server, 4096);
         var stream = new LoopStream(loop, server);
@@ -264,7 +263,7 @@ public class StreamTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void CloseReportsOnCloseExactlyOnceFromTheLoopAndDropsLaterWrites()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         var stream = new LoopStream(loop, a);
         stream.OnData = (_, _) => { };
@@ -286,7 +285,7 @@ public class StreamTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void NotOwnedFdStaysOpen()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         var stream = new LoopStream(loop, a, new LoopStreamOptions { OwnsFd = false });
         stream.Close();
@@ -300,7 +299,7 @@ public class StreamTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void PauseReadStopsDeliveryMidChunkAndResumeDeliversTheRest()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         var stream = new LoopStream(loop, a, new LoopStreamOptions { Codec = new LineCodec() });
         var got = new List<string>();
@@ -322,7 +321,7 @@ public class StreamTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ThrowingMessageHandlerGoesToTheLoopAndTheStreamContinues()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var errors = new List<Exception>();
         loop.UnhandledException = (_, e) => errors.Add(e);
         var (a, b) = Posix.SocketPair();
@@ -341,7 +340,7 @@ public class StreamTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void AsyncMessageEchoWithBackpressure()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Net.TcpPair();
         Net.SetSendBuffer(a, 4096);
         var codec = new LengthPrefixedCodec(1 << 20);
@@ -387,7 +386,7 @@ public class StreamTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void AsyncByteReadsReturnZeroAtEofAndCancellationLosesNoData()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         var stream = new LoopStream(loop, a);
         var buf = new byte[64];
@@ -420,7 +419,7 @@ public class StreamTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ModesCannotBeMixed()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         var stream = new LoopStream(loop, a);
         Assert.Throws<InvalidOperationException>(() => stream.Start(), "no OnData yet");
@@ -435,7 +434,7 @@ public class StreamTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void CallbackMessagePathAllocatesNothingPerMessageInSteadyState()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         var codec = new LengthPrefixedCodec(4096);
         var server = new LoopStream(loop, a, new LoopStreamOptions { Codec = codec });

@@ -8,11 +8,8 @@ namespace LinuxEvent.Tests;
 /// through <see cref="Wire"/>: real socket pairs for real backends; for the fakes, the same bytes are delivered by
 /// scripting the backend (inject readiness / complete the pending receive).
 /// </summary>
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ReactorFake)]
-[TestFixture(LoopKind.ProactorUring)]
-[TestFixture(LoopKind.ProactorFake)]
-public class AsyncContractTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.All))]
+public class AsyncContractTests(Backend backend) : FdCheckedTest
 {
     /// <summary>A connected socket pair; Deliver makes bytes arrive at <see cref="Local"/>.</summary>
     private sealed class Wire : IDisposable
@@ -67,7 +64,7 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void RunMainReturnsAfterMainCompletesAndContinuationsStayOnTheLoopThread()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int loopThread = Environment.CurrentManagedThreadId;
         var threads = new List<int>();
         loop.Run(async () =>
@@ -88,7 +85,7 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void RunMainRethrowsMainsException()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var ex = Assert.Throws<FormatException>(() => loop.Run(async () =>
         {
             await loop.DelayAsync(TimeSpan.FromMilliseconds(1));
@@ -100,7 +97,7 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ContinuationsRunInCompletionOrder()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var order = new List<int>();
         loop.Run(async () =>
         {
@@ -116,7 +113,7 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void SpawnedTasksAreIsolated()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var errors = new List<Exception>();
         loop.UnhandledException = (_, e) => errors.Add(e);
         int finished = 0;
@@ -134,7 +131,7 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void TenThousandConcurrentTasksOnOneLoop()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int done = 0;
         loop.Run(async () =>
         {
@@ -157,7 +154,7 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ReceiveAndSendLookLikeBlockingCode()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         using var wire = new Wire(loop);
         string got = "";
         loop.Run(async () =>
@@ -179,7 +176,7 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void CancellationBeforeTheCallThrowsAtOnce()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         using var wire = new Wire(loop);
         using var cts = new CancellationTokenSource();
         cts.Cancel();
@@ -195,7 +192,7 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void CancellationDuringAPendingReceiveCancelsTheKernelOperation()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         using var wire = new Wire(loop);
         using var cts = new CancellationTokenSource();
         Exception? caught = null;
@@ -223,7 +220,7 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void CancelAtTheSameInstantDataArrivesHasExactlyOneOutcomeAndLosesNoBytes()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         using var wire = new Wire(loop);
         for (int round = 0; round < 20; round++)
         {
@@ -269,7 +266,7 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void AwaitingAValueTaskTwiceIsDetected()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         Exception? misuse = null;
         loop.Run(async () =>
         {
@@ -286,7 +283,7 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ChannelsWorkBetweenTasksOnTheLoopWithoutExtraThreads()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int loopThread = Environment.CurrentManagedThreadId;
         var received = new List<int>();
         bool offThread = false;
@@ -326,7 +323,7 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void DelayAsyncInSteadyStateAllocatesNothing()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         long allocated = -1;
         loop.Run(async () =>
         {

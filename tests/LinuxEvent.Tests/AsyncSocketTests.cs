@@ -4,14 +4,13 @@ using System.Text;
 namespace LinuxEvent.Tests;
 
 /// <summary>Async sockets over real TCP and socket pairs on both real models.</summary>
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ProactorUring)]
-public class AsyncSocketTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.Real))]
+public class AsyncSocketTests(Backend backend) : FdCheckedTest
 {
     [Test]
     public void AcceptAndConnectAsyncOverLoopbackTcp()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int listener = Posix.CreateTcpListener(new IPEndPoint(IPAddress.Loopback, 0));
         var ep = (IPEndPoint)Posix.GetLocalEndPoint(listener)!;
         using var client = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { Blocking = false };
@@ -42,7 +41,7 @@ public class AsyncSocketTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ConnectAsyncToAClosedPortThrowsEconnrefused()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int probe = Posix.CreateTcpListener(new IPEndPoint(IPAddress.Loopback, 0));
         var ep = (IPEndPoint)Posix.GetLocalEndPoint(probe)!;
         Posix.Close(probe);
@@ -60,7 +59,7 @@ public class AsyncSocketTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void AwaitedReceiveAndSendAllocateNothingInSteadyState()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         long allocated = -1;
         try
@@ -96,7 +95,7 @@ public class AsyncSocketTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void IoCallbacksSeeTheTimeAtWhichTheirEventArrived()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         long armed = 0, resumed = 0;
         try
@@ -119,7 +118,7 @@ public class AsyncSocketTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void TaskSchedulerRunsTasksOnTheLoopThread()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int loopThread = Environment.CurrentManagedThreadId, ranOn = -1;
         loop.Run(async () =>
         {

@@ -1,16 +1,13 @@
 namespace LinuxEvent.Tests;
 
 /// <summary>Regression tests from the code review: disposal and completion paths that used to hang or corrupt state.</summary>
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ReactorFake)]
-[TestFixture(LoopKind.ProactorUring)]
-[TestFixture(LoopKind.ProactorFake)]
-public class DisposalAndRaceTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.All))]
+public class DisposalAndRaceTests(Backend backend) : FdCheckedTest
 {
     [Test]
     public void RunMainReturnsWhenMainCompletesOnAnotherThread()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var done = new TaskCompletionSource();
         var setter = new Thread(() => done.SetResult());
         loop.Post(_ => setter.Start());
@@ -22,7 +19,7 @@ public class DisposalAndRaceTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void PendingAwaitsCompleteWhenTheLoopIsDisposed()
     {
-        var loop = Loops.Create(kind);
+        var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         Task? receive = null, delay = null;
         try
@@ -51,7 +48,7 @@ public class DisposalAndRaceTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void DisposeFromAnotherThreadDoesNotHangWhenACallbackThrowsDuringDisposal()
     {
-        var loop = Loops.Create(kind);
+        var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         try
         {
@@ -77,7 +74,7 @@ public class DisposalAndRaceTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ADeadlineFarInThePastFiresOnTheNextIteration()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int fired = 0;
         loop.At(long.MinValue + 1, _ => fired++);
         loop.RunOnce(TimeSpan.FromSeconds(5));
@@ -85,14 +82,13 @@ public class DisposalAndRaceTests(LoopKind kind) : FdCheckedTest
     }
 }
 
-[TestFixture(LoopKind.ProactorUring)]
-[TestFixture(LoopKind.ProactorFake)]
-public class ResubmitRollbackTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.Proactors))]
+public class ResubmitRollbackTests(Backend backend) : FdCheckedTest
 {
     [Test]
     public void AResubmitThatThrowsLeavesTheOperationSettled()
     {
-        var loop = (ProactorLoop)Loops.Create(kind);
+        var loop = (ProactorLoop)backend.Create();
         var op = loop.Nop();
         loop.RunUntil(() => op.IsSettled);
         if (loop.Fake is { } f) f.RunUntilIdle();
@@ -105,8 +101,8 @@ public class ResubmitRollbackTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void TheFakeRefusesAResubmitBeforeTheSettlementCallbackRan()
     {
-        if (kind != LoopKind.ProactorFake) Assert.Ignore("Only the fake settles before it dispatches.");
-        using var loop = (ProactorLoop)Loops.Create(kind);
+        if (!backend.IsFake) Assert.Ignore("Only the fake settles before it dispatches.");
+        using var loop = (ProactorLoop)backend.Create();
         int calls = 0;
         var op = loop.Read(3, new byte[4], -1, _ => calls++);
         loop.Fake!.CompleteRead(op, new byte[2]);

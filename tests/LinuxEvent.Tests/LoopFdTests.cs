@@ -8,11 +8,8 @@ namespace LinuxEvent.Tests;
 /// end through the backend's own way of delivering them: a real socket pair for the real backends; for the fakes, the
 /// bytes are written and readiness injected (reactor) or the pending receive is completed (proactor).
 /// </summary>
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ReactorFake)]
-[TestFixture(LoopKind.ProactorUring)]
-[TestFixture(LoopKind.ProactorFake)]
-public class LoopFdContractTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.All))]
+public class LoopFdContractTests(Backend backend) : FdCheckedTest
 {
     private static void Deliver(Loop loop, int local, int remote, string text)
     {
@@ -42,7 +39,7 @@ public class LoopFdContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ReceiveAndSendThroughARegistrationLookLikeBlockingCode()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (local, remote) = Posix.SocketPair();
         var got = new List<string>();
         try
@@ -74,7 +71,7 @@ public class LoopFdContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ASecondPendingOperationOnTheSameSideFailsClearly()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (local, remote) = Posix.SocketPair();
         try
         {
@@ -100,7 +97,7 @@ public class LoopFdContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void DisposeFailsThePendingReceiveWithObjectDisposedAndClosesAnOwnedFd()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (local, remote) = Posix.SocketPair();
         Exception? pendingError = null;
         try
@@ -127,7 +124,7 @@ public class LoopFdContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void AFdThatIsNotOwnedStaysOpenAndCanBeRegisteredAgain()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (local, remote) = Posix.SocketPair();
         try
         {
@@ -151,7 +148,7 @@ public class LoopFdContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ACancelledReceiveLeavesTheRegistrationUsable()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (local, remote) = Posix.SocketPair();
         try
         {
@@ -180,7 +177,7 @@ public class LoopFdContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void DisposingTheLoopFailsPendingOperationsAndClosesOwnedFds()
     {
-        var loop = Loops.Create(kind);
+        var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         Task<int>? pending = null;
         LoopFd? fd = null;
@@ -212,7 +209,7 @@ public class LoopFdContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void FdNumberCallsOnARegisteredFdShareItsRegistration()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (local, remote) = Posix.SocketPair();
         try
         {
@@ -237,7 +234,7 @@ public class LoopFdContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void DisposingAfterTheLoopsDisposalWasRequestedInTheSameIterationWorks()
     {
-        var loop = Loops.Create(kind);
+        var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         Task<int>? pending = null;
         Exception? disposeError = null;
@@ -267,7 +264,7 @@ public class LoopFdContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void RegisterRefusesBadArgumentsWithoutTakingOwnership()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (local, remote) = Posix.SocketPair();
         Posix.Close(remote);                                   // a closed fd number
         Assert.Throws<ArgumentOutOfRangeException>(() => loop.Register(-1));
@@ -280,14 +277,13 @@ public class LoopFdContractTests(LoopKind kind) : FdCheckedTest
 }
 
 /// <summary>Rules that only the reactor's persistent registration has, on epoll and on the fake.</summary>
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ReactorFake)]
-public class LoopFdReactorTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.Reactors))]
+public class LoopFdReactorTests(Backend backend) : FdCheckedTest
 {
     [Test]
     public void ARegisteredFdHasOneEdgeTriggeredRegistrationAndRefusesOtherOwners()
     {
-        using var loop = (ReactorLoop)Loops.Create(kind);
+        using var loop = (ReactorLoop)backend.Create();
         var (a, b) = Posix.SocketPair();
         try
         {
@@ -314,8 +310,8 @@ public class LoopFdReactorTests(LoopKind kind) : FdCheckedTest
     {
         // On the fake, data written without an injected edge is invisible to a parked receive: that shows whether the
         // registration probed the socket (recv) or waited for the edge, i.e. the short-read rule itself.
-        if (kind != LoopKind.ReactorFake) Assert.Ignore("needs the fake's explicit edges");
-        using var loop = (ReactorLoop)Loops.Create(kind);
+        if (!backend.IsFake) Assert.Ignore("needs the fake's explicit edges");
+        using var loop = (ReactorLoop)backend.Create();
         var (a, b) = Posix.LoopbackTcpPair();
         try
         {
@@ -351,8 +347,8 @@ public class LoopFdReactorTests(LoopKind kind) : FdCheckedTest
         // Data that arrives while nobody waits (an edge with no parked receive) marks the peer as streaming: after a
         // short read the next receive then tries at once instead of waiting for an edge, because more has most likely
         // been queued meanwhile. Seen through the fake's explicit edges.
-        if (kind != LoopKind.ReactorFake) Assert.Ignore("needs the fake's explicit edges");
-        using var loop = (ReactorLoop)Loops.Create(kind);
+        if (!backend.IsFake) Assert.Ignore("needs the fake's explicit edges");
+        using var loop = (ReactorLoop)backend.Create();
         var (a, b) = Posix.LoopbackTcpPair();
         try
         {
@@ -389,7 +385,7 @@ public class LoopFdReactorTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void WaitReadableOnARegisteredFdSeesDataThatIsAlreadyThere()
     {
-        using var loop = (ReactorLoop)Loops.Create(kind);
+        using var loop = (ReactorLoop)backend.Create();
         var (a, b) = Posix.SocketPair();
         try
         {
@@ -414,14 +410,13 @@ public class LoopFdReactorTests(LoopKind kind) : FdCheckedTest
 }
 
 /// <summary>Registrations under real traffic, on both real backends.</summary>
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ProactorUring)]
-public class LoopFdTrafficTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.Real))]
+public class LoopFdTrafficTests(Backend backend) : FdCheckedTest
 {
     [Test]
     public void PingPongThroughRegistrationsIsLosslessAndAllocatesNothing()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         long allocated = -1;
         int rounds = 0;
@@ -465,7 +460,7 @@ public class LoopFdTrafficTests(LoopKind kind) : FdCheckedTest
     public void FourMegabytesThroughAFullSocketBufferArriveIntact()
     {
         // Short writes fill the send buffer, so the writer parks for EPOLLOUT edges (reactor) while the reader drains.
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         var payload = new byte[4 << 20];
         new Random(7).NextBytes(payload);
@@ -499,7 +494,7 @@ public class LoopFdTrafficTests(LoopKind kind) : FdCheckedTest
         // On io_uring the receive is only queued in the SQ until the loop next enters the kernel, and the kernel
         // resolves the fd number when it consumes the SQE. Dispose closes the owned fd at once; a socket created next
         // gets the same number. The queued receive must not end up reading that socket's bytes.
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         int c = -1, d = -1;
         string outcome = "", leftForTheNewSocket = "";
@@ -537,7 +532,7 @@ public class LoopFdTrafficTests(LoopKind kind) : FdCheckedTest
     {
         // tcp_recvmsg returns short when it reaches the peer's FIN, with no new edge to come: the next receive must
         // still see end-of-stream (a registration that took the short read for "queue empty" would wait forever).
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (server, client) = Posix.LoopbackTcpPair();
         var outcomes = new List<string>();
         try
@@ -567,7 +562,7 @@ public class LoopFdTrafficTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void AcceptAndConnectThroughRegistrationsOverLoopbackTcp()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int listener = Posix.CreateTcpListener(new IPEndPoint(IPAddress.Loopback, 0));
         var ep = (IPEndPoint)Posix.GetLocalEndPoint(listener)!;
         int client = Posix.CreateStreamSocket(System.Net.Sockets.AddressFamily.InterNetwork);
@@ -597,7 +592,7 @@ public class LoopFdTrafficTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ConnectThroughARegistrationToAClosedPortThrowsEconnrefused()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int probe = Posix.CreateTcpListener(new IPEndPoint(IPAddress.Loopback, 0));
         var ep = (IPEndPoint)Posix.GetLocalEndPoint(probe)!;
         Posix.Close(probe);

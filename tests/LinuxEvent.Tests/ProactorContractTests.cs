@@ -9,16 +9,15 @@ namespace LinuxEvent.Tests;
 /// (bytes arriving, a refused connection), the real backend gets real I/O and the fake gets the same outcome scripted.
 /// Every test ends with no fd leaked and LiveOperationCount == 0.
 /// </summary>
-[TestFixture(LoopKind.ProactorUring)]
-[TestFixture(LoopKind.ProactorFake)]
-public class ProactorContractTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.Proactors))]
+public class ProactorContractTests(Backend backend) : FdCheckedTest
 {
     private ProactorLoop _loop = null!;
-    private bool Fake => kind == LoopKind.ProactorFake;
+    private bool Fake => backend.IsFake;
     private FakeCompletions F => _loop.Fake!;
 
     [SetUp]
-    public void CreateLoop() => _loop = (ProactorLoop)Loops.Create(kind);
+    public void CreateLoop() => _loop = (ProactorLoop)backend.Create();
 
     [TearDown]
     public void DisposeLoop()
@@ -339,7 +338,7 @@ public class ProactorContractTests(LoopKind kind) : FdCheckedTest
     public void TenThousandOperationsInFlightOnAnEightEntryRingAllCompleteOnce()
     {
         _loop.Dispose();
-        _loop = (ProactorLoop)(kind == LoopKind.ProactorFake
+        _loop = (ProactorLoop)(backend.IsFake
             ? Loop.CreateProactor(new ProactorOptions { Backend = ProactorBackend.Fake, QueueDepth = 8 })
             : Loop.CreateProactor(new ProactorOptions { QueueDepth = 8 }));
         var hits = new int[10_000];

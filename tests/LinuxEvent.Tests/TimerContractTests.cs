@@ -1,15 +1,12 @@
 namespace LinuxEvent.Tests;
 
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ReactorFake)]
-[TestFixture(LoopKind.ProactorUring)]
-[TestFixture(LoopKind.ProactorFake)]
-public class TimerContractTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.All))]
+public class TimerContractTests(Backend backend) : FdCheckedTest
 {
     [Test]
     public void EqualDeadlinesFireInSchedulingOrder()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var order = new List<int>();
         long deadline = loop.NowNanoseconds + 2_000_000;
         for (int i = 0; i < 10; i++)
@@ -24,7 +21,7 @@ public class TimerContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void EarlierDeadlineFiresFirstWhateverTheSchedulingOrder()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var order = new List<string>();
         loop.After(TimeSpan.FromMilliseconds(6), _ => order.Add("late"));
         loop.After(TimeSpan.FromMilliseconds(2), _ => order.Add("early"));
@@ -36,7 +33,7 @@ public class TimerContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void CancellingASiblingInTheSameBatchSuppressesIt()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         long deadline = loop.NowNanoseconds + 1_000_000;
         var fired = new List<string>();
         TimerHandle? second = null;
@@ -55,7 +52,7 @@ public class TimerContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void CancelAfterFiringReturnsFalse()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int fired = 0;
         var t = loop.After(TimeSpan.FromMilliseconds(1), _ => fired++);
         loop.RunUntil(() => fired == 1);
@@ -66,7 +63,7 @@ public class TimerContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void AfterZeroFiresOnTheNextIterationNotTheCurrentOne()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var log = new List<string>();
         loop.After(TimeSpan.Zero, l =>
         {
@@ -82,7 +79,7 @@ public class TimerContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void AtInThePastFiresOnTheNextIteration()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int fired = 0;
         loop.At(loop.NowNanoseconds - 1_000_000_000, _ => fired++);
         loop.RunOnce(TimeSpan.FromSeconds(1));
@@ -92,8 +89,8 @@ public class TimerContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ATimerScheduledBeforeRunIsRelativeToWhenItWasScheduled()
     {
-        if (Loops.IsFake(kind)) Assert.Ignore("The virtual clock only moves through the fake's own controls, which refresh the cache.");
-        using var loop = Loops.Create(kind);
+        if (backend.IsFake) Assert.Ignore("The virtual clock only moves through the fake's own controls, which refresh the cache.");
+        using var loop = backend.Create();
         // The real clock has moved since the loop was created (and last read it). A deadline computed from that stale
         // reading would lie before "now + delay".
         long before = Loop.MonotonicNanoseconds();
@@ -105,7 +102,7 @@ public class TimerContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void HugeDelayNeverWrapsIntoThePast()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int fired = 0;
         var t = loop.After(TimeSpan.MaxValue, _ => fired++);
         Assert.That(t.DeadlineNanoseconds, Is.EqualTo(long.MaxValue));
@@ -118,7 +115,7 @@ public class TimerContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void EveryIsDriftFreeAndKeepsItsPhase()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var interval = TimeSpan.FromMilliseconds(5);
         var deadlines = new List<long>();
         TimerHandle? t = null;
@@ -129,7 +126,7 @@ public class TimerContractTests(LoopKind kind) : FdCheckedTest
         // stall longer than the interval (a busy machine) legitimately skips a tick; on the virtual clock none does.
         Assert.That(deadlines.Select(d => (d - start) % 5_000_000), Is.All.Zero, "the phase is kept");
         Assert.That(deadlines, Is.Ordered.Ascending.And.Unique);
-        if (Loops.IsFake(kind)) Assert.That(deadlines, Is.EqualTo(new[] { start + 5_000_000, start + 10_000_000, start + 15_000_000 }));
+        if (backend.IsFake) Assert.That(deadlines, Is.EqualTo(new[] { start + 5_000_000, start + 10_000_000, start + 15_000_000 }));
         Assert.That(t.Cancel(), Is.True);
         Assert.That(t.Cancel(), Is.False);
     }
@@ -137,8 +134,8 @@ public class TimerContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void EveryRunsOnceAfterAStallAndSkipsTheMissedTicks()
     {
-        if (!Loops.IsFake(kind)) Assert.Ignore("A stall of exact length needs the virtual clock.");
-        using var loop = Loops.Create(kind);
+        if (!backend.IsFake) Assert.Ignore("A stall of exact length needs the virtual clock.");
+        using var loop = backend.Create();
         long start = loop.NowNanoseconds;
         var fired = new List<long>();
         var t = loop.Every(TimeSpan.FromMilliseconds(10), l => fired.Add(l.NowNanoseconds));
@@ -152,7 +149,7 @@ public class TimerContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void BadArgumentsThrowAndRegisterNothing()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => loop.After(TimeSpan.FromTicks(-1), _ => { }));
         Assert.That(ex!.ParamName, Is.EqualTo("delay"));
         Assert.That(ex.Message, Does.Contain("Loop.After"));
@@ -165,7 +162,7 @@ public class TimerContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void RestartReusesTheHandle()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int fired = 0;
         var t = loop.After(TimeSpan.FromMilliseconds(1), _ => fired++);
         loop.RunUntil(() => fired == 1);
@@ -181,7 +178,7 @@ public class TimerContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void StatePassingOverloadsPassTheState()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var box = new List<string>();
         loop.After(TimeSpan.Zero, box, static (_, b) => b.Add("after"));
         loop.RunOnce(TimeSpan.FromSeconds(1));
@@ -191,7 +188,7 @@ public class TimerContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void SubMillisecondDelayIsNotABusyLoop()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         bool fired = false;
         long start = loop.NowNanoseconds;
         loop.After(TimeSpan.FromMicroseconds(300), _ => fired = true);

@@ -26,7 +26,7 @@ public class UringAvailabilityTests : FdCheckedTest
     [Test]
     public void CapabilitiesAreReportedWhenAvailable()
     {
-        using var loop = (ProactorLoop)Loops.Create(LoopKind.ProactorUring);
+        using var loop = (ProactorLoop)Backends.RealProactors.Single().Create();
         var caps = loop.Capabilities!;
         Assert.That(caps.Supports(0), Is.True, "IORING_OP_NOP");
         Assert.That(caps.SubmissionQueueEntries, Is.GreaterThanOrEqualTo(256u));

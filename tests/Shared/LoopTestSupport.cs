@@ -1,29 +1,10 @@
 using System.Diagnostics;
 
-// Shared by every test project (compiled into each): loop kinds, bounded waiting on a loop, and the fd-leak check.
+// Shared by every test project (compiled into each): bounded waiting on a loop, and the fd-leak check.
 namespace LinuxEvent.Testing;
-
-/// <summary>Every loop kind a contract test runs on.</summary>
-public enum LoopKind { ReactorEpoll, ReactorFake, ProactorUring, ProactorFake }
 
 public static class Loops
 {
-    /// <summary>Creates a loop of <paramref name="kind"/>; io_uring-less kernels make uring fixtures inconclusive.</summary>
-    public static Loop Create(LoopKind kind)
-    {
-        switch (kind)
-        {
-            case LoopKind.ReactorEpoll: return Loop.CreateReactor();
-            case LoopKind.ReactorFake: return Loop.CreateReactor(new ReactorOptions { Backend = ReactorBackend.Fake });
-            case LoopKind.ProactorFake: return Loop.CreateProactor(new ProactorOptions { Backend = ProactorBackend.Fake });
-            default:
-                try { return Loop.CreateProactor(); }
-                catch (LinuxEventUnsupportedException ex) { Assert.Ignore("io_uring unavailable here: " + ex.Message); throw; }
-        }
-    }
-
-    public static bool IsFake(LoopKind kind) => kind is LoopKind.ReactorFake or LoopKind.ProactorFake;
-
     /// <summary>
     /// Runs iterations until <paramref name="done"/> holds, bounded by <paramref name="timeout"/> of loop time
     /// (virtual under Fake) and by an iteration cap, so a broken loop fails the test instead of hanging it.
