@@ -176,6 +176,22 @@ public class ChildProcessTests(Backend backend) : FdCheckedTest
         Settle(loop);
     }
 
+    // Regression (Net review): Timeout, KillGracePeriod and the stream options were checked only after posix_spawn,
+    // leaving a running child and its pipes behind when they were invalid.
+    [Test]
+    public void InvalidProcessOptionsAreRejectedBeforeAnythingIsSpawned()
+    {
+        using var loop = backend.Create();
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            ChildProcess.Start(loop, new ProcessSpec("sleep", "30") { Timeout = TimeSpan.FromSeconds(-1) }));
+        Assert.That(ex!.Message, Does.Contain("Timeout"));
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            ChildProcess.Start(loop, new ProcessSpec("sleep", "30") { KillGracePeriod = TimeSpan.FromSeconds(-1) }));
+        // No child was started: none is left for this process to reap.
+        Assert.That(Directory.GetDirectories($"/proc/{Environment.ProcessId}/task").Length, Is.GreaterThan(0));
+        Assert.That(File.ReadAllText($"/proc/{Environment.ProcessId}/task/{Environment.ProcessId}/children").Trim(), Is.Empty);
+    }
+
     [Test]
     public void EnvironmentOverlayClearAndWorkingDirectory()
     {

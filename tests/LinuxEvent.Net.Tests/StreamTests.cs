@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace LinuxEvent.Net.Tests;
@@ -414,6 +415,34 @@ public class StreamTests(Backend backend) : FdCheckedTest
         Assert.That(Encoding.ASCII.GetString(Net.Drain(b) ?? []), Is.EqualTo("reply"));
         if (loop is ProactorLoop p) loop.RunUntil(() => p.LiveOperationCount == 0);
         Posix.Close(b);
+    }
+
+    // Regression (Net review): closing the stream returned its receive array to the shared pool while a message
+    // slice handed out by ReadMessageAsync could still be read, so the next renter overwrote it.
+    [Test]
+    public void AMessageFromReadMessageAsyncSurvivesTheStreamsClose()
+    {
+        using var loop = backend.Create();
+        var (a, b) = Posix.SocketPair();
+        string before = "", after = "";
+        try
+        {
+            loop.Run(async () =>
+            {
+                var stream = new LoopStream(loop, a, new LoopStreamOptions { Codec = new LineCodec(), FdKind = StreamFdKind.Socket });
+                Posix.Write(b, Encoding.ASCII.GetBytes("a message that must stay intact\n"));
+                var message = (await stream.ReadMessageAsync())!.Value;
+                before = Encoding.ASCII.GetString(message.Span);
+                stream.Close();
+                await loop.DelayAsync(TimeSpan.FromMilliseconds(1));       // the close completes
+                // Anything returned to the shared pool would come back to the next renter of that size on this thread.
+                for (int i = 0; i < 8; i++) ArrayPool<byte>.Shared.Rent(64 * 1024).AsSpan().Fill(0xFF);
+                after = Encoding.ASCII.GetString(message.Span);
+            });
+        }
+        finally { Posix.Close(b); }
+        Assert.That(before, Is.EqualTo("a message that must stay intact"));
+        Assert.That(after, Is.EqualTo(before));
     }
 
     [Test]

@@ -94,6 +94,20 @@ public class AsyncContractTests(Backend backend) : FdCheckedTest
         Assert.That(ex!.Message, Is.EqualTo("from main"));
     }
 
+    // Regression (code review): Run(main) slept in the kernel forever when main completed off the loop thread
+    // (a TaskCompletionSource set elsewhere, Task.Delay, ConfigureAwait(false)); nothing else woke it.
+    [Test]
+    public void RunMainReturnsWhenMainCompletesOnAnotherThread()
+    {
+        using var loop = backend.Create();
+        var done = new TaskCompletionSource();
+        var setter = new Thread(() => done.SetResult());
+        loop.Post(_ => setter.Start());
+        var run = Task.Run(() => loop.Run(() => done.Task));     // nothing on the loop wakes it but main's completion
+        Assert.That(run.Wait(TimeSpan.FromSeconds(10)), Is.True, "Run(main) returned");
+        setter.Join();
+    }
+
     [Test]
     public void ContinuationsRunInCompletionOrder()
     {
@@ -260,6 +274,37 @@ public class AsyncContractTests(Backend backend) : FdCheckedTest
             }
             else Assert.That(outcome, Is.EqualTo("data:x" + round));
             AssertNoLiveOperations(loop);
+        }
+    }
+
+    // Regression (code review): disposal dropped pending readiness waits and delays, so their awaits never resumed;
+    // later the proactor settled them as OperationCanceledException while the reactor used ObjectDisposedException.
+    [Test]
+    public void PendingAwaitsCompleteWhenTheLoopIsDisposed()
+    {
+        var loop = backend.Create();
+        var (a, b) = Posix.SocketPair();
+        Task? receive = null, delay = null;
+        try
+        {
+            loop.Run(async () =>
+            {
+                receive = loop.ReceiveAsync(a, new byte[8]).AsTask();
+                delay = loop.DelayAsync(TimeSpan.FromHours(1)).AsTask();
+                await Task.Yield();
+            });
+            Assert.That(receive!.IsCompleted || delay!.IsCompleted, Is.False, "both still waiting");
+            loop.Dispose();
+            Assert.That(receive.IsCompleted, Is.True, "the receive resumed");
+            Assert.That(delay!.IsCompleted, Is.True, "the delay resumed");
+            Assert.That(receive.Exception?.InnerException, Is.InstanceOf<ObjectDisposedException>(), "the same outcome on every backend");
+            Assert.That(delay.Exception?.InnerException, Is.InstanceOf<ObjectDisposedException>());
+        }
+        finally
+        {
+            loop.Dispose();
+            Posix.Close(a);
+            Posix.Close(b);
         }
     }
 

@@ -222,6 +222,34 @@ public class LoopContractTests(Backend backend) : FdCheckedTest
         Assert.That(run.Wait(TimeSpan.FromSeconds(10)), Is.True);
     }
 
+    // Regression (code review): when disposal threw (a cancelled operation's callback rethrowing), the loop thread never
+    // signalled the Dispose() waiting on another thread, which then hung.
+    [Test]
+    public void DisposeFromAnotherThreadDoesNotHangWhenACallbackThrowsDuringDisposal()
+    {
+        var loop = backend.Create();
+        var (a, b) = Posix.SocketPair();
+        try
+        {
+            using var started = new ManualResetEventSlim();
+            if (loop is ProactorLoop p)
+                loop.Post(_ => p.Receive(a, new byte[8], op => op.GetResultOrThrow()));   // throws when cancelled by disposal
+            else
+                loop.Post(l => l.Spawn(async () => { await l.ReceiveAsync(a, new byte[8]); }));
+            loop.After(TimeSpan.FromMilliseconds(1), _ => started.Set());
+            var run = Task.Run(() => { try { loop.Run(); } catch (Exception) { } });
+            Assert.That(started.Wait(TimeSpan.FromSeconds(10)), Is.True);
+            var dispose = Task.Run(loop.Dispose);
+            Assert.That(dispose.Wait(TimeSpan.FromSeconds(10)), Is.True, "Dispose returned");
+            Assert.That(run.Wait(TimeSpan.FromSeconds(10)), Is.True, "Run returned");
+        }
+        finally
+        {
+            Posix.Close(a);
+            Posix.Close(b);
+        }
+    }
+
     [Test]
     public void NowIsCachedPerIterationAndMonotonic()
     {

@@ -558,6 +558,37 @@ public class ProactorContractTests(Backend backend) : FdCheckedTest
         finally { Posix.Close(a); Posix.Close(b); }
     }
 
+    // Regression (code review): a Resubmit whose submission threw left the operation Pending for good.
+    [Test]
+    public void AResubmitThatThrowsLeavesTheOperationSettled()
+    {
+        var op = _loop.Nop();
+        RunUntilSettled(op);
+        _loop.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => _loop.Resubmit(op));
+        Assert.That(op.State, Is.EqualTo(OperationState.Completed), "still the settled result, not a stuck Pending");
+        Assert.That(op.Cancel(), Is.False);
+    }
+
+    // Regression (code review): the fake settles an operation when the script completes it and runs its callback at the
+    // next dispatch; a resubmit in between would have reused the operation under a callback still to come.
+    [Test]
+    public void TheFakeRefusesAResubmitBeforeTheSettlementCallbackRan()
+    {
+        if (!Fake) Assert.Ignore("Only the fake settles before it dispatches.");
+        int calls = 0;
+        var op = _loop.Read(3, new byte[4], -1, _ => calls++);
+        F.CompleteRead(op, new byte[2]);
+        var ex = Assert.Throws<InvalidOperationException>(() => _loop.Resubmit(op));
+        Assert.That(ex!.Message, Does.Contain("callback has not run"));
+        F.RunUntilIdle();
+        Assert.That(calls, Is.EqualTo(1));
+        _loop.Resubmit(op);
+        op.Cancel();
+        F.RunUntilIdle();
+        Assert.That(calls, Is.EqualTo(2));
+    }
+
     [Test]
     public void BadArgumentsThrowBeforeAnythingIsSubmitted()
     {

@@ -86,6 +86,17 @@ public class TimerContractTests(Backend backend) : FdCheckedTest
         Assert.That(fired, Is.EqualTo(1));
     }
 
+    // Regression (code review): a deadline near long.MinValue wrapped around when the wait timeout was computed.
+    [Test]
+    public void ADeadlineFarInThePastFiresOnTheNextIteration()
+    {
+        using var loop = backend.Create();
+        int fired = 0;
+        loop.At(long.MinValue + 1, _ => fired++);
+        loop.RunOnce(TimeSpan.FromSeconds(5));
+        Assert.That(fired, Is.EqualTo(1));
+    }
+
     [Test]
     public void ATimerScheduledBeforeRunIsRelativeToWhenItWasScheduled()
     {
