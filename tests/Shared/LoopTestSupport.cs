@@ -28,6 +28,28 @@ public static class Loops
         }
         Assert.Fail($"condition not met within {maxIterations} iterations");
     }
+
+    /// <summary>Moves the virtual clock of a fake loop (either model) forward; fails on a real backend.</summary>
+    public static void AdvanceVirtualClock(this Loop loop, TimeSpan by)
+    {
+        switch (loop)
+        {
+            case ReactorLoop { Fake: { } readiness }: readiness.Advance(by); break;
+            case ProactorLoop { Fake: { } completions }: completions.Advance(by); break;
+            default: Assert.Fail($"{loop.BackendName} has no virtual clock"); break;
+        }
+    }
+
+    /// <summary>Runs a fake loop (either model) until nothing is due; fails on a real backend.</summary>
+    public static void RunFakeUntilIdle(this Loop loop)
+    {
+        switch (loop)
+        {
+            case ReactorLoop { Fake: { } readiness }: readiness.RunUntilIdle(); break;
+            case ProactorLoop { Fake: { } completions }: completions.RunUntilIdle(); break;
+            default: Assert.Fail($"{loop.BackendName} is not a fake"); break;
+        }
+    }
 }
 
 public static class Fds
