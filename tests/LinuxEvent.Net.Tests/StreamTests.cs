@@ -460,6 +460,41 @@ public class StreamTests(Backend backend) : FdCheckedTest
         Posix.Close(b);
     }
 
+    /// <summary>A user codec: one length byte, then the payload.</summary>
+    private sealed class ByteLengthCodec : IFrameCodec
+    {
+        public FrameStatus Decode(ReadOnlySpan<byte> input, out Frame frame)
+        {
+            frame = default;
+            if (input.Length < 1 || input.Length < 1 + input[0]) return FrameStatus.NeedMoreData;
+            frame = new Frame(1 + input[0], 1, input[0]);
+            return FrameStatus.Complete;
+        }
+        public int GetEncodedLength(int payloadLength) => 1 + payloadLength;
+        public void Encode(ReadOnlySpan<byte> payload, Span<byte> destination) { destination[0] = (byte)payload.Length; payload.CopyTo(destination[1..]); }
+    }
+
+    [Test]
+    public void UserCodecWorksThroughAStreamAndTruncationAtEofIsACodecError()
+    {
+        using var loop = backend.Create();
+        var (a, b) = Posix.SocketPair();
+        var s = new LoopStream(loop, a, new LoopStreamOptions { Codec = new ByteLengthCodec() });
+        var got = new List<string>();
+        s.OnMessage = (_, m) => got.Add(Encoding.ASCII.GetString(m));
+        s.Start();
+        var peer = new LoopStream(loop, b, new LoopStreamOptions { Codec = new ByteLengthCodec() });
+        peer.WriteMessage("hi"u8);
+        peer.WriteMessage("there"u8);
+        peer.Write(new byte[] { 9, 1 });             // a truncated frame, then EOF
+        peer.CloseAfterDrain();
+        loop.RunUntil(() => s.IsClosed);
+        Assert.That(got, Is.EqualTo(new[] { "hi", "there" }));
+        Assert.That(s.CloseReason, Is.EqualTo(CloseReason.CodecError));
+        Assert.That(s.Error!.Message, Does.Contain("ended inside a frame"));
+        loop.RunUntil(() => s.Completion.IsCompleted && peer.Completion.IsCompleted);
+    }
+
     [Test]
     public void CallbackMessagePathAllocatesNothingPerMessageInSteadyState()
     {

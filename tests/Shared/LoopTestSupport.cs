@@ -72,6 +72,9 @@ public static class Fds
 
     public static int Count() => List().Length;
 
+    /// <summary>The numbers of the open fds (as <see cref="List"/>).</summary>
+    public static IEnumerable<int> Numbers() => List().Select(f => int.Parse(Path.GetFileName(f), System.Globalization.CultureInfo.InvariantCulture));
+
     /// <summary>
     /// The fd count once it equals <paramref name="expected"/>, or the last count after 1 s. Runtime and test-host
     /// threads open short-lived fds of their own now and then (seen as entries whose link is already gone when read);

@@ -2,13 +2,17 @@ using System.Text;
 
 namespace LinuxEvent.Net.Tests;
 
-/// <summary>Scripted completions and readiness: retry rules and offsets that real sockets cannot force.</summary>
-public class FakeStreamTests : FdCheckedTest
+/// <summary>
+/// LoopStream on scripted completions: the retry rules (EINTR, EAGAIN), the offset of a resumed partial send, and
+/// pausing, which real sockets cannot force on demand.
+/// </summary>
+[TestFixtureSource(typeof(Backends), nameof(Backends.FakeProactors))]
+public class StreamScriptedCompletionTests(Backend backend) : FdCheckedTest
 {
     [Test]
     public void ProactorRetriesEintrAndEagainAndResumesAPartialSendAtTheRightOffset()
     {
-        using var loop = Loop.CreateProactor(new ProactorOptions { Backend = ProactorBackend.Fake });
+        using var loop = (ProactorLoop)backend.Create();
         var fake = loop.Fake!;
         var (a, b) = Posix.SocketPair();
         var s = new LoopStream(loop, a, new LoopStreamOptions { HighWatermark = 100, LowWatermark = 10 });
@@ -57,7 +61,7 @@ public class FakeStreamTests : FdCheckedTest
     [Test]
     public void ProactorPauseCancelsTheReceiveAndDisposingTheLoopClosesTheStream()
     {
-        var loop = Loop.CreateProactor(new ProactorOptions { Backend = ProactorBackend.Fake });
+        var loop = (ProactorLoop)backend.Create();
         var fake = loop.Fake!;
         var (a, b) = Posix.SocketPair();
         var s = new LoopStream(loop, a);
@@ -73,38 +77,6 @@ public class FakeStreamTests : FdCheckedTest
         loop.Dispose();                                         // cancels the receive and the send
         Assert.That(s.IsClosed, Is.True);
         Assert.That(s.CloseReason, Is.EqualTo(CloseReason.LoopDisposed));
-        Posix.Close(b);
-    }
-
-    [Test]
-    public void FakeReactorDeliversInjectedReadinessAndKeepsWriteInterestOnlyWhileQueued()
-    {
-        using var loop = Loop.CreateReactor(new ReactorOptions { Backend = ReactorBackend.Fake });
-        var fake = loop.Fake!;
-        var (a, b) = Posix.SocketPair();
-        Net.SetSendBuffer(a, 4096);
-        var s = new LoopStream(loop, a, new LoopStreamOptions { Codec = new LineCodec() });
-        var got = new List<string>();
-        s.OnMessage = (_, m) => got.Add(Encoding.ASCII.GetString(m));
-        s.Start();
-        Assert.That(fake.TryGetInterest(a, out var interest) && interest == WatchOptions.Read, Is.True);
-        Posix.Write(b, "one\ntw"u8);
-        fake.Inject(a, Readiness.Readable);
-        fake.RunUntilIdle();
-        Posix.Write(b, "o\n"u8);
-        fake.Inject(a, Readiness.Readable);
-        fake.RunUntilIdle();
-        Assert.That(got, Is.EqualTo(new[] { "one", "two" }));
-        s.Write(new byte[1 << 20]);                            // more than the socket takes: the rest waits
-        Assert.That(fake.TryGetInterest(a, out interest) && interest == (WatchOptions.Read | WatchOptions.Write), Is.True);
-        while (Net.Drain(b) is { Length: > 0 } || s.QueuedBytes > 0)
-        {
-            fake.Inject(a, Readiness.Writable);
-            fake.RunUntilIdle();
-        }
-        Assert.That(fake.TryGetInterest(a, out interest) && interest == WatchOptions.Read, Is.True, "write interest dropped once drained");
-        s.Close();
-        fake.RunUntilIdle();
         Posix.Close(b);
     }
 }
