@@ -8,12 +8,6 @@ namespace LinuxEvent.Net.Tests;
 [TestFixtureSource(typeof(Backends), nameof(Backends.Real))]
 public class ListenerConnectorTests(Backend backend) : FdCheckedTest
 {
-    private static void Settle(Loop loop)
-    {
-        if (loop is ProactorLoop p) loop.RunUntil(() => p.LiveOperationCount == 0);
-        if (loop is ReactorLoop r) Assert.That(r.WatcherCount, Is.Zero, "watchers left");
-    }
-
     [Test]
     public void TcpEchoThroughListenerAndConnectorWithTypedPeerEndpoints()
     {
@@ -50,7 +44,7 @@ public class ListenerConnectorTests(Backend backend) : FdCheckedTest
         loop.RunUntil(() => streams[0].IsClosed && client.Completion.IsCompleted);
         loop.RunUntil(() => streams[0].Completion.IsCompleted);
         listener.Dispose();
-        Settle(loop);
+        Net.Settle(loop);
     }
 
     [Test]
@@ -76,7 +70,7 @@ public class ListenerConnectorTests(Backend backend) : FdCheckedTest
             });
             Posix.Close(connected!.Value.Fd);
         }
-        Settle(loop);
+        Net.Settle(loop);
     }
 
     [Test]
@@ -104,7 +98,7 @@ public class ListenerConnectorTests(Backend backend) : FdCheckedTest
         Connector.Connect(loop, new UnixDomainSocketEndPoint(path), x => r = x);
         loop.RunUntil(() => r is not null);
         Assert.That(r!.Value.Error!.Errno, Is.EqualTo(2), "ENOENT for a missing socket path");
-        Settle(loop);
+        Net.Settle(loop);
     }
 
     [Test]
@@ -114,11 +108,11 @@ public class ListenerConnectorTests(Backend backend) : FdCheckedTest
         int fd = Posix.CreateTcpListener(Net.AnyLoopbackPort);
         var listener = Listener.FromSocket(loop, fd, ownsSocket: false, (_, c) => Posix.Close(c.Fd));
         listener.Dispose();
-        Settle(loop);
+        Net.Settle(loop);
         Assert.That(Posix.IsOpen(fd), Is.True);
         var owned = Listener.FromSocket(loop, fd, ownsSocket: true, (_, c) => Posix.Close(c.Fd));
         owned.Dispose();
-        Settle(loop);
+        Net.Settle(loop);
         Assert.That(Posix.IsOpen(fd), Is.False);
     }
 
@@ -142,7 +136,7 @@ public class ListenerConnectorTests(Backend backend) : FdCheckedTest
         Assert.That(errors.Select(e => e.Message), Is.EqualTo(new[] { "handler bug" }));
         foreach (var c in clients) Posix.Close(c);
         listener.Dispose();
-        Settle(loop);
+        Net.Settle(loop);
     }
 
     [Test]
@@ -162,7 +156,7 @@ public class ListenerConnectorTests(Backend backend) : FdCheckedTest
         Posix.Close(c1);
         Posix.Close(c2);
         listener.Dispose();
-        Settle(loop);
+        Net.Settle(loop);
     }
 
     [Test]
@@ -186,7 +180,7 @@ public class ListenerConnectorTests(Backend backend) : FdCheckedTest
         Assert.That(perIteration.Max(), Is.LessThanOrEqualTo(8), "at most the cap per iteration (plus one deferred batch)");
         foreach (var c in clients) Posix.Close(c);
         listener.Dispose();
-        Settle(loop);
+        Net.Settle(loop);
     }
 
     [Test]
@@ -215,7 +209,7 @@ public class ListenerConnectorTests(Backend backend) : FdCheckedTest
         Assert.That(first.ErrnoName, Is.EqualTo("ECONNREFUSED"));
         Assert.That(first.Message, Does.Contain(dead.ToString()));
         Assert.That(loop.PendingTimerCount, Is.Zero, "no timeout left behind");
-        Settle(loop);
+        Net.Settle(loop);
         Assert.That(Fds.CountSettled(baseline), Is.EqualTo(baseline));
     }
 
@@ -242,7 +236,7 @@ public class ListenerConnectorTests(Backend backend) : FdCheckedTest
         Assert.That(called, Is.False, "cancel is silent");
         Assert.That(loop.PendingTimerCount, Is.Zero);
         listener.Dispose();
-        Settle(loop);
+        Net.Settle(loop);
     }
 
     [Test]
@@ -263,6 +257,6 @@ public class ListenerConnectorTests(Backend backend) : FdCheckedTest
         });
         Assert.That(error!.Message, Does.Contain("no-such-host.invalid"));
         listener.Dispose();
-        Settle(loop);
+        Net.Settle(loop);
     }
 }

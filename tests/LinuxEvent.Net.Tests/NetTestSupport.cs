@@ -54,6 +54,20 @@ public static class Net
         if (loop is ReactorLoop r) Assert.That(r.WatcherCount, Is.Zero, "watchers left");
     }
 
+    /// <summary>Runs <paramref name="loop"/> until <paramref name="fd"/> (non-blocking) reaches EOF; returns what arrived.</summary>
+    public static byte[] RunUntilEof(Loop loop, int fd, TimeSpan? timeout = null)
+    {
+        var received = new MemoryStream();
+        loop.RunUntil(() =>
+        {
+            var chunk = Drain(fd);
+            if (chunk is null) return true;
+            received.Write(chunk);
+            return false;
+        }, timeout);
+        return received.ToArray();
+    }
+
     public static void SetSendBuffer(int fd, int bytes) => Posix.SetSocketOption(fd, 1 /*SOL_SOCKET*/, 7 /*SO_SNDBUF*/, bytes);
     public static void SetReceiveBuffer(int fd, int bytes) => Posix.SetSocketOption(fd, 1 /*SOL_SOCKET*/, 8 /*SO_RCVBUF*/, bytes);
 }

@@ -14,6 +14,7 @@ public class StreamTests(Backend backend) : FdCheckedTest
         return b;
     }
 
+    /// <summary>Closes one stream and waits until it is done (other streams on the loop may still be open).</summary>
     private static void CloseAndSettle(Loop loop, LoopStream s)
     {
         s.Close();
@@ -182,15 +183,8 @@ public class StreamTests(Backend backend) : FdCheckedTest
         stream.Write("bye"u8);
         stream.ShutdownWrite();
         Assert.Throws<InvalidOperationException>(() => stream.Write("more"u8));
-        var got = new MemoryStream();
-        loop.RunUntil(() =>
-        {
-            var c = Net.Drain(b);
-            if (c is null) return true;                  // EOF after "bye"
-            got.Write(c);
-            return false;
-        });
-        Assert.That(Encoding.ASCII.GetString(got.ToArray()), Is.EqualTo("bye"));
+        var got = Net.RunUntilEof(loop, b);              // "bye", then EOF
+        Assert.That(Encoding.ASCII.GetString(got), Is.EqualTo("bye"));
         Posix.Write(b, "late"u8);
         loop.RunUntil(() => text.ToString() == "late");
         Assert.That(stream.IsClosed, Is.False);
@@ -219,18 +213,10 @@ public class StreamTests(Backend backend) : FdCheckedTest
         Posix.Shutdown(client, 1);                      // the peer is done sending, still reading
         loop.RunUntil(() => stream.IsPeerEnded && lastWordAtEnd is not null);
         Assert.That(stream.IsClosed, Is.False, "queued writes keep the stream open");
-        var received = new MemoryStream();
-        loop.RunUntil(() =>
-        {
-            var c = Net.Drain(client);
-            if (c is null) return true;
-            received.Write(c);
-            return false;
-        }, TimeSpan.FromSeconds(20));
-        var all = received.ToArray();
-        Assert.That(all.Length, Is.EqualTo(data.Length + 3));
-        Assert.That(all.AsSpan(0, data.Length).SequenceEqual(data), Is.True);
-        Assert.That(Encoding.ASCII.GetString(all, data.Length, 3), Is.EqualTo("END"));
+        var received = Net.RunUntilEof(loop, client, TimeSpan.FromSeconds(20));
+        Assert.That(received.Length, Is.EqualTo(data.Length + 3));
+        Assert.That(received.AsSpan(0, data.Length).SequenceEqual(data), Is.True);
+        Assert.That(Encoding.ASCII.GetString(received, data.Length, 3), Is.EqualTo("END"));
         loop.RunUntil(() => stream.Completion.IsCompleted);
         Assert.That(stream.CloseReason, Is.EqualTo(CloseReason.PeerClosed));
         Posix.Close(client);
@@ -247,15 +233,8 @@ public class StreamTests(Backend backend) : FdCheckedTest
         stream.Write(data);
         stream.CloseAfterDrain();
         Assert.That(stream.IsClosed, Is.False);
-        var received = new MemoryStream();
-        loop.RunUntil(() =>
-        {
-            var c = Net.Drain(client);
-            if (c is null) return true;
-            received.Write(c);
-            return false;
-        }, TimeSpan.FromSeconds(20));
-        Assert.That(received.ToArray().AsSpan().SequenceEqual(data), Is.True);
+        var received = Net.RunUntilEof(loop, client, TimeSpan.FromSeconds(20));
+        Assert.That(received.AsSpan().SequenceEqual(data), Is.True);
         loop.RunUntil(() => stream.Completion.IsCompleted);
         Assert.That(stream.CloseReason, Is.EqualTo(CloseReason.Drained));
         Posix.Close(client);
@@ -292,7 +271,7 @@ public class StreamTests(Backend backend) : FdCheckedTest
         stream.Close();
         loop.RunUntil(() => stream.Completion.IsCompleted);
         Assert.That(Posix.IsOpen(a), Is.True);
-        if (loop is ProactorLoop p) loop.RunUntil(() => p.LiveOperationCount == 0);
+        Net.Settle(loop);
         Posix.Close(a);
         Posix.Close(b);
     }
@@ -368,7 +347,7 @@ public class StreamTests(Backend backend) : FdCheckedTest
         });
         for (int i = 0; i < sizes.Length; i++) Assert.That(echoed[i], Is.EqualTo(Pattern(sizes[i], sizes[i])), $"message {i}");
         loop.RunUntil(() => server.Completion.IsCompleted && client.Completion.IsCompleted);
-        if (loop is ProactorLoop p) loop.RunUntil(() => p.LiveOperationCount == 0);
+        Net.Settle(loop);
 
         static async Task<int> EchoAsync(LoopStream s)
         {
@@ -413,7 +392,7 @@ public class StreamTests(Backend backend) : FdCheckedTest
             Assert.That(await stream.Completion, Is.EqualTo(CloseReason.Drained));
         });
         Assert.That(Encoding.ASCII.GetString(Net.Drain(b) ?? []), Is.EqualTo("reply"));
-        if (loop is ProactorLoop p) loop.RunUntil(() => p.LiveOperationCount == 0);
+        Net.Settle(loop);
         Posix.Close(b);
     }
 

@@ -11,51 +11,6 @@ namespace LinuxEvent.Tests;
 [TestFixtureSource(typeof(Backends), nameof(Backends.All))]
 public class AsyncContractTests(Backend backend) : FdCheckedTest
 {
-    /// <summary>A connected socket pair; Deliver makes bytes arrive at <see cref="Local"/>.</summary>
-    private sealed class Wire : IDisposable
-    {
-        private readonly Loop _loop;
-        public readonly int Local, Remote;
-
-        public Wire(Loop loop)
-        {
-            _loop = loop;
-            (Local, Remote) = Posix.SocketPair();
-        }
-
-        public void Deliver(string text)
-        {
-            var bytes = Encoding.ASCII.GetBytes(text);
-            switch (_loop)
-            {
-                case ProactorLoop { Fake: { } fake }:
-                    var op = fake.Pending.First(o => o.Kind == OperationKind.Receive && o.FileDescriptor == Local);
-                    fake.CompleteReceive(op, bytes);
-                    break;
-                case ReactorLoop { Fake: { } fakeReactor }:
-                    Posix.Write(Remote, bytes);
-                    fakeReactor.Inject(Local, Readiness.Readable);
-                    break;
-                default:
-                    Posix.Write(Remote, bytes);
-                    break;
-            }
-        }
-
-        public string ReadRemote()
-        {
-            var buf = new byte[4096];
-            int n = Posix.TryRead(Remote, buf);
-            return n > 0 ? Encoding.ASCII.GetString(buf, 0, n) : "";
-        }
-
-        public void Dispose()
-        {
-            Posix.Close(Local);
-            Posix.Close(Remote);
-        }
-    }
-
     private static void AssertNoLiveOperations(Loop loop)
     {
         if (loop is ProactorLoop p) Assert.That(p.LiveOperationCount, Is.Zero, "LiveOperationCount");

@@ -5,66 +5,36 @@ namespace LinuxEvent.Tests;
 
 /// <summary>
 /// <see cref="LoopFd"/> (Loop.Register) contract, written once and run on every backend. Bytes reach the registered
-/// end through the backend's own way of delivering them: a real socket pair for the real backends; for the fakes, the
-/// bytes are written and readiness injected (reactor) or the pending receive is completed (proactor).
+/// end through <see cref="Wire"/>, the backend's own way of delivering them.
 /// </summary>
 [TestFixtureSource(typeof(Backends), nameof(Backends.All))]
 public class LoopFdContractTests(Backend backend) : FdCheckedTest
 {
-    private static void Deliver(Loop loop, int local, int remote, string text)
-    {
-        var bytes = Encoding.ASCII.GetBytes(text);
-        switch (loop)
-        {
-            case ProactorLoop { Fake: { } fake }:
-                fake.CompleteReceive(fake.Pending.First(o => o.Kind == OperationKind.Receive && o.FileDescriptor == local), bytes);
-                break;
-            case ReactorLoop { Fake: { } fakeReactor }:
-                Posix.Write(remote, bytes);
-                fakeReactor.Inject(local, Readiness.Readable);
-                break;
-            default:
-                Posix.Write(remote, bytes);
-                break;
-        }
-    }
-
-    private static string ReadRemote(int remote)
-    {
-        var buf = new byte[256];
-        int n = Posix.TryRead(remote, buf);
-        return n > 0 ? Encoding.ASCII.GetString(buf, 0, n) : "";
-    }
-
     [Test]
     public void ReceiveAndSendThroughARegistrationLookLikeBlockingCode()
     {
         using var loop = backend.Create();
-        var (local, remote) = Posix.SocketPair();
+        using var wire = new Wire(loop);
         var got = new List<string>();
-        try
+        using var fd = loop.Register(wire.Local);
+        loop.Run(async () =>
         {
-            using var fd = loop.Register(local);
-            loop.Run(async () =>
+            var buf = new byte[64];
+            for (int round = 0; round < 3; round++)
             {
-                var buf = new byte[64];
-                for (int round = 0; round < 3; round++)
-                {
-                    // Each receive parks first (nothing there yet), then gets a short read; the next one must still wake.
-                    var receive = loop.Spawn(async () => { int n = await fd.ReceiveAsync(buf); got.Add(Encoding.ASCII.GetString(buf, 0, n)); });
-                    await loop.DelayAsync(TimeSpan.FromMilliseconds(1));
-                    Deliver(loop, local, remote, "msg" + round);
-                    await receive;
-                    var send = fd.SendAsync(Encoding.ASCII.GetBytes("ack" + round));
-                    if (loop is ProactorLoop { Fake: { } fake })     // the fake moves no bytes: its script completes the send
-                        fake.Complete(fake.Pending.First(o => o.Kind == OperationKind.Send && o.FileDescriptor == local), 4);
-                    Assert.That(await send, Is.EqualTo(4));
-                    if (loop is not ProactorLoop { Fake: not null }) Assert.That(ReadRemote(remote), Is.EqualTo("ack" + round));
-                }
-            });
-            Assert.That(fd.IsDisposed, Is.False);
-        }
-        finally { Posix.Close(local); Posix.Close(remote); }
+                // Each receive parks first (nothing there yet), then gets a short read; the next one must still wake.
+                var receive = loop.Spawn(async () => { int n = await fd.ReceiveAsync(buf); got.Add(Encoding.ASCII.GetString(buf, 0, n)); });
+                await loop.DelayAsync(TimeSpan.FromMilliseconds(1));
+                wire.Deliver("msg" + round);
+                await receive;
+                var send = fd.SendAsync(Encoding.ASCII.GetBytes("ack" + round));
+                if (loop is ProactorLoop { Fake: { } fake })     // the fake moves no bytes: its script completes the send
+                    fake.Complete(fake.Pending.First(o => o.Kind == OperationKind.Send && o.FileDescriptor == wire.Local), 4);
+                Assert.That(await send, Is.EqualTo(4));
+                if (loop is not ProactorLoop { Fake: not null }) Assert.That(wire.ReadRemote(), Is.EqualTo("ack" + round));
+            }
+        });
+        Assert.That(fd.IsDisposed, Is.False);
         Assert.That(got, Is.EqualTo(new[] { "msg0", "msg1", "msg2" }));
     }
 
@@ -72,26 +42,22 @@ public class LoopFdContractTests(Backend backend) : FdCheckedTest
     public void ASecondPendingOperationOnTheSameSideFailsClearly()
     {
         using var loop = backend.Create();
-        var (local, remote) = Posix.SocketPair();
-        try
+        using var wire = new Wire(loop);
+        using var fd = loop.Register(wire.Local);
+        InvalidOperationException? second = null;
+        string first = "";
+        loop.Run(async () =>
         {
-            using var fd = loop.Register(local);
-            InvalidOperationException? second = null;
-            string first = "";
-            loop.Run(async () =>
-            {
-                var buf = new byte[16];
-                var pending = fd.ReceiveAsync(buf).AsTask();
-                await loop.DelayAsync(TimeSpan.FromMilliseconds(1));
-                try { await fd.ReceiveAsync(new byte[16]); }
-                catch (InvalidOperationException e) { second = e; }
-                Deliver(loop, local, remote, "one");
-                first = Encoding.ASCII.GetString(buf, 0, await pending);
-            });
-            Assert.That(second?.Message, Does.Contain("read-side").And.Contain($"fd {local}"));
-            Assert.That(first, Is.EqualTo("one"), "the first receive was not disturbed");
-        }
-        finally { Posix.Close(local); Posix.Close(remote); }
+            var buf = new byte[16];
+            var pending = fd.ReceiveAsync(buf).AsTask();
+            await loop.DelayAsync(TimeSpan.FromMilliseconds(1));
+            try { await fd.ReceiveAsync(new byte[16]); }
+            catch (InvalidOperationException e) { second = e; }
+            wire.Deliver("one");
+            first = Encoding.ASCII.GetString(buf, 0, await pending);
+        });
+        Assert.That(second?.Message, Does.Contain("read-side").And.Contain($"fd {wire.Local}"));
+        Assert.That(first, Is.EqualTo("one"), "the first receive was not disturbed");
     }
 
     [Test]
@@ -125,53 +91,45 @@ public class LoopFdContractTests(Backend backend) : FdCheckedTest
     public void AFdThatIsNotOwnedStaysOpenAndCanBeRegisteredAgain()
     {
         using var loop = backend.Create();
-        var (local, remote) = Posix.SocketPair();
-        try
+        using var wire = new Wire(loop);
+        loop.Register(wire.Local).Dispose();
+        Assert.That(Posix.IsOpen(wire.Local), Is.True);
+        using var again = loop.Register(wire.Local);
+        string got = "";
+        loop.Run(async () =>
         {
-            loop.Register(local).Dispose();
-            Assert.That(Posix.IsOpen(local), Is.True);
-            using var again = loop.Register(local);
-            string got = "";
-            loop.Run(async () =>
-            {
-                var buf = new byte[8];
-                var t = loop.Spawn(async () => got = Encoding.ASCII.GetString(buf, 0, await again.ReceiveAsync(buf)));
-                await loop.DelayAsync(TimeSpan.FromMilliseconds(1));
-                Deliver(loop, local, remote, "back");
-                await t;
-            });
-            Assert.That(got, Is.EqualTo("back"));
-        }
-        finally { Posix.Close(local); Posix.Close(remote); }
+            var buf = new byte[8];
+            var t = loop.Spawn(async () => got = Encoding.ASCII.GetString(buf, 0, await again.ReceiveAsync(buf)));
+            await loop.DelayAsync(TimeSpan.FromMilliseconds(1));
+            wire.Deliver("back");
+            await t;
+        });
+        Assert.That(got, Is.EqualTo("back"));
     }
 
     [Test]
     public void ACancelledReceiveLeavesTheRegistrationUsable()
     {
         using var loop = backend.Create();
-        var (local, remote) = Posix.SocketPair();
-        try
+        using var wire = new Wire(loop);
+        using var fd = loop.Register(wire.Local);
+        using var cts = new CancellationTokenSource();
+        Exception? cancelled = null;
+        string later = "";
+        loop.Run(async () =>
         {
-            using var fd = loop.Register(local);
-            using var cts = new CancellationTokenSource();
-            Exception? cancelled = null;
-            string later = "";
-            loop.Run(async () =>
-            {
-                var pending = fd.ReceiveAsync(new byte[8], cts.Token).AsTask();
-                await loop.DelayAsync(TimeSpan.FromMilliseconds(1));
-                cts.Cancel();
-                try { await pending; } catch (Exception e) { cancelled = e; }
-                var buf = new byte[8];
-                var t = loop.Spawn(async () => later = Encoding.ASCII.GetString(buf, 0, await fd.ReceiveAsync(buf)));
-                await loop.DelayAsync(TimeSpan.FromMilliseconds(1));
-                Deliver(loop, local, remote, "late");
-                await t;
-            });
-            Assert.That(cancelled, Is.InstanceOf<OperationCanceledException>());
-            Assert.That(later, Is.EqualTo("late"));
-        }
-        finally { Posix.Close(local); Posix.Close(remote); }
+            var pending = fd.ReceiveAsync(new byte[8], cts.Token).AsTask();
+            await loop.DelayAsync(TimeSpan.FromMilliseconds(1));
+            cts.Cancel();
+            try { await pending; } catch (Exception e) { cancelled = e; }
+            var buf = new byte[8];
+            var t = loop.Spawn(async () => later = Encoding.ASCII.GetString(buf, 0, await fd.ReceiveAsync(buf)));
+            await loop.DelayAsync(TimeSpan.FromMilliseconds(1));
+            wire.Deliver("late");
+            await t;
+        });
+        Assert.That(cancelled, Is.InstanceOf<OperationCanceledException>());
+        Assert.That(later, Is.EqualTo("late"));
     }
 
     [Test]
