@@ -1,6 +1,3 @@
-using System.Net;
-using System.Text;
-
 namespace LinuxEvent.Tests;
 
 /// <summary>Rules that only the reactor's persistent registration has, on epoll and on the fake.</summary>
