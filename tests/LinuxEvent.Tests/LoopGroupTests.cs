@@ -2,8 +2,7 @@ using System.Net;
 
 namespace LinuxEvent.Tests;
 
-[TestFixture(LoopModel.Reactor)]
-[TestFixture(LoopModel.Proactor)]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Models))]
 public class LoopGroupTests(LoopModel model) : FdCheckedTest
 {
     [Test]

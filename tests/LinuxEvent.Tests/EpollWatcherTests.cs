@@ -2,15 +2,16 @@ using System.Text;
 
 namespace LinuxEvent.Tests;
 
-/// <summary>Watchers on real fds (epoll).</summary>
-public class EpollWatcherTests : FdCheckedTest
+/// <summary>Watchers on real fds: the kernel's readiness semantics (level and edge, one-shot, EPOLLERR/EPOLLHUP).</summary>
+[TestFixtureSource(typeof(Backends), nameof(Backends.RealReactors))]
+public class EpollWatcherTests(Backend backend) : FdCheckedTest
 {
     private static byte[] Bytes(string s) => Encoding.ASCII.GetBytes(s);
 
     [Test]
     public void ReadableCallbackRunsAndSeesTheData()
     {
-        using var loop = Loop.CreateReactor();
+        using var loop = (ReactorLoop)backend.Create();
         var (r, w) = Posix.Pipe();
         try
         {
@@ -35,7 +36,7 @@ public class EpollWatcherTests : FdCheckedTest
     [Test]
     public void WatchingAgainReplacesTheOldWatcher()
     {
-        using var loop = Loop.CreateReactor();
+        using var loop = (ReactorLoop)backend.Create();
         var (r, w) = Posix.Pipe();
         try
         {
@@ -56,7 +57,7 @@ public class EpollWatcherTests : FdCheckedTest
     [Test]
     public void OneShotDisarmsAfterOneReportAndEnableReadRearmsWithTheSameMask()
     {
-        using var loop = Loop.CreateReactor();
+        using var loop = (ReactorLoop)backend.Create();
         var (r, w) = Posix.Pipe();
         try
         {
@@ -76,7 +77,7 @@ public class EpollWatcherTests : FdCheckedTest
     [Test]
     public void EdgeTriggeredPartialReadGetsNoNewEventUntilNewData()
     {
-        using var loop = Loop.CreateReactor();
+        using var loop = (ReactorLoop)backend.Create();
         var (r, w) = Posix.Pipe();
         try
         {
@@ -101,7 +102,7 @@ public class EpollWatcherTests : FdCheckedTest
     [Test]
     public void LevelTriggeredReportsAgainWhileDataRemains()
     {
-        using var loop = Loop.CreateReactor();
+        using var loop = (ReactorLoop)backend.Create();
         var (r, w) = Posix.Pipe();
         try
         {
@@ -119,7 +120,7 @@ public class EpollWatcherTests : FdCheckedTest
     [Test]
     public void HangUpForcesAReadSoEofIsSeen()
     {
-        using var loop = Loop.CreateReactor();
+        using var loop = (ReactorLoop)backend.Create();
         var (r, w) = Posix.Pipe();
         try
         {
@@ -135,7 +136,7 @@ public class EpollWatcherTests : FdCheckedTest
     [Test]
     public void ErrorGoesToTheErrorCallbackAloneWhenSet()
     {
-        using var loop = Loop.CreateReactor();
+        using var loop = (ReactorLoop)backend.Create();
         var (r, w) = Posix.Pipe();
         Posix.Close(r);     // the write end now reports EPOLLERR
         try
@@ -151,7 +152,7 @@ public class EpollWatcherTests : FdCheckedTest
     [Test]
     public void ErrorCountsAsWritableWithoutAnErrorCallback()
     {
-        using var loop = Loop.CreateReactor();
+        using var loop = (ReactorLoop)backend.Create();
         var (r, w) = Posix.Pipe();
         Posix.Close(r);
         try
@@ -167,7 +168,7 @@ public class EpollWatcherTests : FdCheckedTest
     [Test]
     public void ReadRunsBeforeWriteAndWriteIsSkippedWhenReadCancelled()
     {
-        using var loop = Loop.CreateReactor();
+        using var loop = (ReactorLoop)backend.Create();
         var (a, b) = Posix.SocketPair();
         try
         {
@@ -190,7 +191,7 @@ public class EpollWatcherTests : FdCheckedTest
     [Test]
     public void AWatcherWhoseFdWasClosedAndReusedInTheSameBatchGetsNothingMore()
     {
-        using var loop = Loop.CreateReactor();
+        using var loop = (ReactorLoop)backend.Create();
         var (r1, w1) = Posix.Pipe();
         var (r2, w2) = Posix.Pipe();
         int reused = -1, extra = -1;
@@ -232,7 +233,7 @@ public class EpollWatcherTests : FdCheckedTest
     [Test]
     public void SetInterestSwitchesDirectionsAndRearmsAOneShotWatcher()
     {
-        using var loop = Loop.CreateReactor();
+        using var loop = (ReactorLoop)backend.Create();
         var (a, b) = Posix.SocketPair();
         try
         {
@@ -254,7 +255,7 @@ public class EpollWatcherTests : FdCheckedTest
     [Test]
     public void DisablingBothDirectionsPausesEvenHangUp()
     {
-        using var loop = Loop.CreateReactor();
+        using var loop = (ReactorLoop)backend.Create();
         var (r, w) = Posix.Pipe();
         try
         {
@@ -275,7 +276,7 @@ public class EpollWatcherTests : FdCheckedTest
     [Test]
     public void WatchingAClosedFdThrowsEbadfAndRegistersNothing()
     {
-        using var loop = Loop.CreateReactor();
+        using var loop = (ReactorLoop)backend.Create();
         var (r, w) = Posix.Pipe();
         Posix.Close(r);
         Posix.Close(w);
@@ -290,7 +291,7 @@ public class EpollWatcherTests : FdCheckedTest
     [Test]
     public void WatchingARegularFileThrowsEpermAndKeepsTheEarlierWatcher()
     {
-        using var loop = Loop.CreateReactor();
+        using var loop = (ReactorLoop)backend.Create();
         string path = Path.GetTempFileName();
         try
         {
@@ -307,7 +308,7 @@ public class EpollWatcherTests : FdCheckedTest
     [Test]
     public void NegativeFdIsAnArgumentError()
     {
-        using var loop = Loop.CreateReactor();
+        using var loop = (ReactorLoop)backend.Create();
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => loop.Watch(-1, WatchOptions.Read, _ => { }, null));
         Assert.That(ex!.ParamName, Is.EqualTo("fd"));
     }
@@ -315,7 +316,7 @@ public class EpollWatcherTests : FdCheckedTest
     [Test]
     public void DataSlotCarriesOwnerState()
     {
-        using var loop = Loop.CreateReactor();
+        using var loop = (ReactorLoop)backend.Create();
         var (r, w) = Posix.Pipe();
         try
         {
@@ -333,7 +334,7 @@ public class EpollWatcherTests : FdCheckedTest
     public void DisposeClosesEveryFdTheLoopOpened()
     {
         int before = Fds.Count();
-        var loop = Loop.CreateReactor();
+        var loop = (ReactorLoop)backend.Create();
         Assert.That(Fds.Count(), Is.GreaterThan(before), "epoll + eventfd are open");
         loop.Dispose();
         Assert.That(Fds.CountSettled(before), Is.EqualTo(before));
