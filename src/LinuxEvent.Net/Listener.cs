@@ -305,6 +305,7 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
                 Set(State.BackingOff, true);
                 UpdateAccepting();
                 _backoffTimer = _loop.After(_backoff, this, static (_, l) => l.EndBackoff());
+                _loop.Metrics.RecordAcceptBackoff();
                 Report(errno, fatal: false);
                 return false;
         }
@@ -334,6 +335,7 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
     private void Deliver(int fd)
     {
         AcceptedCount++;
+        _loop.Metrics.RecordAccepted();
         if (_isTcp && _noDelay)
         {
             try { Posix.SetTcpNoDelay(fd); } catch (LinuxEventException) { }   // a reset peer: the stream will see it

@@ -2,6 +2,9 @@ namespace LinuxEvent.Net;
 
 public sealed partial class LoopStream
 {
+    // The meter's "reason" tags, built once: Enum.ToString allocates.
+    private static readonly string[] s_closeReasonNames = Enum.GetNames<CloseReason>();
+
     // ------------------------------------------------------------------ failure and close
 
     /// <summary>An I/O error from dispatch: OnError, then close with <see cref="CloseReason.Error"/>.</summary>
@@ -39,6 +42,7 @@ public sealed partial class LoopStream
         Set(State.Closed, true);
         DetachFromLoop();               // closed once: the loop's disposal has nothing left to close
         CloseReason = reason;
+        _loop.Metrics.RecordClose(s_closeReasonNames[(int)reason]);
         if (error is not null) Error = error;
         bool drained = QueuedBytes == 0;
         _channel.Close(_ownsFd);

@@ -23,6 +23,7 @@ public abstract partial class Loop
             if (running != 0 && running != Environment.CurrentManagedThreadId) _runExited ??= new ManualResetEventSlim(false);
         }
         GC.SuppressFinalize(this);
+        LoopMeter.Unregister(Metrics);
         if (running == 0) { DisposeCore(); return; }
         Interlocked.Exchange(ref _stopRequested, 1);
         if (running == Environment.CurrentManagedThreadId) return;           // Exit() disposes

@@ -138,6 +138,11 @@ public abstract partial class Loop
         RunDueTimers();
         DrainPosts();
         RunDeferred();
+        var metrics = Metrics;
+        metrics.Iterations++;
+        // Busy time: from the wait's return (the clock read then) to now. The extra clock read happens only while a
+        // listener collects it.
+        if (LoopMeter.BusyTimeEnabled) metrics.BusyNanoseconds += Backend.ReadClock() - _now;
         return _callbacksRun;
     }
 

@@ -52,7 +52,17 @@ public abstract partial class Loop : IDisposable
         Backend = backend;
         Driver = driver;
         UpdateNow();
+        Metrics = LoopMeter.Register(this);
     }
+
+    /// <summary>This loop's counters (published through the <c>LinuxEvent</c> meter, <see cref="LoopMeter"/>).</summary>
+    public LoopMetrics Metrics { get; private set; } = null!;
+
+    /// <summary>Posted actions not yet run (the meter's posted backlog).</summary>
+    internal int PostedBacklog => _postCount;
+
+    /// <summary>Async I/O pending (the meter's live operations).</summary>
+    internal int LiveIoCount => Driver.LiveCount;
 
     // ------------------------------------------------------------------ factory
 

@@ -39,7 +39,7 @@ internal sealed partial class ProactorIoDriver : IoDriver
     internal ProactorBackendBase Backend { get; set; } = null!;
 
     /// <summary>Operations submitted and not yet settled.</summary>
-    public int LiveCount => _live;
+    public override int LiveCount => _live;
 
     /// <summary>True once loop disposal has started settling operations.</summary>
     public bool IsDisposing => _disposing;

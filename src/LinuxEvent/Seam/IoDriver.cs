@@ -58,6 +58,9 @@ internal abstract class IoDriver(Loop loop)
     /// <summary>The model's accept channel over a listening socket (Listener's seam).</summary>
     public abstract AcceptChannel CreateAcceptChannel(int fd, IAcceptChannelHandler handler, int maxPerWake);
 
+    /// <summary>Async operations pending (for the meter; may be read from another thread, so approximate).</summary>
+    public abstract int LiveCount { get; }
+
     /// <summary>Hands queued requests to the kernel now (proactor); nothing to do on the reactor.</summary>
     public virtual void FlushSubmissions(string call) { }
 
