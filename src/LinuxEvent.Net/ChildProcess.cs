@@ -197,7 +197,7 @@ public sealed class ChildProcess : LoopComponent
         {
             // Without a pidfd we cannot reap it: do not leave an unsupervised child behind. It stays a zombie until
             // this process exits, which is the lesser evil; the error tells the caller why.
-            try { Posix.Kill(pid, 9); } catch (LinuxEventException) { }
+            try { Posix.Kill(pid, 9); } catch (Exception e) when (e is ILinuxEventError) { }
             foreach (int fd in (ReadOnlySpan<int>)[stdinW, stdoutR, stderrR]) if (fd >= 0) Posix.CloseQuietly(fd);
             throw;
         }

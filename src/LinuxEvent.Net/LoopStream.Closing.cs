@@ -13,7 +13,7 @@ public sealed partial class LoopStream
     private void Fail(int errno, string call)
     {
         if (Is(State.Closed)) return;
-        var ex = new LinuxEventException(errno, $"{call}(fd={Fd})");
+        var ex = LinuxEventException.Create(errno, $"{call}(fd={Fd})", _isSocket);
         Error = ex;
         var onError = OnError;
         if (onError is not null)

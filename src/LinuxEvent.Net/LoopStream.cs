@@ -19,7 +19,8 @@ namespace LinuxEvent.Net;
 /// stream is <see cref="IsWriteBlocked"/> (Write returns false; the data is still queued); when the queue falls to
 /// <see cref="LoopStreamOptions.LowWatermark"/> it unblocks and <see cref="OnDrain"/> runs.</para>
 /// <para><b>Errors.</b> EINTR is retried and EAGAIN waits for readiness; any other errno goes to <see cref="OnError"/>
-/// (a <see cref="LinuxEventException"/> naming the call and errno) and then the stream closes with
+/// (a <see cref="LinuxEventSocketException"/> on a socket, a <see cref="LinuxEventException"/> on a pipe, naming the call
+/// and errno) and then the stream closes with
 /// <see cref="CloseReason.Error"/>. A codec rejection closes it with <see cref="CloseReason.CodecError"/>.</para>
 /// <para><b>Callbacks</b> run from the loop's dispatch, never inline inside a call you make on the stream: an error
 /// detected inside <see cref="Write"/> is reported from the next deferred phase. A throwing callback goes to the loop's
@@ -155,7 +156,7 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IStreamChan
     /// <summary>The stream was write-blocked and its queue fell to the low watermark.</summary>
     public Action<LoopStream>? OnDrain { get; set; }
 
-    /// <summary>An I/O error (<see cref="LinuxEventException"/> with errno) or a codec error (<see cref="InvalidDataException"/>);
+    /// <summary>An I/O error (<see cref="ILinuxEventError"/>: a <see cref="LinuxEventSocketException"/> on a socket) or a codec error (<see cref="InvalidDataException"/>);
     /// the stream closes right after. Runs at most once.</summary>
     public Action<LoopStream, Exception>? OnError { get; set; }
 

@@ -18,7 +18,7 @@ public class EmfileTests(Backend backend) : FdCheckedTest
     public void EmfileIsReportedAndBackedOffWithoutSpinningThenAcceptingResumes()
     {
         using var loop = backend.Create();
-        var errors = new List<LinuxEventException>();
+        var errors = new List<LinuxEventSocketException>();
         int accepted = 0;
         using var listener = Listener.Bind(loop, Net.AnyLoopbackPort, (_, c) => { accepted++; Posix.Close(c.Fd); },
             new ListenerOptions { ResourceErrorBackoff = TimeSpan.FromMilliseconds(100) });

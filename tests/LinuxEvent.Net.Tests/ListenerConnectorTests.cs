@@ -53,7 +53,7 @@ public class ListenerConnectorTests(Backend backend) : FdCheckedTest
         using var loop = backend.Create();
         Listener listener;
         try { listener = Listener.Bind(loop, new IPEndPoint(IPAddress.IPv6Loopback, 0), null, new ListenerOptions { IPv6Only = true }); }
-        catch (LinuxEventException ex) { Assert.Ignore("no IPv6 loopback here: " + ex.Message); return; }
+        catch (LinuxEventSocketException ex) { Assert.Ignore("no IPv6 loopback here: " + ex.Message); return; }
         using (listener)
         {
             var ep = (IPEndPoint)listener.LocalEndPoint!;
@@ -193,7 +193,7 @@ public class ListenerConnectorTests(Backend backend) : FdCheckedTest
         Posix.Close(probe);
         int baseline = Fds.Count();
         int done = 0;
-        LinuxEventException? first = null;
+        LinuxEventSocketException? first = null;
         for (int i = 0; i < 500; i++)
         {
             Connector.Connect(loop, dead, r =>
@@ -249,11 +249,11 @@ public class ListenerConnectorTests(Backend backend) : FdCheckedTest
         loop.Run(async () => conn = await Connector.ConnectAsync(loop, "localhost", port, new ConnectOptions { Timeout = TimeSpan.FromSeconds(10) }));
         Assert.That(((IPEndPoint)conn!.Value.RemoteEndPoint!).Port, Is.EqualTo(port));
         Posix.Close(conn.Value.Fd);
-        LinuxEventException? error = null;
+        LinuxEventSocketException? error = null;
         loop.Run(async () =>
         {
             try { await Connector.ConnectAsync(loop, "no-such-host.invalid", port); }
-            catch (LinuxEventException ex) { error = ex; }
+            catch (LinuxEventSocketException ex) { error = ex; }
         });
         Assert.That(error!.Message, Does.Contain("no-such-host.invalid"));
         listener.Dispose();

@@ -14,7 +14,7 @@ public class MultishotListenerTests(Backend backend) : FdCheckedTest
         using var loop = backend.Create();
         var p = (ProactorLoop)loop;
         int lfd = Posix.CreateTcpListener(Net.AnyLoopbackPort);
-        var errors = new List<LinuxEventException>();
+        var errors = new List<LinuxEventSocketException>();
         using var listener = Listener.FromSocket(loop, lfd, ownsSocket: true, (_, c) => Posix.Close(c.Fd),
             new ListenerOptions { ResourceErrorBackoff = TimeSpan.FromMilliseconds(250) });
         listener.OnError = (_, e) => errors.Add(e);

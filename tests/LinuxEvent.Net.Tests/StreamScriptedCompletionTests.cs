@@ -53,7 +53,7 @@ public class StreamScriptedCompletionTests(Backend backend) : FdCheckedTest
         fake.Fail(Pending(OperationKind.Receive), 104);        // ECONNRESET
         fake.RunUntilIdle();
         Assert.That(s.CloseReason, Is.EqualTo(CloseReason.Error));
-        Assert.That(((LinuxEventException)s.Error!).ErrnoName, Is.EqualTo("ECONNRESET"));
+        Assert.That(((ILinuxEventError)s.Error!).ErrnoName, Is.EqualTo("ECONNRESET"));
         Assert.That(loop.LiveOperationCount, Is.Zero);
         Posix.Close(b);
     }

@@ -160,7 +160,7 @@ public class StreamTests(Backend backend) : FdCheckedTest
         Posix.Close(client);     // unread data in its receive queue: the kernel answers with RST
         loop.RunUntil(() => reasons.Count == 1);
         Assert.That(errors, Has.Count.EqualTo(1));
-        var ex = errors[0] as LinuxEventException;
+        var ex = errors[0] as LinuxEventSocketException;
         Assert.That(ex, Is.Not.Null, errors[0].ToString());
         Assert.That(ex!.Errno, Is.AnyOf(104, 32), ex.Message);              // ECONNRESET or EPIPE
         Assert.That(reasons, Is.EqualTo(new[] { CloseReason.Error }));

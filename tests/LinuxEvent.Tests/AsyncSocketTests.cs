@@ -46,11 +46,15 @@ public class AsyncSocketTests(Backend backend) : FdCheckedTest
         var ep = (IPEndPoint)Posix.GetLocalEndPoint(probe)!;
         Posix.Close(probe);
         using var client = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { Blocking = false };
-        LinuxEventException? error = null;
+        LinuxEventSocketException? error = null;
         loop.Run(async () =>
         {
+            // Socket errors are SocketExceptions, so the usual .NET catch works; they also carry errno and call.
             try { await loop.ConnectAsync((int)client.Handle, ep); }
-            catch (LinuxEventException e) { error = e; }
+            catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused)
+            {
+                error = e as LinuxEventSocketException;
+            }
         });
         Assert.That(error?.ErrnoName, Is.EqualTo("ECONNREFUSED"));
         Assert.That(error!.Call, Does.StartWith("connect("));

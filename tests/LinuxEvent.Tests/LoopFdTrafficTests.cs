@@ -191,12 +191,13 @@ public class LoopFdTrafficTests(Backend backend) : FdCheckedTest
         var ep = (IPEndPoint)Posix.GetLocalEndPoint(probe)!;
         Posix.Close(probe);
         using var cfd = loop.Register(Posix.CreateStreamSocket(System.Net.Sockets.AddressFamily.InterNetwork), ownsFd: true);
-        LinuxEventException? error = null;
+        LinuxEventSocketException? error = null;
         loop.Run(async () =>
         {
             try { await cfd.ConnectAsync(ep); }
-            catch (LinuxEventException e) { error = e; }
+            catch (LinuxEventSocketException e) { error = e; }
         });
         Assert.That(error?.ErrnoName, Is.EqualTo("ECONNREFUSED"));
+        Assert.That(error!.SocketErrorCode, Is.EqualTo(System.Net.Sockets.SocketError.ConnectionRefused));
     }
 }

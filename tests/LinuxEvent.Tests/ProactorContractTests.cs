@@ -120,8 +120,9 @@ public class ProactorContractTests(Backend backend) : FdCheckedTest
         Assert.That(op.Error!.Name, Is.EqualTo("ECONNREFUSED"));
         Assert.That(op.Error.Errno, Is.EqualTo(111));
         Assert.That(op.Error.Message, Is.EqualTo("Connection refused"));
-        var ex = Assert.Throws<LinuxEventException>(() => op.GetResultOrThrow());
+        var ex = Assert.Throws<LinuxEventSocketException>(() => op.GetResultOrThrow());
         Assert.That(ex!.ErrnoName, Is.EqualTo("ECONNREFUSED"));
+        Assert.That(ex.SocketErrorCode, Is.EqualTo(System.Net.Sockets.SocketError.ConnectionRefused));
     }
 
     [Test]

@@ -76,13 +76,14 @@ public sealed class Operation
     /// </summary>
     public bool Cancel() => Loop.ProactorDriver.CancelOperation(this);
 
-    /// <summary>Throws a <see cref="LinuxEventException"/> if Failed, <see cref="OperationCanceledException"/> if Cancelled.</summary>
+    /// <summary>Throws if Failed (a <see cref="LinuxEventSocketException"/> for a socket operation, else a
+    /// <see cref="LinuxEventException"/>, named after the syscall) or <see cref="OperationCanceledException"/> if Cancelled.</summary>
     public int GetResultOrThrow()
     {
         return State switch
         {
             OperationState.Completed => Result,
-            OperationState.Failed => throw Error!.ToException(Kind.ToString()),
+            OperationState.Failed => throw LinuxEventException.Create(Error!.Errno, Seam.IoNames.Call(Kind, Fd), Seam.IoNames.IsSocketCall(Kind)),
             OperationState.Cancelled => throw new OperationCanceledException($"The {Kind} operation was cancelled."),
             _ => throw new InvalidOperationException($"The {Kind} operation has not settled yet."),
         };

@@ -70,7 +70,7 @@ internal sealed partial class ProactorIoDriver
                 break;
             default:
                 a.Fail(op.Kind == OperationKind.Connect
-                    ? new LinuxEventException(op.Error!.Errno, $"connect(fd={op.Fd}, {a.Remote})")
+                    ? new LinuxEventSocketException(op.Error!.Errno, $"connect(fd={op.Fd}, {a.Remote})")
                     : ThrowHelper.IoError(op.Kind, op.Fd, op.Error!.Errno));
                 break;
         }

@@ -26,7 +26,7 @@ internal sealed partial class ReactorIoDriver
         {
             int rc = Posix.TryConnect(fd, remote!);
             if (rc == 0) return IoStart.Done(0);
-            if (rc != -Errno.EINPROGRESS) return IoStart.Failed(new LinuxEventException(-rc, $"connect(fd={fd}, {remote})"));
+            if (rc != -Errno.EINPROGRESS) return IoStart.Failed(new LinuxEventSocketException(-rc, $"connect(fd={fd}, {remote})"));
         }
         else if (kind is not (AsyncKind.WaitReadable or AsyncKind.WaitWritable))
         {
@@ -190,7 +190,7 @@ internal sealed partial class ReactorIoDriver
                 break;
         }
         if (r >= 0) op.Complete(r);
-        else op.Fail(op.Kind == AsyncKind.Connect ? new LinuxEventException(-r, $"connect(fd={fd}, {op.Remote})") : ThrowHelper.IoError(IoNames.Of(op.Kind), fd, -r));
+        else op.Fail(op.Kind == AsyncKind.Connect ? new LinuxEventSocketException(-r, $"connect(fd={fd}, {op.Remote})") : ThrowHelper.IoError(IoNames.Of(op.Kind), fd, -r));
     }
 
     private static void FailAll(IoFd state, Exception error)
