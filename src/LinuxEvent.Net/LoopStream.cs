@@ -34,7 +34,7 @@ namespace LinuxEvent.Net;
 /// <see cref="IOException"/>, the fd is closed if owned, and <see cref="OnClose"/> and <see cref="Completion"/> run once,
 /// from the loop's final drain (on the thread that disposes the loop).</para>
 /// </remarks>
-public sealed partial class LoopStream : LoopComponent, IDisposable, IStreamChannelHandler
+public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDisposable, IStreamChannelHandler
 {
     private readonly Loop _loop;
     private readonly StreamChannel _channel;
@@ -322,6 +322,18 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IStreamChan
 
     /// <summary>Same as <see cref="Close"/>.</summary>
     public void Dispose() => Close();
+
+    /// <summary>
+    /// Graceful close, for <c>await using</c>: stops reading, lets everything queued reach the kernel
+    /// (<see cref="CloseAfterDrain"/>), and completes when the stream has closed (<see cref="Completion"/>). Await it on
+    /// the loop (in loop code: the loop must keep running for the queue to drain). A stream already closed completes at once.
+    /// </summary>
+    public ValueTask DisposeAsync()
+    {
+        if (Is(State.Closed)) return ValueTask.CompletedTask;
+        CloseAfterDrain();
+        return new ValueTask(Completion);
+    }
 
     /// <inheritdoc />
     public override string ToString() => $"LoopStream(fd={Fd}, {(_isSocket ? "socket" : "file")}, {_loop.BackendName}{(Is(State.Closed) ? ", closed: " + CloseReason : "")})";

@@ -23,7 +23,7 @@ namespace LinuxEvent;
 /// <c>Loop.Processes.cs</c>, <c>Loop.Async.cs</c>, <c>Loop.Io.cs</c>, <c>Loop.Register.cs</c>. The model-specific
 /// part is the backend and the I/O driver it was created with (<c>Seam/</c>).</para>
 /// </remarks>
-public abstract partial class Loop : IDisposable
+public abstract partial class Loop : IDisposable, IAsyncDisposable
 {
     private long _now;
     private readonly object _stateLock = new();

@@ -73,10 +73,10 @@ public class ProcessTests(Backend backend) : FdCheckedTest
         int pid = Posix.Spawn("sleep", new[] { "30" });
         ProcessExit? exit = null;
         var sub = loop.WatchProcess(pid, (_, e) => exit = e);
-        sub.Signal(15);
+        sub.SendSignal(15);
         loop.RunUntil(() => exit is not null, TimeSpan.FromSeconds(10));
         Assert.That(exit!.Value.Signal, Is.EqualTo(15));
-        var ended = Assert.Throws<InvalidOperationException>(() => sub.Signal(15));
+        var ended = Assert.Throws<InvalidOperationException>(() => sub.SendSignal(15));
         Assert.That(ended!.Message, Does.Contain("has ended"));
     }
 

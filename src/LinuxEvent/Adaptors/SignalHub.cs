@@ -51,7 +51,7 @@ internal static class SignalHub
     {
         ctx.Cancel = true;          // the loop handles it: suppress the runtime's default action (e.g. exit on SIGTERM)
         int signo = (int)ctx.Signal;
-        if (signo < 0) signo = RawNumber(ctx.Signal);
+        if (signo < 0) signo = Posix.SignalNumber(ctx.Signal);
         Loop[] loops;
         lock (s_lock)
         {
@@ -60,20 +60,4 @@ internal static class SignalHub
         }
         foreach (var l in loops) l.OnSignalFromRuntime(signo);
     }
-
-    /// <summary>The runtime reports named signals with its own negative PosixSignal values; map them back.</summary>
-    private static int RawNumber(PosixSignal s) => s switch
-    {
-        PosixSignal.SIGHUP => 1,
-        PosixSignal.SIGINT => 2,
-        PosixSignal.SIGQUIT => 3,
-        PosixSignal.SIGTERM => 15,
-        PosixSignal.SIGCHLD => 17,
-        PosixSignal.SIGCONT => 18,
-        PosixSignal.SIGWINCH => 28,
-        PosixSignal.SIGTTIN => 21,
-        PosixSignal.SIGTTOU => 22,
-        PosixSignal.SIGTSTP => 20,
-        _ => -1,
-    };
 }

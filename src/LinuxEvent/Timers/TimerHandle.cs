@@ -8,7 +8,7 @@ namespace LinuxEvent;
 /// A handle can be re-armed with <see cref="Restart(TimeSpan)"/> after it fired or was cancelled, which reuses it
 /// without allocating: this is the zero-allocation path for timeouts that are set and cleared per request.
 /// </remarks>
-public sealed class TimerHandle
+public sealed class TimerHandle : IDisposable
 {
     internal enum TimerState : byte { Idle, Queued, Due, Cancelled }
 
@@ -47,4 +47,7 @@ public sealed class TimerHandle
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="delay"/> is negative.</exception>
     public void Restart(TimeSpan delay) => Loop.RestartTimer(this, delay);
+
+    /// <summary>Same as <see cref="Cancel"/>, for <c>using</c>: a timer scoped to a block is cancelled when the block ends.</summary>
+    public void Dispose() => Cancel();
 }
