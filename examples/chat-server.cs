@@ -70,7 +70,7 @@ internal sealed class ChatRoom
                 {
                     break;
                 }
-                catch (LinuxEventException ex)
+                catch (Exception ex) when (ex is ILinuxEventError)
                 {
                     Console.Error.WriteLine($"chat-server: accept: {ex.Message}");
                     try { await _loop.DelayAsync(TimeSpan.FromMilliseconds(10), _stopping.Token); }
@@ -131,7 +131,7 @@ internal sealed class ChatRoom
                 length -= start;
             }
         }
-        catch (LinuxEventException)
+        catch (Exception e) when (e is ILinuxEventError)
         {
             // ECONNRESET and friends: the client vanished.
         }
@@ -227,7 +227,7 @@ internal sealed class ChatRoom
                     sent += await _loop.SendAsync(c.Fd, c.Sending.AsMemory(sent, length - sent));
             }
         }
-        catch (LinuxEventException)
+        catch (Exception e) when (e is ILinuxEventError)
         {
             Drop(c);           // the reader will see EOF and clean up
         }
@@ -249,6 +249,6 @@ internal sealed class ChatRoom
     private static void Shutdown(ChatClient c)
     {
         try { Posix.Shutdown(c.Fd, 2); }
-        catch (LinuxEventException) { /* already disconnected */ }
+        catch (Exception e) when (e is ILinuxEventError) { /* already disconnected */ }
     }
 }

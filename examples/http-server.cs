@@ -136,7 +136,7 @@ internal sealed class HttpServer
                 {
                     break;
                 }
-                catch (LinuxEventException ex)
+                catch (Exception ex) when (ex is ILinuxEventError)
                 {
                     Console.Error.WriteLine($"http-server: accept: {ex.Message}");
                     try { await _loop.DelayAsync(TimeSpan.FromMilliseconds(10), _stopping.Token); }
@@ -157,7 +157,7 @@ internal sealed class HttpServer
         var tasks = new List<Task>();
         foreach (var c in _connections)
         {
-            try { Posix.Shutdown(c.Fd, 2); } catch (LinuxEventException) { /* already disconnected */ }
+            try { Posix.Shutdown(c.Fd, 2); } catch (Exception e) when (e is ILinuxEventError) { /* already disconnected */ }
             tasks.Add(c.Completion);
         }
         await Task.WhenAny(Task.WhenAll(tasks), _loop.DelayAsync(TimeSpan.FromSeconds(2)).AsTask());
@@ -186,7 +186,7 @@ internal sealed class HttpServer
                 if (c.InStart == c.InEnd) c.InStart = c.InEnd = 0;
             }
         }
-        catch (LinuxEventException)
+        catch (Exception e) when (e is ILinuxEventError)
         {
             // ECONNRESET, EPIPE...: the client is gone.
         }

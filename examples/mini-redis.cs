@@ -148,7 +148,7 @@ internal sealed class RedisServer
                 {
                     break;
                 }
-                catch (LinuxEventException ex)
+                catch (Exception ex) when (ex is ILinuxEventError)
                 {
                     // Out of fds, or a connection that died in the backlog: report, pause briefly, keep serving.
                     Console.Error.WriteLine($"mini-redis: accept: {ex.Message}");
@@ -177,7 +177,7 @@ internal sealed class RedisServer
         var tasks = new List<Task>();
         foreach (var c in _clients)
         {
-            try { Posix.Shutdown(c.Fd, 2); } catch (LinuxEventException) { /* already disconnected */ }
+            try { Posix.Shutdown(c.Fd, 2); } catch (Exception e) when (e is ILinuxEventError) { /* already disconnected */ }
             tasks.Add(c.Completion);
         }
         await Task.WhenAny(Task.WhenAll(tasks), _loop.DelayAsync(TimeSpan.FromSeconds(2)).AsTask());
@@ -208,7 +208,7 @@ internal sealed class RedisServer
                 if (c.Out.Length > 4 * RedisClient.InitialBufferSize) c.Out = GC.AllocateUninitializedArray<byte>(RedisClient.InitialBufferSize, pinned: true);
             }
         }
-        catch (LinuxEventException)
+        catch (Exception e) when (e is ILinuxEventError)
         {
             // ECONNRESET, EPIPE...: the client went away; nothing to tell it.
         }

@@ -164,7 +164,7 @@ internal sealed class Runner(Settings settings, TextWriter log)
 
     private static void Signal(int pid, int sig)
     {
-        try { Posix.Kill(pid, sig); } catch (LinuxEventException) { /* already gone */ }
+        try { Posix.Kill(pid, sig); } catch (Exception e) when (e is ILinuxEventError) { /* already gone */ }
     }
 
     private static string Tail(StringBuilder sb)
