@@ -103,6 +103,9 @@ public abstract partial class Loop
     /// <summary>Arrivals of <paramref name="signo"/> counted but not yet dispatched (diagnostics and tests).</summary>
     internal int PendingSignalCount(int signo) => Volatile.Read(ref _signalCounts[signo]);
 
+    /// <summary>Counts an arrival read from this loop's own signalfd (loop thread; the caller dispatches).</summary>
+    internal void CountSignal(int signo) => Interlocked.Increment(ref _signalCounts[signo]);
+
     /// <summary>Called on a runtime thread by the signal hub.</summary>
     internal void OnSignalFromRuntime(int signo)
     {
@@ -180,7 +183,15 @@ public abstract partial class Loop
             for (int off = 0; off + 128 <= n; off += 128)
             {
                 uint signo = *(uint*)(buf + off);
-                if (signo is >= 1 and <= 64) { Interlocked.Increment(ref _signalCounts[signo]); any = true; }
+                if (signo is < 1 or > 64) continue;
+                // A process-directed signal is pending for a moment before the kernel's chosen thread takes it, and reading
+                // the signalfd then dequeues it: the runtime's handlers (the Generic Host's SIGTERM, any other
+                // PosixSignalRegistration) would never see it. Hand it to the runtime's signal thread instead, whose
+                // dispatch reaches every handler, ours included (SignalHub fans it out to every subscribed loop).
+                if (SignalHub.ForwardToRuntime((int)signo)) continue;
+                // Nobody else can take it (no runtime signal thread that accepts it): every subscribed loop gets it here.
+                SignalHub.DeliverFromSignalFd(this, (int)signo);
+                any = true;
             }
         }
         if (any) DispatchSignals();

@@ -101,6 +101,7 @@ internal static unsafe partial class Libc
     [LibraryImport(C, EntryPoint = "kill", SetLastError = true)] public static partial int Kill(int pid, int sig);
     [LibraryImport(C, EntryPoint = "getpid")] public static partial int GetPid();
     [LibraryImport(C, EntryPoint = "gettid")] public static partial int GetTid();
+    [LibraryImport(C, EntryPoint = "tgkill", SetLastError = true)] public static partial int TgKill(int tgid, int tid, int sig);
     [LibraryImport(C, EntryPoint = "waitid", SetLastError = true)] public static partial int WaitId(int idtype, int id, byte* siginfo, int options);
     public static int PidfdOpen(int pid, uint flags) => (int)Syscall2(SYS_pidfd_open, pid, flags);
     public static int PidfdSendSignal(int pidfd, int sig) => (int)Syscall6(SYS_pidfd_send_signal, pidfd, sig, 0, 0, 0, 0);
