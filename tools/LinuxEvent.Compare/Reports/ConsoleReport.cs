@@ -1,0 +1,45 @@
+namespace LinuxEvent.Compare;
+
+/// <summary>
+/// The terminal summary: per load generator and workload group, a heading, the workloads' titles, a header line and
+/// one line per workload and server with the group's terminal columns; then the notes. ASCII, at most 100 columns.
+/// </summary>
+internal static class ConsoleReport
+{
+    public static void Print(Results r, TextWriter o)
+    {
+        foreach (var load in r.Loads)
+        {
+            foreach (var g in r.Groups)
+            {
+                o.WriteLine();
+                Write(o, g.Heading);
+                if (r.Loads.Count > 1 || load.Name != "c") Write(o, $"load generator: {load.Display}");
+                foreach (var line in Text.Wrap(Text.Ascii(string.Join("; ", r.In(g).Select(w => w.Title))), 2)) o.WriteLine(line);
+                var cols = g.Columns.Where(c => c.Terminal.Length > 0).ToList();
+                Write(o, Join(cols, cols.Select(c => c.Terminal)));
+                foreach (var w in r.In(g))
+                {
+                    foreach (var row in r.Rows(load, w))
+                    {
+                        if (!row.HasData)
+                        {
+                            Write(o, $"{w.Name,-5} {row.Server.Short,-19} FAILED ({row.Runs.Count} run(s)): {row.FirstError}");
+                            continue;
+                        }
+                        var cell = r.CellFor(row);
+                        Write(o, Join(cols, cols.Select(c => c.Value(cell))));
+                    }
+                }
+            }
+        }
+        if (r.Notes.Count > 0) o.WriteLine();
+        foreach (var n in r.Notes)
+            foreach (var line in Text.Wrap(Text.Ascii("note: " + n), 6)) o.WriteLine(line);
+    }
+
+    private static string Join(List<Column> cols, IEnumerable<string> values) =>
+        string.Join(' ', cols.Zip(values, (c, v) => c.Left ? v.PadRight(c.Width) : v.PadLeft(c.Width))).TrimEnd();
+
+    private static void Write(TextWriter o, string line) => o.WriteLine(Text.Cut(Text.Ascii(line), Text.Width));
+}
