@@ -147,7 +147,7 @@ internal static class Compare
         var results = new Results
         {
             Settings = settings, Workloads = workloads, Servers = servers, Loads = loads, Summaries = summaries,
-            Notes = [$"re-rendered from {path}" + (header is not null ? $" ({header.TrimStart('#', ' ')})" : "")],
+            Notes = [$"re-rendered from {path}"],
             Machine = machine, Command = parts.Length > 0 ? parts[0].Replace("# command:", "", StringComparison.Ordinal).Trim() : "?",
             Started = File.GetLastWriteTime(path), Elapsed = TimeSpan.Zero, Pinning = true, ServerCpu = 0, LoadCpu = 1,
         };

@@ -89,6 +89,28 @@ void set_nodelay(int fd)
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+void *conn_open(struct conn_node **open, size_t size, int fd, const char *prog)
+{
+    struct conn_node *n = malloc(size);
+    if (n == NULL) {
+        fprintf(stderr, "%s: out of memory for a connection\n", prog);
+        close_fd(fd);
+        return NULL;
+    }
+    set_nodelay(fd);
+    n->prev = NULL;
+    n->next = *open;
+    if (*open) (*open)->prev = n;
+    *open = n;
+    return n;
+}
+
+void conn_unlink(struct conn_node **open, struct conn_node *n)
+{
+    if (n->prev) n->prev->next = n->next; else *open = n->next;
+    if (n->next) n->next->prev = n->prev;
+}
+
 void close_fd(int fd)
 {
     if (fd >= 0) (void)close(fd);

@@ -38,6 +38,19 @@ int stop_signal_fd(unsigned max_seconds);
 /* TCP_NODELAY on, so no echo waits on Nagle's algorithm. */
 void set_nodelay(int fd);
 
+/* Every open connection is on an intrusive doubly linked list, so the exit path can close them all. A server's
+ * connection struct starts with a struct conn_node. */
+struct conn_node {
+    struct conn_node *prev, *next;
+};
+
+/* For a socket just accepted: sets TCP_NODELAY and returns a new connection record of `size` bytes (uninitialised
+ * past its conn_node) pushed onto *open; or, when memory is short, closes the socket, says so and returns NULL. */
+void *conn_open(struct conn_node **open, size_t size, int fd, const char *prog);
+
+/* Takes n off *open (the caller closes its socket and frees it). */
+void conn_unlink(struct conn_node **open, struct conn_node *n);
+
 /* close() that retries nothing (Linux closes the fd even when close reports EINTR) and ignores fd < 0. */
 void close_fd(int fd);
 

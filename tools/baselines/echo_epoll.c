@@ -35,15 +35,15 @@
 #define MAX_EVENTS 256
 
 struct conn {
+    struct conn_node node;     /* first: on the list of open connections */
     int fd;
     int writing;               /* 0: READING (EPOLLIN), 1: WRITING (EPOLLOUT) */
     size_t off, len;           /* unsent bytes are buf[off, len) */
-    struct conn *prev, *next;  /* every open connection, so the exit path can close them all */
     unsigned char buf[ECHO_BUF_BYTES];
 };
 
 static int ep = -1;
-static struct conn *open_conns;
+static struct conn_node *open_conns;
 static unsigned long long echoed_bytes, accepted, short_sends;   /* short_sends: times a send stopped early */
 
 /* Tags for the two fds that are not connections (a connection's tag is its struct's address). */
@@ -59,8 +59,7 @@ static void conn_close(struct conn *c)
 {
     /* close() also removes the fd from the epoll set: this process holds no other reference to the socket. */
     close_fd(c->fd);
-    if (c->prev) c->prev->next = c->next; else open_conns = c->next;
-    if (c->next) c->next->prev = c->prev;
+    conn_unlink(&open_conns, &c->node);
     free(c);
 }
 
@@ -114,20 +113,11 @@ static void on_accept(int lfd)
             fprintf(stderr, PROG ": accept4: %s\n", strerror(errno));
             return;
         }
-        struct conn *c = malloc(sizeof *c);
-        if (c == NULL) {
-            fprintf(stderr, PROG ": out of memory for a connection\n");
-            close_fd(fd);
-            continue;
-        }
-        set_nodelay(fd);
+        struct conn *c = conn_open(&open_conns, sizeof *c, fd, PROG);
+        if (c == NULL) continue;
         c->fd = fd;
         c->writing = 0;
         c->off = c->len = 0;
-        c->prev = NULL;
-        c->next = open_conns;
-        if (open_conns) open_conns->prev = c;
-        open_conns = c;
         watch(c, EPOLL_CTL_ADD, EPOLLIN);
         accepted++;
     }
@@ -174,7 +164,7 @@ int main(int argc, char **argv)
 
     struct signalfd_siginfo si;
     int sig = read(sfd, &si, sizeof si) == (ssize_t)sizeof si ? (int)si.ssi_signo : 0;
-    while (open_conns) conn_close(open_conns);
+    while (open_conns) conn_close((struct conn *)open_conns);
     close_fd(lfd);
     close_fd(sfd);
     close_fd(ep);

@@ -42,15 +42,15 @@
 enum op { OP_RECV, OP_SEND };
 
 struct conn {
+    struct conn_node node;     /* first: on the list of open connections */
     int fd;
     enum op op;                /* the one operation in flight */
     unsigned off, len;         /* while sending: unsent bytes are buf[off, len) */
-    struct conn *prev, *next;  /* every open connection, so the exit path can close them all */
     unsigned char buf[ECHO_BUF_BYTES];
 };
 
 static struct io_uring ring;
-static struct conn *open_conns;
+static struct conn_node *open_conns;
 static unsigned long long echoed_bytes, accepted, short_sends;   /* short_sends: sends that took part */
 static int lfd = -1, sfd = -1;
 static struct signalfd_siginfo siginfo;
@@ -102,8 +102,7 @@ static void submit_send(struct conn *c)
 static void conn_close(struct conn *c)
 {
     close_fd(c->fd);
-    if (c->prev) c->prev->next = c->next; else open_conns = c->next;
-    if (c->next) c->next->prev = c->prev;
+    conn_unlink(&open_conns, &c->node);
     free(c);
 }
 
@@ -115,19 +114,10 @@ static void on_accept(int res, unsigned flags)
             fprintf(stderr, PROG ": accept: %s\n", strerror(-res));
         return;
     }
-    struct conn *c = malloc(sizeof *c);
-    if (c == NULL) {
-        fprintf(stderr, PROG ": out of memory for a connection\n");
-        close_fd(res);
-        return;
-    }
-    set_nodelay(res);
+    struct conn *c = conn_open(&open_conns, sizeof *c, res, PROG);
+    if (c == NULL) return;
     c->fd = res;
     c->off = c->len = 0;
-    c->prev = NULL;
-    c->next = open_conns;
-    if (open_conns) open_conns->prev = c;
-    open_conns = c;
     accepted++;
     submit_recv(c);
 }
@@ -198,7 +188,7 @@ int main(int argc, char **argv)
     }
 
     io_uring_queue_exit(&ring);                        /* cancels what is in flight before the fds close */
-    while (open_conns) conn_close(open_conns);
+    while (open_conns) conn_close((struct conn *)open_conns);
     close_fd(lfd);
     close_fd(sfd);
     fprintf(stderr, PROG ": exit signal=%u accepted=%llu bytes=%llu short_sends=%llu\n", siginfo.ssi_signo, accepted,

@@ -29,7 +29,7 @@ internal static class JsonReport
             j.WriteStartObject("settings");
             j.WriteBoolean("quick", r.Settings.Quick);
             j.WriteNumber("reps", r.Settings.Reps);
-            j.WriteNumber("seconds", r.Settings.Seconds);
+            Num(j, "seconds", r.Settings.Seconds);
             Num(j, "warmup", r.Settings.Warmup);
             j.WriteNumber("retries", r.Settings.Retries);
             Num(j, "quiet_wait", r.Settings.QuietWait);
@@ -49,26 +49,10 @@ internal static class JsonReport
             j.WriteEndObject();
             j.WriteStartArray("servers");
             foreach (var s in r.Servers)
-            {
-                j.WriteStartObject();
-                j.WriteString("name", s.Name);
-                j.WriteString("display", s.Display);
-                j.WriteString("executable", s.Executable);
-                j.WriteString("about", s.About);
-                if (s.Missing is not null) j.WriteString("missing", s.Missing);
-                if (s.Failed is not null) j.WriteString("failed", s.Failed);
-                j.WriteEndObject();
-            }
+                Strings(j, ("name", s.Name), ("display", s.Display), ("executable", s.Executable), ("about", s.About), ("missing", s.Missing), ("failed", s.Failed));
             j.WriteEndArray();
             j.WriteStartArray("load_generators");
-            foreach (var l in r.Loads)
-            {
-                j.WriteStartObject();
-                j.WriteString("name", l.Name);
-                j.WriteString("display", l.Display);
-                j.WriteString("executable", l.Executable);
-                j.WriteEndObject();
-            }
+            foreach (var l in r.Loads) Strings(j, ("name", l.Name), ("display", l.Display), ("executable", l.Executable));
             j.WriteEndArray();
             j.WriteStartArray("workloads");
             foreach (var w in r.Workloads)
@@ -142,6 +126,15 @@ internal static class JsonReport
             j.WriteEndObject();
         }
         j.WriteEndObject();
+        j.WriteEndObject();
+    }
+
+    /// <summary>An object of string properties; null values are left out.</summary>
+    private static void Strings(Utf8JsonWriter j, params (string Key, string? Value)[] fields)
+    {
+        j.WriteStartObject();
+        foreach (var (k, v) in fields)
+            if (v is not null) j.WriteString(k, v);
         j.WriteEndObject();
     }
 
