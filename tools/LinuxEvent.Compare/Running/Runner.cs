@@ -76,9 +76,12 @@ internal sealed class Runner(Settings settings, TextWriter rawLog)
             double window = Stopwatch.GetElapsedTime(tA, tB).TotalSeconds;
             if (srvA is { } a && srvB is { } b && window > 0)
             {
-                r.Metrics[Metric.ServerCpu] = 100.0 * (b - a) / CpuStats.ClockTicks / window;
-                double msgs = r[Metric.MsgsPerSec];
-                if (msgs > 0) r.Metrics[Metric.ServerUsPerMsg] = r[Metric.ServerCpu] * 1e4 / msgs;
+                double cpuSeconds = (b - a) / CpuStats.ClockTicks;
+                r.Metrics[Metric.ServerCpu] = 100.0 * cpuSeconds / window;
+                // Per message: the server's CPU time over the sampled span ÷ the messages of the measured window (msgs_per_s
+                // × secs). The span can outlast the window (an open-loop run waits for late echoes), but so do the messages.
+                double msgs = r[Metric.MsgsPerSec] * r["secs"];
+                if (msgs > 0) r.Metrics[Metric.ServerUsPerMsg] = cpuSeconds * 1e6 / msgs;
             }
             if (cpuA is not null && cpuB is not null)
             {
