@@ -16,6 +16,7 @@ internal static class ConsoleReport
                 Write(o, g.Heading);
                 if (r.Loads.Count > 1 || load.Name != "c") Write(o, $"load generator: {load.Display}");
                 foreach (var line in Text.Wrap(Text.Ascii(string.Join("; ", r.In(g).Select(w => w.Title))), 2)) o.WriteLine(line);
+                foreach (var line in Text.Wrap(Text.Ascii(g.Legend), 2)) o.WriteLine(line);
                 var cols = g.Columns.Where(c => c.Terminal.Length > 0).ToList();
                 Write(o, Join(cols, cols.Select(c => c.Terminal)));
                 foreach (var w in r.In(g))
@@ -33,7 +34,8 @@ internal static class ConsoleReport
                 }
             }
         }
-        if (r.Notes.Count > 0) o.WriteLine();
+        o.WriteLine();
+        Write(o, "runs: clean runs used / runs made; \"2n/3\": no clean run, 2 noisy ones used (see results.md)");
         foreach (var n in r.Notes)
             foreach (var line in Text.Wrap(Text.Ascii("note: " + n), 6)) o.WriteLine(line);
     }

@@ -5,12 +5,13 @@ namespace LinuxEvent.Compare;
 
 /// <summary>
 /// raw.log: a "# command: ..." header, then one key=value line per run attempt (noisy attempts that were repeated
-/// included): <c>workload= server= load= rep= flag=</c>, every metric, and quoted <c>warning=</c>/<c>error=</c>.
+/// included): <c>workload= server= load= rep= flag=</c>, every metric, and quoted <c>warning=</c>, <c>error=</c>,
+/// <c>server_command=</c> and <c>load_command=</c> (so a re-rendered results.json keeps the commands).
 /// <c>--from-raw</c> reads it back (also the older format, whose first key was <c>shape=</c>).
 /// </summary>
 internal static class RawLog
 {
-    private static readonly HashSet<string> Meta = ["workload", "shape", "server", "load", "rep", "flag", "warning", "error"];
+    private static readonly HashSet<string> Meta = ["workload", "shape", "server", "load", "rep", "flag", "warning", "error", "server_command", "load_command"];
 
     public static string Line(RunResult r)
     {
@@ -20,6 +21,8 @@ internal static class RawLog
         foreach (var (k, v) in r.Metrics) sb.Append(ci, $" {k}={v.ToString("0.####", ci)}");
         if (r.Warning is not null) sb.Append(ci, $" warning=\"{Clean(r.Warning)}\"");
         if (r.Error is not null) sb.Append(ci, $" error=\"{Clean(r.Error)}\"");
+        if (r.ServerCommand is not null) sb.Append(ci, $" server_command=\"{Clean(r.ServerCommand)}\"");
+        if (r.LoadCommand is not null) sb.Append(ci, $" load_command=\"{Clean(r.LoadCommand)}\"");
         return sb.ToString();
     }
 
@@ -71,6 +74,7 @@ internal static class RawLog
                 Workload = w, Server = server(kv["server"]), Load = load(kv["load"]),
                 Rep = int.Parse(kv["rep"], CultureInfo.InvariantCulture), Flag = kv["flag"],
                 Ok = kv["flag"] != "FAILED", Error = kv.GetValueOrDefault("error"), Warning = kv.GetValueOrDefault("warning"),
+                ServerCommand = kv.GetValueOrDefault("server_command"), LoadCommand = kv.GetValueOrDefault("load_command"),
             };
             foreach (var (k, v) in kv)
                 if (!Meta.Contains(k) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) r.Metrics[k] = d;

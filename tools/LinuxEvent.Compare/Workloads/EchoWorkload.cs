@@ -49,6 +49,8 @@ internal abstract class EchoWorkload(string name, int conns, int size, int depth
         Name = "echo",
         Order = 1,
         Heading = "Echo, closed loop (ratios: this server / C epoll, C liburing, .NET Sockets)",
+        Legend = "msgs/s: median; us/msg: server CPU time per message (user+sys, all threads; the fair figure when both " +
+                 "sides saturate a CPU); /x: ratio to server x; p99us: p99 latency (us)",
         Explanation =
             "Closed loop: each connection keeps `depth` messages in flight and sends the next as soon as one is back; every " +
             "echoed byte is checked. `msgs/s`: median over the used runs (min..max beside it); `srv µs/msg`: server CPU time " +

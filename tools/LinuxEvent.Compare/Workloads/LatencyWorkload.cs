@@ -55,6 +55,8 @@ internal abstract class LatencyWorkload(string name, double fraction, int order)
         Name = "latency",
         Order = 2,
         Heading = "Open-loop latency in us, from each message's scheduled send time (p99 ratios: / baseline)",
+        Legend = "rate/s: offered rate (the fraction of this server's own shape-a msgs/s); p50..max: latency (us) " +
+                 "from the scheduled send time; /x: p99 ratio to server x; us/msg: server CPU per message",
         Explanation =
             "Open loop: messages go out at a fixed total rate (`rate/s`, the given fraction of this server's own shape-a " +
             "median) on 50 connections x 64 B, round robin, whatever the server does; latency runs from each message's " +
