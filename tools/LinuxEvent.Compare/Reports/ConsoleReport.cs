@@ -25,7 +25,7 @@ internal static class ConsoleReport
                     {
                         if (!row.HasData)
                         {
-                            Write(o, $"{w.Name,-5} {row.Server.Short,-19} FAILED ({row.Runs.Count} run(s)): {row.FirstError}");
+                            Write(o, $"{w.Name,-5} {row.Server.Short,-19} {Failure(row)}");
                             continue;
                         }
                         var cell = r.CellFor(row);
@@ -39,6 +39,10 @@ internal static class ConsoleReport
         foreach (var n in r.Notes)
             foreach (var line in Text.Wrap(Text.Ascii("note: " + n), 6)) o.WriteLine(line);
     }
+
+    /// <summary>Why a line has no figures: its runs failed, or it was skipped after its server failed to start.</summary>
+    public static string Failure(Summary row) =>
+        row.Runs.Count == 0 ? "not run: the server failed to start earlier (see the notes)" : $"FAILED ({row.Runs.Count} run(s)): {row.FirstError}";
 
     private static string Join(List<Column> cols, IEnumerable<string> values) =>
         string.Join(' ', cols.Zip(values, (c, v) => c.Left ? v.PadRight(c.Width) : v.PadLeft(c.Width))).TrimEnd();

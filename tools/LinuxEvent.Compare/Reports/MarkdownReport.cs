@@ -46,7 +46,7 @@ internal static class MarkdownReport
                         var cell = r.CellFor(row);
                         var values = row.HasData
                             ? cols.Select(c => c.Value(cell))
-                            : cols.Select((c, i) => i == 0 ? w.Name : i == 1 ? row.Server.Display : i == 2 ? $"FAILED: {row.FirstError}" : "");
+                            : cols.Select((c, i) => i == 0 ? w.Name : i == 1 ? row.Server.Display : i == 2 ? ConsoleReport.Failure(row) : "");
                         sb.AppendLine("| " + string.Join(" | ", values.Select(Md)) + " |");
                     }
                 sb.AppendLine();
