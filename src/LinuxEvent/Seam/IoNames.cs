@@ -22,6 +22,8 @@ internal static class IoNames
         OperationKind.Splice => "splice",
         OperationKind.Timeout => "timeout",
         OperationKind.Nop => "nop",
+        OperationKind.SendMessage => "sendmsg",
+        OperationKind.ReceiveMessage => "recvmsg",
         _ => k.ToString().ToLowerInvariant(),
     });
 
@@ -55,6 +57,8 @@ internal static class IoNames
         AsyncKind.Send => OperationKind.Send,
         AsyncKind.Accept => OperationKind.Accept,
         AsyncKind.Connect => OperationKind.Connect,
+        AsyncKind.SendMessage => OperationKind.SendMessage,
+        AsyncKind.ReceiveMessage => OperationKind.ReceiveMessage,
         _ => OperationKind.Nop,
     };
 }
