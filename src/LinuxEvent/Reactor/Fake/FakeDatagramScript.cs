@@ -9,7 +9,7 @@ namespace LinuxEvent.Reactor;
 /// Scripted datagrams for a fake reactor: once a test scripts an fd (<see cref="FakeReadiness.DeliverDatagram"/> and
 /// its siblings), that fd's sendmsg/recvmsg no longer reach the kernel. They go through the reactor driver's replaceable
 /// <see cref="Syscalls"/>, which this installs in front of whatever was there: a receive takes the next scripted
-/// datagram (EAGAIN once there is none), a send is recorded (EAGAIN while blocked). Both read and write the msghdr the
+/// datagram (EAGAIN once there is none), a send is recorded (EAGAIN while blocked, the scripted errno while failing). Both read and write the msghdr the
 /// driver built, exactly as the kernel would (<see cref="FakeMessageKernel"/>), so the code that interprets it is the
 /// production code. Fds the test handed over and nobody received are closed when the loop is disposed.
 /// </summary>
@@ -22,6 +22,7 @@ internal sealed unsafe class FakeDatagramScript : LoopComponent
         public readonly Queue<(byte[] Data, EndPoint? From, int[] Fds)> Inbound = new();
         public readonly List<FakeDatagram> Sent = new();
         public bool SendBlocked;
+        public int SendErrno;
     }
 
     public FakeDatagramScript(ReactorLoop loop, Syscalls inner) : base(loop)
@@ -52,6 +53,8 @@ internal sealed unsafe class FakeDatagramScript : LoopComponent
 
     public void SetSendBlocked(int fd, bool blocked) => Of(fd).SendBlocked = blocked;
 
+    public void FailSends(int fd, int errno) => Of(fd).SendErrno = errno;
+
     protected internal override void OnLoopDisposing()
     {
         foreach (var s in _fds.Values)
@@ -72,6 +75,7 @@ internal sealed unsafe class FakeDatagramScript : LoopComponent
     private int Send(ScriptedFd s, MsgHdr* message)
     {
         if (s.SendBlocked) return -Errno.EAGAIN;
+        if (s.SendErrno != 0) return -s.SendErrno;
         var sent = FakeMessageKernel.Sent(message);
         s.Sent.Add(sent);
         return sent.Data.Length;

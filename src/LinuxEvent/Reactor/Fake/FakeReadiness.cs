@@ -112,6 +112,17 @@ public sealed class FakeReadiness
         if (!blocked) _backend.Inject(fd, Libc.EPOLLOUT);
     }
 
+    /// <summary>
+    /// While <paramref name="errno"/> is not 0, a send on <paramref name="fd"/> fails with it (e.g. EHOSTUNREACH or
+    /// EMSGSIZE, as the kernel would refuse a datagram); 0 lets sends through again. Scripts the fd.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="fd"/> or <paramref name="errno"/> is negative.</exception>
+    public void FailSends(int fd, int errno)
+    {
+        if (errno < 0) throw new ArgumentOutOfRangeException(nameof(errno), errno, "FakeReadiness.FailSends: errno must be positive (or 0 to stop failing).");
+        Script(fd, nameof(FailSends)).FailSends(fd, errno);
+    }
+
     private FakeDatagramScript Script(int fd, string call)
     {
         if (fd < 0) throw new ArgumentOutOfRangeException(nameof(fd), fd, $"FakeReadiness.{call}: the fd must not be negative.");

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace LinuxEvent.Tests;
+namespace LinuxEvent.Testing;
 
 /// <summary>
 /// A datagram socket under test (<see cref="Server"/>) and a peer (<see cref="Client"/>, a .NET socket on loopback or
@@ -11,38 +11,47 @@ namespace LinuxEvent.Tests;
 /// </summary>
 internal sealed class DatagramWire : IDisposable
 {
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
     private readonly Loop _loop;
+    private readonly bool _ownsServer;
     public readonly int Server;
     public readonly EndPoint ServerEndPoint;
     public readonly Socket Client;
     public readonly EndPoint ClientEndPoint;
 
+    /// <summary>A new server socket bound on loopback (or an abstract Unix name), owned by the wire.</summary>
     public DatagramWire(Loop loop, AddressFamily family = AddressFamily.InterNetwork)
+        : this(loop, Posix.CreateBoundDatagramSocket(LocalEndPoint(family)), family, ownsServer: true) { }
+
+    /// <summary>A wire around an existing bound server socket (not owned).</summary>
+    public DatagramWire(Loop loop, int server, AddressFamily family, bool ownsServer = false)
     {
         _loop = loop;
-        EndPoint Local() => family switch
-        {
-            AddressFamily.InterNetworkV6 => new IPEndPoint(IPAddress.IPv6Loopback, 0),
-            AddressFamily.Unix => new UnixDomainSocketEndPoint($"\0linuxevent-dgram-{Environment.ProcessId}-{Guid.NewGuid():N}"),
-            _ => new IPEndPoint(IPAddress.Loopback, 0),
-        };
-        Server = Posix.CreateBoundDatagramSocket(Local());
+        _ownsServer = ownsServer;
+        Server = server;
         ServerEndPoint = Posix.GetLocalEndPoint(Server)!;
         Client = new Socket(family, SocketType.Dgram, family == AddressFamily.Unix ? ProtocolType.Unspecified : ProtocolType.Udp) { ReceiveTimeout = 5000 };
-        Client.Bind(Local());
+        Client.Bind(LocalEndPoint(family));
         ClientEndPoint = Client.LocalEndPoint!;
         if (loop is ReactorLoop { Fake: { } fake }) fake.TakeSentDatagrams(Server);      // scripts the server's datagrams
     }
 
-    public bool IsFake => _loop.BackendName == "fake";
+    /// <summary>Loopback with an ephemeral port, or a fresh abstract Unix name (.NET's form: a leading NUL).</summary>
+    public static EndPoint LocalEndPoint(AddressFamily family) => family switch
+    {
+        AddressFamily.InterNetworkV6 => new IPEndPoint(IPAddress.IPv6Loopback, 0),
+        AddressFamily.Unix => new UnixDomainSocketEndPoint($"\0linuxevent-dgram-{Environment.ProcessId}-{Guid.NewGuid():N}"),
+        _ => new IPEndPoint(IPAddress.Loopback, 0),
+    };
 
     /// <summary>Makes <paramref name="data"/> arrive at <see cref="Server"/> from <see cref="Client"/>. On the fake
-    /// proactor a receive must be pending on the server.</summary>
+    /// proactor the loop is run until a receive is pending on the server.</summary>
     public void Deliver(byte[] data)
     {
         switch (_loop)
         {
             case ProactorLoop { Fake: { } fake }:
+                _loop.RunUntil(() => fake.Pending.Any(o => o.Kind == OperationKind.ReceiveMessage && o.FileDescriptor == Server), Bound);
                 fake.CompleteReceiveFrom(PendingOn(fake, OperationKind.ReceiveMessage), data, ClientEndPoint);
                 break;
             case ReactorLoop { Fake: { } fake }:
@@ -58,30 +67,44 @@ internal sealed class DatagramWire : IDisposable
     /// got (checking on the fakes that it was addressed to the client).</summary>
     public (int Result, byte[] Data) Sent(ValueTask<int> send)
     {
+        if (_loop is ProactorLoop { Fake: { } })
+        {
+            var data = TakeSent();
+            _loop.RunUntil(() => send.IsCompleted, Bound);
+            return (send.Result, data);
+        }
+        _loop.RunUntil(() => send.IsCompleted, Bound);
+        return (send.Result, TakeSent());
+    }
+
+    /// <summary>The next datagram the server sent to the client (the fake proactor's pending send is completed).</summary>
+    public byte[] TakeSent()
+    {
         switch (_loop)
         {
             case ProactorLoop { Fake: { } fake }:
             {
+                _loop.RunUntil(() => fake.Pending.Any(o => o.Kind == OperationKind.SendMessage && o.FileDescriptor == Server), Bound);
                 var op = PendingOn(fake, OperationKind.SendMessage);
                 var wire = fake.GetSentMessage(op);
                 Assert.That(wire.RemoteEndPoint, Is.EqualTo(ClientEndPoint), "destination");
                 fake.Complete(op, wire.Data.Length);
-                _loop.RunUntil(() => send.IsCompleted, TimeSpan.FromSeconds(10));
-                return (send.Result, wire.Data);
+                return wire.Data;
             }
             case ReactorLoop { Fake: { } fake }:
             {
-                _loop.RunUntil(() => send.IsCompleted, TimeSpan.FromSeconds(10));
-                var wire = fake.TakeSentDatagrams(Server).Single();
-                Assert.That(wire.RemoteEndPoint, Is.EqualTo(ClientEndPoint), "destination");
-                return (send.Result, wire.Data);
+                var sent = new List<FakeDatagram>();
+                _loop.RunUntil(() => { sent.AddRange(fake.TakeSentDatagrams(Server)); return sent.Count > 0; }, Bound);
+                Assert.That(sent, Has.Count.EqualTo(1), "one datagram");
+                Assert.That(sent[0].RemoteEndPoint, Is.EqualTo(ClientEndPoint), "destination");
+                return sent[0].Data;
             }
             default:
             {
-                _loop.RunUntil(() => send.IsCompleted, TimeSpan.FromSeconds(10));
+                _loop.RunUntil(() => Client.Available > 0 || Client.Poll(0, SelectMode.SelectRead), Bound);
                 var buffer = new byte[70_000];
                 int n = Client.Receive(buffer);
-                return (send.Result, buffer[..n]);
+                return buffer[..n];
             }
         }
     }
@@ -91,7 +114,7 @@ internal sealed class DatagramWire : IDisposable
 
     public void Dispose()
     {
-        Posix.Close(Server);
+        if (_ownsServer) Posix.Close(Server);
         Client.Dispose();
     }
 }
