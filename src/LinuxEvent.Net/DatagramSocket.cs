@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace LinuxEvent.Net;
 
@@ -41,6 +42,7 @@ public sealed partial class DatagramSocket : LoopComponent, IDisposable
     private readonly string? _unlinkPath;           // the Unix socket file this socket created (never an abstract name)
     private readonly int _maxPerIteration;
     private readonly byte[] _receiveBuffer;
+    private readonly Memory<byte> _receiveMemory;    // over the pinned buffer: a proactor receive needs no GC handle
     private readonly Action _onReceived;
     private DatagramHandler? _handler;
     private ValueTask<ReceiveMessageResult> _pendingReceive;
@@ -53,6 +55,7 @@ public sealed partial class DatagramSocket : LoopComponent, IDisposable
         _unlinkPath = unlinkPath;
         _maxPerIteration = options.MaxDatagramsPerIteration;
         _receiveBuffer = GC.AllocateArray<byte>(options.MaxDatagramSize + 1, pinned: true);   // +1: detects a too-large datagram
+        _receiveMemory = MemoryMarshal.CreateFromPinnedArray(_receiveBuffer, 0, _receiveBuffer.Length);
         _onReceived = OnReceived;
         _sendArena = GC.AllocateArray<byte>(options.SendQueueBytes, pinned: true);
         _onSent = OnSent;
@@ -214,7 +217,7 @@ public sealed partial class DatagramSocket : LoopComponent, IDisposable
             ValueTask<ReceiveMessageResult> receive;
             try
             {
-                receive = _fd.ReceiveMessageAsync(_receiveBuffer, Memory<int>.Empty);
+                receive = _fd.ReceiveMessageAsync(_receiveMemory, Memory<int>.Empty);
             }
             catch (Exception ex)
             {

@@ -84,7 +84,7 @@ public sealed class FakeCompletions
 
     /// <summary>
     /// Completes a pending ReceiveMessage with one datagram and SCM_RIGHTS <paramref name="fds"/>. Ownership of the fds
-    /// passes to the fake at this call: the ones the receiver has room for are handed to it (it must close them), the
+    /// passes to the fake when this call succeeds (if it throws, they stay the caller's): the ones the receiver has room for are handed to it (it must close them), the
     /// others are closed here and the result is flagged <see cref="ReceiveMessageFlags.ControlTruncated"/>, as the
     /// kernel does.
     /// </summary>
