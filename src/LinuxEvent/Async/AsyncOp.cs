@@ -10,7 +10,7 @@ namespace LinuxEvent.Async;
 /// model its reusable machinery: a timer for DelayAsync, or one proactor <see cref="Operation"/>. Returned to the
 /// loop's pool once its result is taken, so an awaited operation allocates nothing in steady state.
 /// </summary>
-internal sealed class AsyncOp : LoopValueTaskSource<int>
+internal sealed partial class AsyncOp : LoopValueTaskSource<int>
 {
     // Operation arguments (reused).
     internal AsyncKind Kind;
@@ -72,6 +72,7 @@ internal sealed class AsyncOp : LoopValueTaskSource<int>
         ConstBuffer = default;
         Remote = null;
         Target = null;
+        ClearMessage();
         Loop.ReturnAsyncOp(this);
     }
 }

@@ -90,6 +90,40 @@ public sealed class LoopFd : LoopComponent, IDisposable
         return Loop.StartIo(AsyncKind.Connect, Fd, default, default, remote, cancellationToken, "LoopFd.ConnectAsync", this).AsVoidValueTask();
     }
 
+    /// <summary>Sends one datagram to <paramref name="remote"/>; see <see cref="Loop.SendToAsync"/>.</summary>
+    /// <exception cref="ObjectDisposedException">The registration was disposed.</exception>
+    public ValueTask<int> SendToAsync(ReadOnlyMemory<byte> buffer, EndPoint remote, CancellationToken cancellationToken = default)
+    {
+        const string call = "LoopFd.SendToAsync";
+        Loop.CheckMessageArguments(remote, remoteRequired: true, default, call);
+        return Loop.StartMessageIo(AsyncKind.SendMessage, Fd, new Datagrams.MessageRequest(default, buffer, remote, default, default, false),
+            cancellationToken, call, this).AsValueTask();
+    }
+
+    /// <summary>Receives one datagram and its sender; a truncated datagram throws <see cref="DatagramTruncatedException"/>.
+    /// See <see cref="Loop.ReceiveFromAsync"/>.</summary>
+    /// <exception cref="ObjectDisposedException">The registration was disposed.</exception>
+    public ValueTask<System.Net.Sockets.SocketReceiveFromResult> ReceiveFromAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        => Loop.AsReceiveFrom(Loop.StartMessageIo(AsyncKind.ReceiveMessage, Fd, new Datagrams.MessageRequest(buffer, default, null, default, default, true),
+            cancellationToken, "LoopFd.ReceiveFromAsync", this));
+
+    /// <summary>sendmsg(2) with an optional destination and SCM_RIGHTS fds; see <see cref="Loop.SendMessageAsync"/>.</summary>
+    /// <exception cref="ObjectDisposedException">The registration was disposed.</exception>
+    public ValueTask<int> SendMessageAsync(ReadOnlyMemory<byte> buffer, EndPoint? remote, ReadOnlyMemory<int> fds, CancellationToken cancellationToken = default)
+    {
+        const string call = "LoopFd.SendMessageAsync";
+        Loop.CheckMessageArguments(remote, remoteRequired: false, fds.Span, call);
+        return Loop.StartMessageIo(AsyncKind.SendMessage, Fd, new Datagrams.MessageRequest(default, buffer, remote, fds, default, false),
+            cancellationToken, call, this).AsValueTask();
+    }
+
+    /// <summary>recvmsg(2) with the sender, SCM_RIGHTS fds and truncation flags; see <see cref="Loop.ReceiveMessageAsync"/>.</summary>
+    /// <exception cref="ObjectDisposedException">The registration was disposed.</exception>
+    public ValueTask<ReceiveMessageResult> ReceiveMessageAsync(Memory<byte> buffer, Memory<int> fds, CancellationToken cancellationToken = default)
+        => Loop.AsReceiveMessage(Loop.StartMessageIo(AsyncKind.ReceiveMessage, Fd,
+            new Datagrams.MessageRequest(buffer, default, null, default, fds.Length > Native.Libc.SCM_MAX_FD ? fds[..Native.Libc.SCM_MAX_FD] : fds, false),
+            cancellationToken, "LoopFd.ReceiveMessageAsync", this));
+
     /// <summary>Sends the whole buffer, awaiting as often as needed.</summary>
     public async ValueTask SendAllAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {

@@ -9,7 +9,7 @@ namespace LinuxEvent;
 /// the errno, its name and the call (<see cref="ILinuxEventError"/>). The message reads like
 /// <see cref="LinuxEventException"/>'s: <c>recv(fd=7) failed: ECONNRESET (104): Connection reset by peer</c>.
 /// </summary>
-public sealed class LinuxEventSocketException : SocketException, ILinuxEventError
+public class LinuxEventSocketException : SocketException, ILinuxEventError
 {
     private readonly string _message;
 

@@ -41,6 +41,7 @@ public sealed class Operation
     internal int SockAddrLength;
     internal ProvidedBufferPool? BufferPool;
     internal object? BackendState;                           // uring: timespec block; fake: timer
+    internal Datagrams.MessageBlock? Message;                // sendmsg/recvmsg: the pinned msghdr (owned by the AsyncOp)
 
     internal Operation(ProactorLoop loop, OperationKind kind, Action<Operation>? callback)
     {

@@ -29,4 +29,8 @@ public enum OperationKind
     AcceptMultishot,
     /// <summary>Multishot receive into a provided-buffer ring: one item per chunk, then one final settlement.</summary>
     ReceiveMultishot,
+    /// <summary>sendmsg(2): a datagram (or stream bytes) with an optional destination and SCM_RIGHTS fds.</summary>
+    SendMessage,
+    /// <summary>recvmsg(2): a datagram (or stream bytes) with the sender's address and SCM_RIGHTS fds.</summary>
+    ReceiveMessage,
 }

@@ -55,6 +55,9 @@ internal sealed partial class ProactorIoDriver
         op.ConstBuffer = default;
         switch (op.State)
         {
+            case OperationState.Completed or OperationState.Failed when op.Kind is OperationKind.SendMessage or OperationKind.ReceiveMessage:
+                Loop.FinishMessageIo(a, op.State == OperationState.Completed ? op.Result : -op.Error!.Errno);
+                break;
             case OperationState.Completed:
                 a.Complete(op.Result);
                 break;

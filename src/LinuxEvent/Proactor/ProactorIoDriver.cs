@@ -67,8 +67,8 @@ internal sealed partial class ProactorIoDriver : IoDriver
         try
         {
             // Pinning can throw (a MemoryManager that refuses): inside the try, so the slot is released with it.
-            if (op.Kind is OperationKind.Read or OperationKind.Receive) { op.Pin = op.Buffer.Pin(); op.Pinned = true; }
-            else if (op.Kind is OperationKind.Write or OperationKind.Send) { op.Pin = op.ConstBuffer.Pin(); op.Pinned = true; }
+            if (op.Kind is OperationKind.Read or OperationKind.Receive or OperationKind.ReceiveMessage) { op.Pin = op.Buffer.Pin(); op.Pinned = true; }
+            else if (op.Kind is OperationKind.Write or OperationKind.Send or OperationKind.SendMessage) { op.Pin = op.ConstBuffer.Pin(); op.Pinned = true; }
             Backend.Submit(op);
         }
         catch

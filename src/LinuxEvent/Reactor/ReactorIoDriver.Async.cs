@@ -167,6 +167,10 @@ internal sealed partial class ReactorIoDriver
             case AsyncKind.WaitWritable:
                 r = 0;
                 break;
+            case AsyncKind.SendMessage:
+            case AsyncKind.ReceiveMessage:
+                TryCompleteMessage(state, op);
+                return;
             case AsyncKind.Connect:
                 // A registered socket may carry an edge from before the connect started (an unconnected TCP socket
                 // polls as EPOLLOUT|EPOLLHUP): only a writable or failed socket has finished connecting.

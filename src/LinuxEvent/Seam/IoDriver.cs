@@ -41,6 +41,14 @@ internal abstract class IoDriver(Loop loop)
     public abstract IoStart Start(IoFd state, AsyncKind kind, Memory<byte> buffer, ReadOnlyMemory<byte> constBuffer,
         System.Net.EndPoint? remote, CancellationToken token);
 
+    /// <summary>
+    /// Starts a sendmsg (<see cref="AsyncKind.SendMessage"/>) or recvmsg (<see cref="AsyncKind.ReceiveMessage"/>) on
+    /// <paramref name="state"/>'s fd; the rules above the seam have passed. Always parks a pooled awaitable with
+    /// <see cref="Loop.ParkMessageIo"/> (which prepares its msghdr) and settles it through
+    /// <see cref="Loop.FinishMessageIo"/>, which interprets what the kernel wrote the same way on both models.
+    /// </summary>
+    public abstract IoStart StartMessage(IoFd state, AsyncKind kind, in Datagrams.MessageRequest request, CancellationToken token);
+
     /// <summary>Cancels a pending operation (its token was cancelled).</summary>
     public abstract void Cancel(AsyncOp op);
 

@@ -1,3 +1,4 @@
+using System.Net;
 using LinuxEvent.Proactor;
 
 namespace LinuxEvent;
@@ -48,7 +49,9 @@ public sealed class FakeCompletions
     {
         CheckPending(op, nameof(Complete));
         if (result < 0) throw new ArgumentOutOfRangeException(nameof(result), result, "FakeCompletions.Complete: use Fail for errors.");
-        if (op.Kind is OperationKind.Read or OperationKind.Receive or OperationKind.Write or OperationKind.Send or OperationKind.Splice && result > op.Length)
+        if (op.Kind == OperationKind.ReceiveMessage)
+            throw new ArgumentException("FakeCompletions.Complete: a ReceiveMessage needs a datagram and its sender; use CompleteReceiveFrom or CompleteReceiveMessage.", nameof(op));
+        if (op.Kind is OperationKind.Read or OperationKind.Receive or OperationKind.Write or OperationKind.Send or OperationKind.Splice or OperationKind.SendMessage && result > op.Length)
             throw new ArgumentOutOfRangeException(nameof(result), result, $"FakeCompletions.Complete: the {op.Kind} asked for at most {op.Length} bytes.");
         _backend.Resolve(op, result);
     }
@@ -68,6 +71,44 @@ public sealed class FakeCompletions
         if (data.Length > op.Length) throw new ArgumentException($"FakeCompletions.{call}: {data.Length} bytes given but the {kind} asked for at most {op.Length}.", nameof(data));
         data.CopyTo(op.Buffer.Span);
         _backend.Resolve(op, data.Length);
+    }
+
+    /// <summary>
+    /// Completes a pending ReceiveMessage (<see cref="Loop.ReceiveFromAsync"/>, <see cref="Loop.ReceiveMessageAsync"/>)
+    /// with one datagram from <paramref name="from"/> (null: an unnamed sender). Like the kernel, a datagram longer than
+    /// the buffer is truncated and flagged MSG_TRUNC (so ReceiveFromAsync fails with
+    /// <see cref="DatagramTruncatedException"/>), and an empty one is a zero-length datagram.
+    /// </summary>
+    /// <exception cref="ArgumentException">The operation is not a ReceiveMessage.</exception>
+    public void CompleteReceiveFrom(Operation op, ReadOnlySpan<byte> data, EndPoint? from) => CompleteReceiveMessage(op, data, from, default);
+
+    /// <summary>
+    /// Completes a pending ReceiveMessage with one datagram and SCM_RIGHTS <paramref name="fds"/>. Ownership of the fds
+    /// passes to the fake when this call succeeds (if it throws, they stay the caller's): the ones the receiver has room for are handed to it (it must close them), the
+    /// others are closed here and the result is flagged <see cref="ReceiveMessageFlags.ControlTruncated"/>, as the
+    /// kernel does.
+    /// </summary>
+    /// <exception cref="ArgumentException">The operation is not a ReceiveMessage.</exception>
+    public void CompleteReceiveMessage(Operation op, ReadOnlySpan<byte> data, EndPoint? from, ReadOnlySpan<int> fds)
+    {
+        CheckPending(op, nameof(CompleteReceiveMessage));
+        if (op.Kind != OperationKind.ReceiveMessage)
+            throw new ArgumentException($"FakeCompletions.CompleteReceiveMessage: the operation is a {op.Kind}, not a ReceiveMessage.", nameof(op));
+        _backend.Resolve(op, Datagrams.FakeMessageKernel.ReceiveInto(op, data, from, fds));
+    }
+
+    /// <summary>
+    /// What a pending SendMessage (<see cref="Loop.SendToAsync"/>, <see cref="Loop.SendMessageAsync"/>) would put on the
+    /// wire: its bytes, its destination and its SCM_RIGHTS fds. The operation stays pending; settle it with
+    /// <see cref="Complete"/> (bytes sent) or <see cref="Fail"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The operation is not a SendMessage.</exception>
+    public FakeDatagram GetSentMessage(Operation op)
+    {
+        CheckPending(op, nameof(GetSentMessage));
+        if (op.Kind != OperationKind.SendMessage)
+            throw new ArgumentException($"FakeCompletions.GetSentMessage: the operation is a {op.Kind}, not a SendMessage.", nameof(op));
+        return Datagrams.FakeMessageKernel.SentBy(op);
     }
 
     /// <summary>Fails <paramref name="op"/> with <paramref name="errno"/> (positive, e.g. 104 for ECONNRESET).</summary>
