@@ -32,7 +32,7 @@ namespace LinuxEvent;
 /// <para><b>Register first:</b> register an fd before starting operations on it. On the proactor an fd-number
 /// operation already pending when the fd is registered is not tracked: <see cref="Dispose"/> does not cancel it.</para>
 /// </remarks>
-public sealed class LoopFd : LoopComponent, IDisposable
+public sealed partial class LoopFd : LoopComponent, IDisposable
 {
     private int _disposed;                // 0, then 1 exactly once: Dispose and the loop's disposal may race
 

@@ -44,6 +44,17 @@ internal abstract class IoDriver(Loop loop)
     /// <summary>Cancels a pending operation (its token was cancelled).</summary>
     public abstract void Cancel(AsyncOp op);
 
+    /// <summary>
+    /// Starts a file operation (<c>Loop.Files.cs</c>): <paramref name="op"/> is rented and its
+    /// <see cref="AsyncOp.File"/> request filled and checked above the seam. The driver settles it at once (a result or
+    /// an error) or hands it to the kernel (proactor: an SQE) or to its worker pool (reactor); the loop arms the token
+    /// when this returns. A file operation occupies no side of its fd (any number may be pending on one fd).
+    /// <see cref="Cancel"/> on it: a request the kernel or a worker has not started settles cancelled; one already
+    /// running settles with its real result (a file read or write cannot be interrupted). Never throws: a failure to
+    /// start settles <paramref name="op"/> with the error.
+    /// </summary>
+    public abstract void StartFile(AsyncOp op);
+
     /// <summary>Makes <paramref name="registration"/> the fd's registration in the kernel's terms; throws with nothing
     /// changed if the driver refuses it.</summary>
     public abstract void Register(IoFd state, LoopFd registration);
