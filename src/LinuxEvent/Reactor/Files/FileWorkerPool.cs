@@ -11,9 +11,10 @@ namespace LinuxEvent.Reactor;
 /// exactly like a socket completion.
 /// </summary>
 /// <remarks>
-/// <para><b>Threads</b>: created lazily, one per request that finds every existing worker busy, up to the configured
-/// maximum; background threads, parked on a monitor while idle. A request waits in an intrusive FIFO, so cancelling a
-/// queued request is O(1) and nothing is allocated per request (the request object belongs to the pooled awaitable).</para>
+/// <para><b>Threads</b>: created lazily, when more requests wait than there are threads free to take them, up to the
+/// configured maximum; background threads, parked on a monitor while idle. A request waits in an intrusive FIFO, so
+/// cancelling a queued request is O(1) and nothing is allocated per request (the request object belongs to the pooled
+/// awaitable).</para>
 /// <para><b>Cancellation</b>: a queued request leaves the queue and completes cancelled. A running one cannot be
 /// interrupted (a thread inside pread cannot be stopped): it completes with its real result, and its buffer stays pinned
 /// and in use until then.</para>
@@ -36,6 +37,7 @@ internal sealed class FileWorkerPool
     private readonly object _lock = new();
     private readonly List<Thread> _threads = new();
     private FileRequest? _head, _tail;                 // queued, FIFO
+    private int _queuedCount;
     private FileRequest? _running;                     // running (doubly linked through the same Prev/Next fields)
     private int _runningCount;
     private int _idle, _wakeups;                       // parked workers, and pulses sent to them not yet taken
@@ -57,6 +59,9 @@ internal sealed class FileWorkerPool
     /// <summary>Worker threads started so far.</summary>
     public int ThreadCount { get { lock (_lock) return _threads.Count; } }
 
+    /// <summary>Requests a worker has taken and not finished (in their syscall, or a close waiting for its fd).</summary>
+    public int RunningCount { get { lock (_lock) return _runningCount; } }
+
     /// <summary>Queues a pinned request (loop thread).</summary>
     public void Enqueue(FileRequest r)
     {
@@ -64,13 +69,16 @@ internal sealed class FileWorkerPool
         {
             if (_stopping) throw new ObjectDisposedException(nameof(ReactorLoop), "The reactor loop is being disposed.");
             Append(ref _head, ref _tail, r);
+            _queuedCount++;
             r.State = FileRequest.WorkState.Queued;
             if (_idle > _wakeups)
             {
                 _wakeups++;
                 Monitor.Pulse(_lock);
             }
-            else if (_threads.Count < _maxThreads) StartWorker();
+            // Every thread not running a request (parked, woken, or between two requests) takes one from the queue before
+            // it parks again: a new thread is needed only when the queue is longer than that.
+            if (_queuedCount > _threads.Count - _runningCount && _threads.Count < _maxThreads) StartWorker();
         }
     }
 
@@ -81,6 +89,7 @@ internal sealed class FileWorkerPool
         {
             if (r.State != FileRequest.WorkState.Queued) return false;
             Unlink(ref _head, ref _tail, r);
+            _queuedCount--;
             r.State = FileRequest.WorkState.None;
             return true;
         }
@@ -101,6 +110,7 @@ internal sealed class FileWorkerPool
                 if (r.Fd == fd && r.Kind != OperationKind.OpenAt && !(r.Kind == OperationKind.Statx && r.PathText is not null))
                 {
                     Unlink(ref _head, ref _tail, r);
+                    _queuedCount--;
                     r.State = FileRequest.WorkState.None;
                     (removed ??= new()).Add(r);
                 }
@@ -139,6 +149,7 @@ internal sealed class FileWorkerPool
                 }
                 r = _head;
                 Unlink(ref _head, ref _tail, r);
+                _queuedCount--;
                 r.State = FileRequest.WorkState.Running;
                 Link(ref _running, r);
                 _runningCount++;
@@ -201,6 +212,7 @@ internal sealed class FileWorkerPool
             _stopping = true;
             for (var r = _head; r is not null; r = r.Next) queued.Add(r);
             _head = _tail = null;
+            _queuedCount = 0;
             Monitor.PulseAll(_lock);
             threads = new List<Thread>(_threads);
         }
