@@ -103,7 +103,9 @@ public sealed partial class LoopFd : LoopComponent, IDisposable
     /// <summary>
     /// Ends the registration: pending operations complete with <see cref="ObjectDisposedException"/> (on the proactor
     /// their kernel operations are cancelled first, and one that had already completed in the kernel still delivers
-    /// its result, so no received data or accepted fd is lost). Then closes the fd if <see cref="OwnsFd"/>.
+    /// its result, so no received data or accepted fd is lost). File operations (<see cref="ReadAtAsync(Memory{byte}, long, CancellationToken)"/>
+    /// and the others) that have not started complete the same way; one already running delivers its result (the
+    /// reactor waits for its worker to leave the syscall, bounded, before the fd is closed). Then closes the fd if <see cref="OwnsFd"/>.
     /// Idempotent. Loop thread only while the loop runs; any thread after the loop was disposed (while another thread is
     /// still tearing the loop down, the loop's disposal ends the registration instead and this call returns at once).
     /// </summary>

@@ -23,7 +23,9 @@ namespace LinuxEvent.Seam;
 /// operation settles as cancelled, or with its real result if the kernel completed it first (no data is lost).</item>
 /// <item><see cref="Register"/> and <see cref="Unregister"/> bracket a <see cref="LoopFd"/>: after Unregister the
 /// driver holds nothing that names the fd, pending operations have been failed (or their kernel requests cancelled
-/// and flushed), and the fd may be closed.</item>
+/// and flushed), and the fd may be closed. That includes file operations on the fd (<see cref="StartFile"/>): those
+/// not started fail with ObjectDisposedException; those running deliver their result (a reactor waits, bounded, for
+/// its workers to leave the syscall; an io_uring request holds its own reference to the file).</item>
 /// <item><see cref="Dispose"/> settles everything the driver owns when the loop is disposed: pending operations fail
 /// with <see cref="ObjectDisposedException"/> (a proactor first cancels its kernel requests and waits for their
 /// completions, so a request the kernel finished still delivers its result).</item>
