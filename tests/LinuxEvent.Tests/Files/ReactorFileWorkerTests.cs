@@ -98,6 +98,39 @@ public class ReactorFileWorkerTests : FdCheckedTest
     }
 
     [Test]
+    public void ATaskReadingACachedFileInALoopStillLetsTimersRun()
+    {
+        // Every read is served inline from the page cache, so without a budget this loop would never yield.
+        using var loop = Loop.CreateReactor();
+        using var files = new FileScript(loop);
+        int fd = files.CreateFile("hot", new byte[4096]);
+        var buffer = new byte[4096];
+        int synchronous = 0;
+        for (int i = 0; i < ReactorIoDriver.InlineBudget + 1; i++)
+        {
+            var read = loop.ReadAtAsync(fd, buffer, 0);
+            if (read.IsCompleted) synchronous++;
+            _ = read.AsTask();
+        }
+        Assert.That(synchronous, Is.EqualTo(ReactorIoDriver.InlineBudget), "inline within the budget, then from the deferred phase");
+
+        bool fired = false;
+        long reads = 0;
+        loop.After(TimeSpan.FromMilliseconds(20), _ => fired = true);
+        loop.Run(async () =>
+        {
+            while (!fired)
+            {
+                await loop.ReadAtAsync(fd, buffer, 0);
+                reads++;
+            }
+        });
+        Assert.That(fired, Is.True);
+        Assert.That(reads, Is.GreaterThan(ReactorIoDriver.InlineBudget));
+        Assert.That(PoolOf(loop).ThreadCount, Is.Zero, "every read was served on the loop thread");
+    }
+
+    [Test]
     public void WithInlineCachedReadsOffEveryReadGoesToAWorker()
     {
         using var loop = Loop.CreateReactor(new ReactorOptions { InlineCachedFileReads = false });
