@@ -29,6 +29,9 @@ namespace LinuxEvent;
 /// disposed first (the registration then ends with it, and a later <see cref="Dispose"/> does nothing); otherwise the
 /// caller closes it after disposing the registration.</para>
 /// <para><b>Loop disposal:</b> pending operations fail with <see cref="ObjectDisposedException"/>, on both models.</para>
+/// <para><b>Files:</b> a regular file can be registered on both models (the reactor keeps it out of epoll, which
+/// refuses it); its file operations (<see cref="ReadAtAsync(Memory{byte}, long, CancellationToken)"/> and the others in
+/// <c>LoopFd.Files.cs</c>) follow the loop's file rules: they occupy no side, so any number may be pending.</para>
 /// <para><b>Register first:</b> register an fd before starting operations on it. On the proactor an fd-number
 /// operation already pending when the fd is registered is not tracked: <see cref="Dispose"/> does not cancel it.</para>
 /// </remarks>

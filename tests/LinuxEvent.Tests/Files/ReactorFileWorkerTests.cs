@@ -130,6 +130,60 @@ public class ReactorFileWorkerTests : FdCheckedTest
         Assert.That(PoolOf(loop).ThreadCount, Is.Zero, "every read was served on the loop thread");
     }
 
+    [DllImport("libc", SetLastError = true)]
+    private static extern int posix_fadvise(int fd, long offset, long length, int advice);
+
+    [Test]
+    public void APartlyCachedReadTakesTheCachedPrefixInlineAndAWorkerReadsTheRest()
+    {
+        using var loop = Loop.CreateReactor();
+        using var files = new FileScript(loop);
+        // Large folios: eviction works on whole folios, so the file is big and the evicted range is 4 MiB-aligned.
+        var content = new byte[8 << 20];
+        for (int i = 0; i < content.Length; i++) content[i] = (byte)(i / 4096);
+        int fd = files.CreateFile("partly", content);
+        // Drop [4 MiB, 8 MiB) from the page cache (clean pages after the fsync): RWF_NOWAIT then copies the cached
+        // part of a read that straddles 4 MiB and stops short. cachestat(2) confirms the eviction without touching the
+        // pages (a probing read would start readahead and bring them back).
+        bool evicted = false;
+        for (int attempt = 0; attempt < 10 && !evicted; attempt++)
+        {
+            Assert.That(fsync(fd), Is.Zero);
+            Assert.That(posix_fadvise(fd, 4 << 20, 4 << 20, 4 /* POSIX_FADV_DONTNEED */), Is.Zero);
+            evicted = CachedPages(fd, 4 << 20, 64 * 1024) == 0 && CachedPages(fd, (4 << 20) - 32 * 1024, 32 * 1024) > 0;
+        }
+        if (!evicted) Assert.Inconclusive("could not evict exactly the upper half of the range from the page cache");
+        var buffer = new byte[64 * 1024];
+        long offset = (4 << 20) - 32 * 1024;
+        var read = loop.ReadAtAsync(fd, buffer, offset).AsTask();
+        files.RunUntil(read);
+        Assert.That(read.Result, Is.EqualTo(buffer.Length));
+        Assert.That(buffer, Is.EqualTo(content.AsSpan((int)offset, buffer.Length).ToArray()), "prefix and rest joined at the right offset");
+        TestContext.Out.WriteLine($"workers used: {PoolOf(loop).ThreadCount}");
+        Assert.That(PoolOf(loop).ThreadCount, Is.EqualTo(1), "the uncached rest went to a worker");
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int fsync(int fd);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct CachestatRange { public ulong Offset, Length; }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Cachestat { public ulong Cache, Dirty, Writeback, Evicted, RecentlyEvicted; }
+
+    [DllImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static extern long cachestat(long number, int fd, ref CachestatRange range, ref Cachestat stat, uint flags);
+
+    /// <summary>Pages of the range in the page cache (cachestat(2), Linux 6.5; syscall 451 on x86-64 and arm64).</summary>
+    private static long CachedPages(int fd, long offset, long length)
+    {
+        var range = new CachestatRange { Offset = (ulong)offset, Length = (ulong)length };
+        var stat = new Cachestat();
+        if (cachestat(451, fd, ref range, ref stat, 0) != 0) Assert.Inconclusive("no cachestat(2) on this kernel");
+        return (long)stat.Cache;
+    }
+
     [Test]
     public void WithInlineCachedReadsOffEveryReadGoesToAWorker()
     {
