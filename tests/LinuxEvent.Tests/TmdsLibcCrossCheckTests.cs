@@ -64,8 +64,8 @@ public class TmdsLibcCrossCheckTests : FdCheckedTest
         byte b => b, sbyte b => (byte)b, short s => (ushort)s, ushort s => s, int i => (uint)i, uint i => i,
         long l => (ulong)l, ulong l => l,
         _ => Bits(value.GetType().GetMethods(BindingFlags.Public | BindingFlags.Static)
-            .First(m => m.Name == "op_Implicit" && m.ReturnType.IsPrimitive && m.GetParameters()[0].ParameterType == value.GetType())
-            .Invoke(null, [value])!),
+            .FirstOrDefault(m => m.Name is "op_Implicit" or "op_Explicit" && m.ReturnType.IsPrimitive && m.GetParameters()[0].ParameterType == value.GetType())
+            ?.Invoke(null, [value]) ?? throw new NotSupportedException($"no integral view of {value.GetType()}")),
     };
 
     [Test]
@@ -77,7 +77,10 @@ public class TmdsLibcCrossCheckTests : FdCheckedTest
         {
             var theirs = TmdsConstant(name);
             if (theirs is null) { onlyHere.Add(name); continue; }
-            Assert.That(Bits(value), Is.EqualTo(Bits(theirs)), $"{owner}.{name} = {value}, Tmds.LibC has {theirs}");
+            ulong theirBits;
+            try { theirBits = Bits(theirs); }
+            catch (NotSupportedException) { onlyHere.Add(name + "(" + theirs.GetType().Name + ")"); continue; }
+            Assert.That(Bits(value), Is.EqualTo(theirBits), $"{owner}.{name} = {value}, Tmds.LibC has {theirs}");
             compared.Add(name);
         }
         Assert.That(compared, Is.SupersetOf(s_mustCompare));

@@ -23,6 +23,7 @@ internal sealed partial class AsyncOp : LoopValueTaskSource<int>
     internal IoFd? Target;                        // the fd state whose side this use occupies while pending
     internal bool Reading;                        // which side: read (receive, read, accept) or write (send, write, connect)
     internal bool OwnerDisposed;                  // cancelled by LoopFd.Dispose (settles as ObjectDisposedException)
+    internal Files.FileRequest? File;             // AsyncKind.File: the request (created once, reused)
 
     internal AsyncOp(Loop loop) : base(loop) { }
 

@@ -42,6 +42,7 @@ public sealed class Operation
     internal ProvidedBufferPool? BufferPool;
     internal object? BackendState;                           // uring: timespec block; fake: timer
     internal Datagrams.MessageBlock? Message;                // sendmsg/recvmsg: the pinned msghdr (owned by the AsyncOp)
+    internal Files.FileRequest? File;                        // file operations other than Read/Write: the arguments and pins
 
     internal Operation(ProactorLoop loop, OperationKind kind, Action<Operation>? callback)
     {
@@ -64,6 +65,22 @@ public sealed class Operation
 
     /// <summary>The fd the operation targets (the input fd of a splice).</summary>
     public int FileDescriptor => Fd;
+
+    /// <summary>The file offset of a read, write (also vectored) or fallocate; -1 for "the fd's position" or none.</summary>
+    public long FileOffset => Offset;
+
+    /// <summary>Bytes the operation asked for: a buffer's length, the sum of a vector, a fallocate's length.</summary>
+    public long RequestedLength => File is { } f && Kind is not (OperationKind.Read or OperationKind.Write) ? f.Length : Length;
+
+    /// <summary>The path of an <see cref="OperationKind.OpenAt"/>, or of a <see cref="OperationKind.Statx"/> by path.</summary>
+    public string? Path => File?.PathText;
+
+    /// <summary>The status a completed <see cref="OperationKind.Statx"/> read.</summary>
+    /// <exception cref="InvalidOperationException">Not a completed Statx.</exception>
+    public FileStatus FileStatus
+        => Kind == OperationKind.Statx && State == OperationState.Completed && File is { } f
+            ? LinuxEvent.FileStatus.Read(f.StatxBlock!)
+            : throw new InvalidOperationException($"Operation.FileStatus: the operation is a {Kind} ({State}), not a completed Statx.");
 
     /// <summary>Free slot for the owner (e.g. the connection), so callbacks need no closure.</summary>
     public object? Data { get; set; }

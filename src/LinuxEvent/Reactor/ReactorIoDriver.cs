@@ -205,6 +205,7 @@ internal sealed partial class ReactorIoDriver(ReactorLoop loop) : IoDriver(loop)
     public override void Dispose()
     {
         FailPendingAsync();
+        DisposeFiles();
         _watchers.ForEach(static w => w.Active = false);
         _watchers.Clear();
         _watcherCount = 0;

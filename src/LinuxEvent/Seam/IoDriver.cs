@@ -23,7 +23,9 @@ namespace LinuxEvent.Seam;
 /// operation settles as cancelled, or with its real result if the kernel completed it first (no data is lost).</item>
 /// <item><see cref="Register"/> and <see cref="Unregister"/> bracket a <see cref="LoopFd"/>: after Unregister the
 /// driver holds nothing that names the fd, pending operations have been failed (or their kernel requests cancelled
-/// and flushed), and the fd may be closed.</item>
+/// and flushed), and the fd may be closed. That includes file operations on the fd (<see cref="StartFile"/>): those
+/// not started fail with ObjectDisposedException; those running deliver their result (a reactor waits, bounded, for
+/// its workers to leave the syscall; an io_uring request holds its own reference to the file).</item>
 /// <item><see cref="Dispose"/> settles everything the driver owns when the loop is disposed: pending operations fail
 /// with <see cref="ObjectDisposedException"/> (a proactor first cancels its kernel requests and waits for their
 /// completions, so a request the kernel finished still delivers its result).</item>
@@ -51,6 +53,17 @@ internal abstract class IoDriver(Loop loop)
 
     /// <summary>Cancels a pending operation (its token was cancelled).</summary>
     public abstract void Cancel(AsyncOp op);
+
+    /// <summary>
+    /// Starts a file operation (<c>Loop.Files.cs</c>): <paramref name="op"/> is rented and its
+    /// <see cref="AsyncOp.File"/> request filled and checked above the seam. The driver settles it at once (a result or
+    /// an error) or hands it to the kernel (proactor: an SQE) or to its worker pool (reactor); the loop arms the token
+    /// when this returns. A file operation occupies no side of its fd (any number may be pending on one fd).
+    /// <see cref="Cancel"/> on it: a request the kernel or a worker has not started settles cancelled; one already
+    /// running settles with its real result (a file read or write cannot be interrupted). Never throws: a failure to
+    /// start settles <paramref name="op"/> with the error.
+    /// </summary>
+    public abstract void StartFile(AsyncOp op);
 
     /// <summary>Makes <paramref name="registration"/> the fd's registration in the kernel's terms; throws with nothing
     /// changed if the driver refuses it.</summary>

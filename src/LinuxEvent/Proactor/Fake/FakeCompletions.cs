@@ -13,7 +13,7 @@ namespace LinuxEvent;
 /// When the loop would sleep, the virtual clock jumps instead (to the next deadline, or by the RunOnce timeout).
 /// Nop operations complete by themselves; every other operation waits for the script.
 /// </remarks>
-public sealed class FakeCompletions
+public sealed partial class FakeCompletions
 {
     private readonly FakeProactorBackend _backend;
     private readonly ProactorLoop _loop;
@@ -51,12 +51,14 @@ public sealed class FakeCompletions
         if (result < 0) throw new ArgumentOutOfRangeException(nameof(result), result, "FakeCompletions.Complete: use Fail for errors.");
         if (op.Kind == OperationKind.ReceiveMessage)
             throw new ArgumentException("FakeCompletions.Complete: a ReceiveMessage needs a datagram and its sender; use CompleteReceiveFrom or CompleteReceiveMessage.", nameof(op));
-        if (op.Kind is OperationKind.Read or OperationKind.Receive or OperationKind.Write or OperationKind.Send or OperationKind.Splice or OperationKind.SendMessage && result > op.Length)
+        if (op.Kind is OperationKind.Read or OperationKind.Receive or OperationKind.Write or OperationKind.Send or OperationKind.Splice
+            or OperationKind.SendMessage or OperationKind.ReadV or OperationKind.WriteV && result > op.Length)
             throw new ArgumentOutOfRangeException(nameof(result), result, $"FakeCompletions.Complete: the {op.Kind} asked for at most {op.Length} bytes.");
         _backend.Resolve(op, result);
     }
 
-    /// <summary>Completes a read with <paramref name="data"/> copied into its buffer (empty = EOF).</summary>
+    /// <summary>Completes a read (also a vectored <see cref="OperationKind.ReadV"/>, filled in order) with
+    /// <paramref name="data"/> copied into its buffer (empty = EOF).</summary>
     /// <exception cref="ArgumentException">More data than the read asked for, or the operation is not a read.</exception>
     public void CompleteRead(Operation op, ReadOnlySpan<byte> data) => CompleteInto(op, data, OperationKind.Read, nameof(CompleteRead));
 
@@ -67,9 +69,11 @@ public sealed class FakeCompletions
     private void CompleteInto(Operation op, ReadOnlySpan<byte> data, OperationKind kind, string call)
     {
         CheckPending(op, call);
-        if (op.Kind != kind) throw new ArgumentException($"FakeCompletions.{call}: the operation is a {op.Kind}, not a {kind}.", nameof(op));
+        bool vector = kind == OperationKind.Read && op.Kind == OperationKind.ReadV;
+        if (op.Kind != kind && !vector) throw new ArgumentException($"FakeCompletions.{call}: the operation is a {op.Kind}, not a {kind}.", nameof(op));
         if (data.Length > op.Length) throw new ArgumentException($"FakeCompletions.{call}: {data.Length} bytes given but the {kind} asked for at most {op.Length}.", nameof(data));
-        data.CopyTo(op.Buffer.Span);
+        if (vector) LinuxEvent.Files.FakeFileData.Scatter(op.File!, data);
+        else data.CopyTo(op.Buffer.Span);
         _backend.Resolve(op, data.Length);
     }
 

@@ -14,7 +14,7 @@ namespace LinuxEvent.Proactor.Uring;
 /// so those need only outlive the <see cref="UringRing.Enter"/> call that submits them.
 /// </para>
 /// </summary>
-internal static unsafe class UringPrep
+internal static unsafe partial class UringPrep
 {
     /// <summary>Offset value meaning "use and advance the file position" (IORING_FEAT_RW_CUR_POS); also the
     /// right value for pipes and sockets, which ignore offsets.</summary>

@@ -90,6 +90,10 @@ internal sealed unsafe partial class UringProactorBackend
                 op.Message!.ArmReceive((byte*)op.Pin.Pointer, op.Length);
                 UringPrep.RecvMsg(sqe, op.Fd, op.Message.Header, Libc.MSG_CMSG_CLOEXEC, ud);
                 break;
+            case OperationKind.ReadV or OperationKind.WriteV or OperationKind.Fsync or OperationKind.Fdatasync
+                or OperationKind.OpenAt or OperationKind.Statx or OperationKind.Fallocate:
+                PrepFile(sqe, op, ud);
+                break;
             default:
                 // Unreachable (every kind is handled above); keep the taken SQE harmless rather than throwing.
                 UringPrep.Nop(sqe, IgnoreUserData);
@@ -184,6 +188,7 @@ internal sealed unsafe partial class UringProactorBackend
             OperationKind.AcceptMultishot => "multishot accept (IORING_ACCEPT_MULTISHOT, Linux 5.19)",
             OperationKind.ReceiveMultishot => "multishot receive with provided-buffer rings (IORING_RECV_MULTISHOT, Linux 6.0)",
             OperationKind.Shutdown => "IORING_OP_SHUTDOWN (Linux 5.11)",
+            _ when FileOpcodeName(kind) is { } file => file,
             _ => "the io_uring opcode " + IoNames.ProactorCall(kind) + " needs",
         };
         throw new LinuxEventUnsupportedException(Errno.EINVAL, IoNames.ProactorCall(kind),

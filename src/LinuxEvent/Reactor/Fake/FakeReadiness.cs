@@ -15,7 +15,7 @@ namespace LinuxEvent;
 /// When the loop would sleep, the virtual clock jumps to the wake-up time instead (to the next timer deadline, or
 /// by the RunOnce timeout), so timer-driven code runs instantly and deterministically.
 /// </remarks>
-public sealed class FakeReadiness
+public sealed partial class FakeReadiness
 {
     private readonly FakeReactorBackend _backend;
     private readonly ReactorLoop _loop;
