@@ -91,13 +91,13 @@ public sealed partial class LinuxEventHostedService : IHostedLifecycleService, I
         if (_group is not null) throw new InvalidOperationException("LinuxEventHostedService: already started.");
         if (_options.Systemd.SocketActivation) _activated = SocketActivation.TakeFromEnvironment();
         foreach (var s in _activated) Log.Activated(_logger, s);
-        if (_options.Systemd.Notify || _options.Systemd.Watchdog)
-            _notifier = SystemdNotifier.Create(Environment.GetEnvironmentVariable("NOTIFY_SOCKET"));
+        var env = _services.GetService<SystemdEnvironment>() ?? SystemdEnvironment.Capture();
+        if (_options.Systemd.Notify || _options.Systemd.Watchdog) _notifier = SystemdNotifier.Create(env.NotifySocket);
         // With UseSystemd() under systemd, SystemdLifetime sends READY=1 and STOPPING=1 itself (at ApplicationStarted,
         // which follows our start, and ApplicationStopping); repeating them would be harmless but noisy.
         _lifetimeNotifies = _services.GetService<IHostLifetime>()?.GetType().FullName == "Microsoft.Extensions.Hosting.Systemd.SystemdLifetime";
         if (_options.Systemd.Watchdog && _notifier is not null
-            && WatchdogRounds.Period(Environment.GetEnvironmentVariable("WATCHDOG_USEC"), Environment.GetEnvironmentVariable("WATCHDOG_PID"), Posix.GetProcessId()) is { } period)
+            && WatchdogRounds.Period(env.WatchdogUsec, env.WatchdogPid, Posix.GetProcessId()) is { } period)
         {
             _watchdogPeriod = period;
             _watchdog = new WatchdogRounds(_options.LoopCount);

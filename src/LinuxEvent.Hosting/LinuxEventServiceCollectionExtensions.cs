@@ -19,6 +19,8 @@ public static class LinuxEventServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<LinuxEventHostingOptions>();
+        // Now, before the host is built: building it may remove NOTIFY_SOCKET from the environment (UseSystemd).
+        services.TryAddSingleton(Systemd.SystemdEnvironment.Capture());
         if (configure is not null) services.Configure(configure);
         services.TryAddSingleton<LinuxEventHostedService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LinuxEventHostedService>(

@@ -51,6 +51,27 @@ public class SystemdNotifyTests(LoopModel model) : HostingTest(model)
     }
 
     [Test]
+    public async Task WithUseSystemdTheLifetimeSendsReadyAndStoppingAndTheLoopsStillPingTheWatchdog()
+    {
+        using var notify = new NotifySocket();
+        using var env = new EnvironmentScope().Set("NOTIFY_SOCKET", notify.Address).Set("WATCHDOG_USEC", "200000").Set("WATCHDOG_PID", null);
+        using var host = BuildHost(services: s => Microsoft.Extensions.Hosting.SystemdHostBuilderExtensions.AddSystemd(s));
+        Assert.That(host.Services.GetService(typeof(Microsoft.Extensions.Hosting.IHostLifetime))?.GetType().Name, Is.EqualTo("SystemdLifetime"),
+            "UseSystemd is active here (NOTIFY_SOCKET is set)");
+        // Building the host let Hosting.Systemd's notifier take NOTIFY_SOCKET out of the environment.
+        Assert.That(Environment.GetEnvironmentVariable("NOTIFY_SOCKET"), Is.Null.Or.Empty);
+        await host.StartAsync();
+        Assert.That(notify.WaitFor("READY=1", Timeout), Is.Not.Null, "READY=1 from SystemdLifetime");
+        Assert.That(notify.WaitFor("WATCHDOG=1", Timeout), Is.Not.Null, "the loops ping through the address captured at registration");
+        Assert.That(notify.WaitFor($"STATUS=2 {Model.ToString().ToLowerInvariant()} loops running", Timeout), Is.Not.Null);
+        await host.StopAsync();
+        Assert.That(notify.WaitFor("STOPPING=1", Timeout), Is.Not.Null);
+        notify.Count("READY=1", TimeSpan.FromMilliseconds(100));
+        Assert.That(notify.Messages.Count(m => NotifySocket.HasLine(m, "READY=1")), Is.EqualTo(1), "READY=1 is not repeated");
+        Assert.That(notify.Messages.Count(m => NotifySocket.HasLine(m, "STOPPING=1")), Is.EqualTo(1), "STOPPING=1 is not repeated");
+    }
+
+    [Test]
     public async Task AWatchdogForAnotherProcessIsIgnored()
     {
         using var notify = new NotifySocket();
