@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Packs LinuxEvent, LinuxEvent.Net and LinuxEvent.Hosting (each checked for its README and XML docs), installs the first two
+# Packs LinuxEvent, LinuxEvent.Net and LinuxEvent.Hosting (each checked for its README and XML docs), installs the first
+# two from a local folder source into a fresh console project and runs
 # a timer + echo round trip on both models. Prints PASS/FAIL; exit code 0 on success.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -42,7 +42,10 @@ public sealed partial class LinuxEventHostedService
             hosted.Teardown();
             throw;
         }
-        Volatile.Write(ref _hosted[index], hosted);
+        // A full fence, paired with BeginDrain's: a loop set up (restarted) while the host begins to stop is either
+        // seen by BeginDrain or sees _stopping here, so it drains too.
+        Interlocked.Exchange(ref _hosted[index], hosted);
+        if (Volatile.Read(ref _stopping) != 0) loop.Post(static (_, s) => ((HostedLoop)s!).BeginDrain(), hosted);
     }
 
     private void CheckIn(Systemd.WatchdogRounds rounds, Systemd.SystemdNotifier notifier, int index)

@@ -185,7 +185,8 @@ public sealed partial class LinuxEventHostedService : IHostedLifecycleService, I
     public void Dispose()
     {
         Interlocked.Exchange(ref _stopping, 1);
-        _group?.Dispose();
+        // After StopAsync the loops are stopped (or were given up on as stuck: joining them again could hang the exit).
+        if (Volatile.Read(ref _stopped) == 0) _group?.Dispose();
         Release();
     }
 
@@ -198,8 +199,9 @@ public sealed partial class LinuxEventHostedService : IHostedLifecycleService, I
     {
         if (Interlocked.Exchange(ref _stopping, 1) == 1 || _group is null) return;
         if (_options.Systemd.Notify && !_lifetimeNotifies) Notify("STOPPING=1\nSTATUS=draining");
-        foreach (var h in _hosted)
+        for (int i = 0; i < _hosted.Length; i++)
         {
+            var h = Volatile.Read(ref _hosted[i]);
             if (h is null) continue;
             try { h.Loop.Post(static (_, s) => ((HostedLoop)s!).BeginDrain(), h); }
             catch (ObjectDisposedException) { }
