@@ -4,8 +4,11 @@
 #   2. runs each demo to completion (they end by themselves) and requires exit code 0 and its expected output;
 #   3. starts each server (chat-server, mini-redis, http-server) on both models on a free 127.0.0.1 port, talks to it
 #      with a small bash /dev/tcp client, checks the replies, sends SIGTERM and requires exit code 0;
-#   4. the same for the UDP server (statsd), with a python3 socket client (skipped when python3 is missing).
-# Needs only the .NET SDK and bash (and python3 for the UDP case). Proactor cases are skipped (not failed) when io_uring is disabled by the kernel.
+#   4. the same for the UDP server (statsd), with a python3 socket client (skipped when python3 is missing);
+#   5. the same for the projects examples/EchoServer and examples/HostedChat (the latter also socket-activated by
+#      ci/socket-activate.py, which needs python3; skipped without it).
+# Needs only the .NET SDK and bash (and python3 for the UDP and activation cases). Proactor cases are skipped (not
+# failed) when io_uring is disabled by the kernel.
 # Writes TestResults/smoke.counts as "<passed> <failed>" (read by ci/test.sh) and exits non-zero on any failure.
 # Run alone:  ci/smoke-examples.sh [NAME...]   (default: every example)
 set -uo pipefail
@@ -33,7 +36,7 @@ servers=(chat-server mini-redis http-server)
 udp_servers=(statsd)
 if [ $# -gt 0 ]; then
   names=()
-  for n in "$@"; do [ "$n" = echo-server ] || names+=("$n"); done    # the echo server is a project, handled below
+  for n in "$@"; do [ "$n" = echo-server ] || [ "$n" = hosted-chat ] || names+=("$n"); done    # projects, handled below
 else
   names=()
   for f in examples/*.cs; do names+=("$(basename "$f" .cs)"); done
@@ -302,6 +305,80 @@ if [ $# -eq 0 ] || [[ " $* " == *" echo-server "* ]]; then
     for model in reactor proactor; do
       for style in callbacks async; do run_echo_server "$model" "$style"; done
     done
+  fi
+fi
+# ---------------------------------------------------------------- hosted-chat (examples/HostedChat, LinuxEvent.Hosting)
+# The chat server as a Generic Host daemon on two loops, on both models: (1) on a port, the same chat check as
+# chat-server, SIGTERM must end it with exit code 0; (2) socket-activated by ci/socket-activate.py (fd 3, LISTEN_PID,
+# a NOTIFY_SOCKET it records): READY=1 before the check, a client still connected at SIGTERM is told the server is
+# shutting down and sees EOF, STOPPING=1 is sent and the exit code is 0.
+run_hosted_chat() {
+  local model=$1 name="hosted-chat --model $1" log="$logs/run-hosted-chat-$1.log" port pid rc why ok t0=$SECONDS
+  if [ "$model" = proactor ] && [ $uring -eq 0 ]; then skip "$name" "io_uring is disabled"; return; fi
+  port=$(free_port) || { fail "$name" "no free port"; return; }
+  dotnet "$chat_dll" --model "$model" --loops 2 --port "$port" > "$log" 2>&1 &
+  pid=$!
+  if ! wait_listening "$pid" "$port"; then
+    kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    fail "$name" "did not listen on $port (see $log)"; return
+  fi
+  why=$(check_chat_server "$port" 2>&1); ok=$?
+  kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid"; rc=$?
+  if [ $ok -ne 0 ]; then fail "$name" "$why (see $log)"; return; fi
+  if [ $rc -ne 0 ]; then fail "$name" "exit code $rc after SIGTERM (see $log)"; return; fi
+  pass "$name ($((SECONDS - t0)) s)"
+}
+
+run_hosted_chat_activated() {
+  local model=$1 name="hosted-chat --model $1 (socket-activated)" log="$logs/run-hosted-chat-activated-$1.log"
+  local notes="$logs/notify-hosted-chat-$1.log" port pid rc why ok t0=$SECONDS
+  if [ "$model" = proactor ] && [ $uring -eq 0 ]; then skip "$name" "io_uring is disabled"; return; fi
+  command -v python3 > /dev/null || { skip "$name" "python3 (the launcher) is not installed"; return; }
+  port=$(free_port) || { fail "$name" "no free port"; return; }
+  : > "$notes"
+  python3 ci/socket-activate.py --listen "127.0.0.1:$port" --name chat --notify-log "$notes" --watchdog-usec 2000000 \
+    -- dotnet "$chat_dll" --model "$model" --loops 2 --port 1 > "$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 300); do grep -q ' READY=1$' "$notes" && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if ! grep -q ' READY=1$' "$notes"; then
+    kill -TERM "$pid" 2>/dev/null; sleep 1; kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    fail "$name" "no READY=1 (see $log and $notes)"; return
+  fi
+  why=$(check_chat_server "$port" 2>&1); ok=$?
+  # A client still connected at SIGTERM: it gets the goodbye line, then EOF, and the server exits 0.
+  why2=$(timeout 30 bash -c '
+    exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
+    expect() { local want=$1 line; while IFS= read -r -t 10 line <&3; do [[ $line == *"$want"* ]] && return 0; done; echo "no \"$want\""; exit 1; }
+    expect "What is your name?"; printf "carol\n" >&3; expect "Hello carol!"
+    kill -TERM "$1"
+    expect "* server shutting down"
+    if IFS= read -r -t 10 line <&3; then echo "more after goodbye: $line"; exit 1; fi' "$port" "$pid" 2>&1)
+  local ok2=$?
+  for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid"; rc=$?
+  if [ $ok -ne 0 ]; then fail "$name" "$why (see $log)"; return; fi
+  if [ $ok2 -ne 0 ]; then fail "$name" "graceful stop: $why2 (see $log)"; return; fi
+  if [ $rc -ne 0 ]; then fail "$name" "exit code $rc after SIGTERM (see $log)"; return; fi
+  grep -q "Socket activation: fd 3 'chat'" "$log" || { fail "$name" "the activated socket was not used (see $log)"; return; }
+  grep -q ' STOPPING=1$' "$notes" || { fail "$name" "no STOPPING=1 (see $notes)"; return; }
+  grep -q ' WATCHDOG=1$' "$notes" || { fail "$name" "no WATCHDOG=1 (see $notes)"; return; }
+  pass "$name ($((SECONDS - t0)) s)"
+}
+
+if [ $# -eq 0 ] || [[ " $* " == *" hosted-chat "* ]]; then
+  chat_dll="$root/examples/HostedChat/bin/Release/net10.0/hosted-chat.dll"
+  if dotnet build examples/HostedChat/HostedChat.csproj -c Release -nologo -v quiet > "$logs/build-hosted-chat.log" 2>&1 && [ -f "$chat_dll" ]; then
+    pass "build hosted-chat"
+    for model in reactor proactor; do
+      run_hosted_chat "$model"
+      run_hosted_chat_activated "$model"
+    done
+  else
+    fail "build hosted-chat" "see $logs/build-hosted-chat.log"
   fi
 fi
 finish
