@@ -32,7 +32,7 @@ namespace LinuxEvent;
 /// <para><b>Register first:</b> register an fd before starting operations on it. On the proactor an fd-number
 /// operation already pending when the fd is registered is not tracked: <see cref="Dispose"/> does not cancel it.</para>
 /// </remarks>
-public sealed class LoopFd : LoopComponent, IDisposable
+public sealed partial class LoopFd : LoopComponent, IDisposable
 {
     private int _disposed;                // 0, then 1 exactly once: Dispose and the loop's disposal may race
 
@@ -120,7 +120,7 @@ public sealed class LoopFd : LoopComponent, IDisposable
             DetachFromLoop();
         }
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        if (OwnsFd) Native.Libc.Close(Fd);
+        CloseOwned();
     }
 
     /// <summary>The loop is being disposed (its pending operations have already failed): the registration ends with
@@ -128,7 +128,7 @@ public sealed class LoopFd : LoopComponent, IDisposable
     protected internal override void OnLoopDisposing()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        if (OwnsFd) Native.Libc.Close(Fd);
+        CloseOwned();
     }
 
     internal void ThrowIfDisposed(string call)
