@@ -41,6 +41,7 @@ public sealed class LoopDuplexPipe : IDuplexPipe, IAsyncDisposable
     private readonly Loop _loop;
     private readonly Pipe _input, _output;
     private readonly Action<LoopStream, CloseReason>? _previousOnClose;
+    private readonly Func<Exception, Exception>? _inputError;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _readEnded = new();
     private readonly Action _onInputFlushed;
@@ -62,6 +63,7 @@ public sealed class LoopDuplexPipe : IDuplexPipe, IAsyncDisposable
             pauseWriterThreshold: options.OutputPauseThreshold, resumeWriterThreshold: options.OutputResumeThreshold,
             minimumSegmentSize: options.MinimumSegmentSize, useSynchronizationContext: false));
         _onInputFlushed = OnInputFlushed;
+        _inputError = options.InputError;
         _previousOnClose = stream.OnClose;
         stream.OnData = static (s, data) => ((LoopDuplexPipe)s.PipeOwner!).OnData(data);
         stream.OnEnd = static s => ((LoopDuplexPipe)s.PipeOwner!).CompleteInput(null);
@@ -228,11 +230,13 @@ public sealed class LoopDuplexPipe : IDuplexPipe, IAsyncDisposable
     private void OnStreamClosed(CloseReason reason)
     {
         _streamClosed = true;
-        var error = reason switch
+        Exception? error = null;
+        if (reason is CloseReason.Error or CloseReason.CodecError && _stream.Error is { } cause)
         {
-            CloseReason.Error or CloseReason.CodecError => new IOException($"{_stream}: {_stream.Error?.Message}", _stream.Error),
-            _ => null,
-        };
+            try { error = _inputError?.Invoke(cause); }
+            catch (Exception ex) { _loop.ReportException(ex); }
+            error ??= new IOException($"{_stream}: {cause.Message}", cause);
+        }
         CompleteInput(error);
         _output.Reader.CancelPendingRead();
         try { _previousOnClose?.Invoke(_stream, reason); }

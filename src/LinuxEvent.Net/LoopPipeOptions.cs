@@ -39,6 +39,14 @@ public sealed record LoopPipeOptions
     /// <summary>Smallest buffer segment the pipes rent (default 4096).</summary>
     public int MinimumSegmentSize { get; init; } = 4096;
 
+    /// <summary>
+    /// Turns the error that closed the stream (a <see cref="LinuxEventException"/> naming the call and errno) into the
+    /// exception the application's <see cref="LoopDuplexPipe.Input"/> reads see. Default (null): an
+    /// <see cref="IOException"/> with the stream's error as its inner exception. A transport uses it to raise the
+    /// exceptions its framework expects (Kestrel: <c>ConnectionResetException</c> for ECONNRESET). Runs on the loop thread.
+    /// </summary>
+    public Func<Exception, Exception>? InputError { get; init; }
+
     internal void Validate()
     {
         ArgumentNullException.ThrowIfNull(ApplicationScheduler, nameof(ApplicationScheduler));
