@@ -79,6 +79,12 @@ internal sealed class LinuxEventConnectionListener : IConnectionListener
         {
             throw new AddressInUseException($"LinuxEvent transport: {endpoint} is in use ({ex.Message}).", ex);
         }
+        catch (LinuxEventException ex)
+        {
+            // Kestrel tells bind failures apart by type: for "localhost" it tolerates a SocketException on one of the
+            // two loopback addresses (a host without IPv6) but not an IOException, which LinuxEventException is.
+            throw KestrelErrors.ForBind(ex, endpoint);
+        }
     }
 
     /// <summary>A new connection, on the loop that accepted it.</summary>

@@ -66,10 +66,19 @@ public sealed class LinuxEventTransportFactory : IConnectionListenerFactory, ICo
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_group is not null) return _group;
             var logger = _logger;
-            _group = LoopGroup.Start(_options.LoopCount, _options.Model, (loop, index) =>
+            try
             {
-                loop.UnhandledException = (l, ex) => logger.LogError(ex, "LinuxEvent loop {Index} ({Backend}): a callback threw; the loop carries on.", index, l.BackendName);
-            }, _options.PinLoopThreads);
+                _group = LoopGroup.Start(_options.LoopCount, _options.Model, (loop, index) =>
+                {
+                    loop.UnhandledException = (l, ex) => logger.LogError(ex, "LinuxEvent loop {Index} ({Backend}): a callback threw; the loop carries on.", index, l.BackendName);
+                }, _options.PinLoopThreads);
+            }
+            catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+            {
+                // Every loop fails the same way (io_uring disabled, out of fds): the first cause is the clear error.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+                throw;
+            }
             _logger.LogDebug("LinuxEvent transport: {Count} {Model} loops started.", _options.LoopCount, _options.Model);
             return _group;
         }
