@@ -4,7 +4,9 @@ public sealed partial class LoopStream
 {
     /// <summary>
     /// Reads up to <paramref name="buffer"/>.Length bytes (byte mode). Result: bytes read; 0 at the peer's EOF or after
-    /// a local close. Completes at once when input is buffered. While the reader is between calls the stream keeps
+    /// a local close. Completes at once when input is buffered. A zero-length <paramref name="buffer"/> waits, like a
+    /// socket's zero-byte read, until input is buffered (or EOF) and completes with 0 without consuming anything: a
+    /// caller can wait for data before it rents a buffer (SslStream does). While the reader is between calls the stream keeps
     /// reading ahead up to <see cref="LoopStreamOptions.ReadAheadLimit"/>. Cancelling the token completes the call
     /// with <see cref="OperationCanceledException"/> and loses no data (bytes that arrive stay buffered for the next call).
     /// One read may be pending at a time; continuations resume on the loop thread.
@@ -21,7 +23,7 @@ public sealed partial class LoopStream
         if (_readWaiter?.IsBusy == true) throw new InvalidOperationException("LoopStream.ReadAsync: another read is pending; await it first.");
         if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<int>(cancellationToken);
         MergeLate();
-        if (buffer.IsEmpty) return new ValueTask<int>(0);
+        // A zero-length buffer falls through: it completes with 0 once input is buffered or at EOF, consuming nothing.
         if (_in.Length > 0)
         {
             int n = TakeInto(buffer.Span);

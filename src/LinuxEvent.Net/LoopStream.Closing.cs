@@ -45,7 +45,9 @@ public sealed partial class LoopStream
         _loop.Metrics.RecordClose(s_closeReasonNames[(int)reason]);
         if (error is not null) Error = error;
         bool drained = QueuedBytes == 0;
-        _channel.Close(_ownsFd);
+        // A detached fd goes back to the caller open; one owned through a Socket/SafeHandle is released through it.
+        _channel.Close(_ownsFd && _owner is null && reason != Net.CloseReason.Detached);
+        ReleaseOwner(dispose: _ownsFd && reason != Net.CloseReason.Detached);
         CompleteFlushWaiters(drained ? null : error ?? new IOException($"LoopStream(fd={Fd}) closed ({reason}) before its write queue drained."));
         // Waiters settle now (their continuations still run from the deferred phase).
         if (_readWaiter?.IsPending == true)
@@ -56,6 +58,7 @@ public sealed partial class LoopStream
         {
             if (error is not null) _messageWaiter.SetException(error); else _messageWaiter.SetResult(null);
         }
+        FailDetach(reason, error);
         if (_drainWaiter?.IsPending == true)
         {
             if (drained && error is null) _drainWaiter.SetResult(true);

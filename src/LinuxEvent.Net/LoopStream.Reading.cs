@@ -5,7 +5,7 @@ public sealed partial class LoopStream
     // ------------------------------------------------------------------ reading (the same on both models: the channel delivers)
 
     /// <summary>Whether the driver should have a read armed.</summary>
-    private bool WantsRead => !Is(State.Closed) && !_channel.HasPendingError && !Is(State.PeerEnded) && !Is(State.ReadPaused) && !Is(State.CloseAfterDrain) && _mode switch
+    private bool WantsRead => !Is(State.Closed) && !_channel.HasPendingError && !Is(State.PeerEnded) && !Is(State.ReadPaused) && !Is(State.CloseAfterDrain) && !Is(State.Detaching) && _mode switch
     {
         ReadMode.Callback => true,
         ReadMode.Async => _in.Length + _late.Length < _readAhead || (_messageWaiter?.IsPending ?? false) && _in.Length < _readAhead + MaxCodecBacklog,
@@ -18,7 +18,7 @@ public sealed partial class LoopStream
 
     private void UpdateReadInterest() => _channel.SetReading(WantsRead);
 
-    private bool CanDeliver => !Is(State.Closed) && !_channel.HasPendingError && !Is(State.ReadPaused) && _mode == ReadMode.Callback;
+    private bool CanDeliver => !Is(State.Closed) && !_channel.HasPendingError && !Is(State.ReadPaused) && !Is(State.Detaching) && _mode == ReadMode.Callback;
 
     /// <summary>A chunk arrived from the kernel (the span is the channel's receive buffer).</summary>
     void IStreamChannelHandler.OnReceived(ReadOnlySpan<byte> chunk)

@@ -23,6 +23,7 @@ public sealed partial class LoopStream
         }
         if (queued != 0) return;
         CompleteFlushWaiters(null);
+        if (Is(State.Detaching)) { ContinueDetach(); return; }
         if (Is(State.CloseAfterDrain)) FinishClose(_drainCloseReason, null);
         else if (Is(State.ShutdownRequested) && !Is(State.WriteShut)) DoShutdownWrite();
     }

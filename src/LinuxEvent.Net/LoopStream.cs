@@ -60,6 +60,7 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
         WriteShut = 1 << 6,           // shutdown(SHUT_WR) done
         Closed = 1 << 7,
         DeliveryScheduled = 1 << 8,   // a deferred delivery is queued
+        Detaching = 1 << 9,           // DetachAsync waits for the fd to go quiet: no reading, no new writes
     }
 
     private State _state;
@@ -275,6 +276,7 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
     private bool CanWrite(string call)
     {
         if (Is(State.Closed) || _channel.HasPendingError) return false;
+        if (Is(State.Detaching)) throw new InvalidOperationException($"LoopStream.{call}: the stream is being detached (DetachAsync).");
         if (Is(State.ShutdownRequested) || Is(State.CloseAfterDrain))
             throw new InvalidOperationException($"LoopStream.{call}: writing was ended by {(Is(State.CloseAfterDrain) ? "CloseAfterDrain" : "ShutdownWrite")}.");
         return true;

@@ -75,6 +75,13 @@ public abstract class StreamChannel
     /// <summary>Bytes written and not yet accepted by the kernel (queued, plus in flight on the proactor).</summary>
     public int QueuedBytes => Output.Length + InFlightBytes;
 
+    /// <summary>
+    /// True while a kernel operation of this channel has not settled (proactor: its receive, possibly being cancelled,
+    /// or its send; the reactor's I/O is plain syscalls, so never). An owner that hands the fd to someone else waits
+    /// for this to turn false: a receive still in flight could complete with bytes the new owner would never see.
+    /// </summary>
+    public virtual bool HasOperationsInFlight => false;
+
     private protected IStreamChannelHandler Handler { get; }
 
     /// <summary>Output not yet handed to the kernel.</summary>

@@ -37,6 +37,8 @@ internal sealed class ProactorStreamChannel(ProactorIoDriver driver, int fd, boo
 
     private protected override int InFlightBytes => _sending.Length;
 
+    public override bool HasOperationsInFlight => (_state & (State.ReceiveInFlight | State.SendInFlight)) != 0;
+
     private protected override void SetReadingCore(bool on)
     {
         if (IsClosed) return;
