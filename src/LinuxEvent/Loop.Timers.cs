@@ -142,7 +142,7 @@ public abstract partial class Loop
     public int PendingTimerCount => _timers.Count;
 
     /// <summary>The earliest timer deadline, or null when no timer is scheduled.</summary>
-    private protected long? NextTimerDeadline => _timers.Peek()?.Deadline;
+    internal long? NextTimerDeadline => _timers.Peek()?.Deadline;
 
     private void RunDueTimers()
     {
