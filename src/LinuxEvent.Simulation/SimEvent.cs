@@ -1,0 +1,31 @@
+namespace LinuxEvent.Simulation;
+
+/// <summary>Something the network does at a virtual time: a segment arrives, a handshake step, a reset, a reader wakes up.</summary>
+internal sealed class SimEvent(SimEventKind kind, SimSocket target, byte[]? data = null)
+{
+    public readonly SimEventKind Kind = kind;
+    /// <summary>The socket it happens to (for a SYN: the connecting socket; the listener is <see cref="Listener"/>).</summary>
+    public readonly SimSocket Target = target;
+    public readonly byte[]? Data = data;
+    public SimSocket? Listener;
+}
+
+internal enum SimEventKind : byte
+{
+    /// <summary>Data arrives in the target's receive buffer (from its peer).</summary>
+    Data,
+    /// <summary>The peer's FIN arrives: the target reads EOF after its data.</summary>
+    Fin,
+    /// <summary>A RST arrives: the target's connection is reset.</summary>
+    Rst,
+    /// <summary>A connection request arrives at <see cref="SimEvent.Listener"/> from the target (the connecting socket).</summary>
+    Syn,
+    /// <summary>The handshake completes at the connecting side.</summary>
+    SynAck,
+    /// <summary>The connect is refused (nobody listens there): the target gets ECONNREFUSED.</summary>
+    Refused,
+    /// <summary>Room freed at the peer reaches the sender (a window update): the target may write again.</summary>
+    Window,
+    /// <summary>The target's application resumes reading (end of a StopReading fault), or retries after a spurious EAGAIN.</summary>
+    Wake,
+}
