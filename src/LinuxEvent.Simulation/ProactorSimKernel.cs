@@ -14,7 +14,7 @@ internal sealed class ProactorSimKernel
     private readonly SimHost _host;
     private readonly FakeCompletions _fake;
     private readonly Dictionary<Operation, SimSocket> _owner = new();     // lookups only
-    private readonly List<Operation> _cancels = new();
+    private readonly List<(Operation Op, long Due, bool Race)> _cancels = new();
     private readonly List<SimSocket> _busy = new();
     private byte[] _scratch = new byte[16 * 1024];
 
@@ -49,8 +49,16 @@ internal sealed class ProactorSimKernel
 
     private void OnCancelRequested(Operation op)
     {
-        if (!_owner.ContainsKey(op)) return;
-        _cancels.Add(op);
+        if (!_owner.TryGetValue(op, out var s)) return;
+        long now = _sim.NowNanoseconds;
+        if (_sim.FaultChance(_sim.Faults.CancelRace))
+        {
+            // The cancel takes a while to reach the request: what arrives meanwhile completes it (the completion wins).
+            long due = now + _sim.NextLatency();
+            _cancels.Add((op, due, true));
+            _sim.Wake(s, due);
+        }
+        else _cancels.Add((op, now, false));
         _host.MarkDirty();
     }
 
@@ -71,13 +79,30 @@ internal sealed class ProactorSimKernel
 
     private void AnswerCancels()
     {
+        long now = _sim.NowNanoseconds;
         var batch = _cancels.ToArray();
         _cancels.Clear();
-        foreach (var op in batch)
+        foreach (var (op, due, race) in batch)
         {
             if (op.State != OperationState.Pending || !_owner.TryGetValue(op, out var s)) continue;
-            if (_sim.FaultChance(_sim.Faults.CancelRace) && TryComplete(s, op, racing: true))
+            if (due > now)
             {
+                _cancels.Add((op, due, race));
+                continue;
+            }
+            if (race && !_fake.CancelRequests.Contains(op))
+            {
+                // Answered -EALREADY earlier: it completes when it can, like any operation.
+                continue;
+            }
+            if (race && CanComplete(s, op))
+            {
+                if (_sim.FaultChance(0.5))
+                {
+                    _fake.RejectCancel(op);                 // -EALREADY: the request was running
+                    _sim.Trace.Write($"cancel-ealready {s.Name} {Name(op)}");
+                }
+                TryComplete(s, op, racing: true);
                 _sim.Trace.Write($"cancel-lost {s.Name} {Name(op)}");
             }
             else
@@ -89,6 +114,16 @@ internal sealed class ProactorSimKernel
             _sim.TryRelease(s);
         }
     }
+
+    /// <summary>Whether <paramref name="op"/> could complete now (data, room, a connection, an error to report).</summary>
+    private bool CanComplete(SimSocket s, Operation op) => op.Kind switch
+    {
+        OperationKind.Receive or OperationKind.Read => CanRead(s),
+        OperationKind.Send or OperationKind.Write => s.SendSpace > 0 || s.Dead || s.ShutWrite || s.PendingError != 0 || s.Role != SocketRole.Connected,
+        OperationKind.Accept => s.Backlog.Count > 0,
+        OperationKind.Connect => s.Role != SocketRole.Connecting,
+        _ => false,
+    };
 
     private void ProgressSocket(SimSocket s)
     {
@@ -106,7 +141,7 @@ internal sealed class ProactorSimKernel
             Forget(s, op);
             return true;
         }
-        if (!racing && _fake.CancelRequests.Contains(op)) return false;      // answered first, by AnswerCancels
+        if (!racing && _fake.CancelRequests.Contains(op)) return false;      // answered by AnswerCancels
         int r;
         switch (op.Kind)
         {

@@ -114,13 +114,22 @@ public sealed partial class Simulator
     /// </summary>
     private long ArrivalTime(SimSocket from)
     {
-        long min = Faults.MinLatency.Ticks * 100, max = Math.Max(min, Faults.MaxLatency.Ticks * 100);
-        long latency = _net.NextInRange(min, max);
+        long latency = NextLatency();
         if (_faults.Chance(Faults.Delay)) latency += _net.NextInRange(0, Faults.MaxExtraDelay.Ticks * 100);
         long at = Math.Max(NowNanoseconds + latency, from.LastArrival);
         from.LastArrival = at;
         return at;
     }
+
+    /// <summary>A one-way latency drawn from the network's stream (no Delay fault).</summary>
+    internal long NextLatency()
+    {
+        long min = Faults.MinLatency.Ticks * 100, max = Math.Max(min, Faults.MaxLatency.Ticks * 100);
+        return _net.NextInRange(min, max);
+    }
+
+    /// <summary>Has <paramref name="s"/>'s host look at it again at <paramref name="at"/>.</summary>
+    internal void Wake(SimSocket s, long at) => Schedule(at, new SimEvent(SimEventKind.Wake, s));
 
     /// <summary>A control segment (FIN, RST, window update, handshake) from <paramref name="from"/> to <paramref name="to"/>,
     /// in order after what <paramref name="from"/> sent before.</summary>

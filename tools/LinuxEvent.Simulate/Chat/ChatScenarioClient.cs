@@ -137,6 +137,19 @@ public sealed class ChatScenarioClient
             ? $"message {seq} of {sender} delivered twice or out of order (expected {expected})"
             : $"message {expected} of {sender} missing: got {seq} (a gap in its stream)");
         _next[sender] = seq + 1;
+        MaybeStopReading();
+    }
+
+    /// <summary>The StopReading fault at the application's level: the user stops reading for a while (LoopStream.PauseRead,
+    /// which on the proactor cancels a receive that may still complete), so the server's queue for it backs up.</summary>
+    private void MaybeStopReading()
+    {
+        var sim = Host.Simulator;
+        if (_stream is not { IsClosed: false, IsReadPaused: false } stream || !_random.Chance(sim.Faults.StopReading)) return;
+        var pause = TimeSpan.FromTicks(_random.NextInRange(1, sim.Faults.MaxStall.Ticks));
+        sim.Trace.Note($"{Name} stops reading for {pause.TotalMilliseconds:0.###} ms");
+        stream.PauseRead();
+        Host.Loop.After(pause, stream, static (_, s) => s.ResumeRead());
     }
 
     /// <summary>Starts sending after a seeded pause (the room is complete).</summary>
