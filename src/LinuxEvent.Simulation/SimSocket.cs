@@ -88,8 +88,9 @@ internal sealed class SimSocket
 
     public bool IsConnection => Role is SocketRole.Connecting or SocketRole.Connected;
 
-    /// <summary>Room left in the peer's receive buffer for what this socket sends (0 when none or not connected).</summary>
-    public int SendSpace => Role == SocketRole.Connected && Peer is { } p && !p.Released ? Math.Max(0, p.RxCapacity - p.Rx.Length - InFlight) : 0;
+    /// <summary>Room left in the peer's receive buffer for what this socket sends (0 when not connected). A peer that is gone
+    /// still "takes" bytes: they reach its host, which answers them with a reset.</summary>
+    public int SendSpace => Role == SocketRole.Connected && Peer is { } p ? Math.Max(0, p.RxCapacity - p.Rx.Length - InFlight) : 0;
 
     /// <summary>True while the StopReading fault holds the application's reads back.</summary>
     public bool IsStalled(long now) => StallUntil > now;

@@ -19,6 +19,8 @@ var scenarios = new Dictionary<string, Func<Scenario>>(StringComparer.Ordinal)
 {
     ["chat"] = () => new ChatScenario(),
     ["redis"] = () => new RedisScenario(),
+    // A deliberately broken room (loses the rest of a line a short read leaves behind): the simulation must catch it.
+    ["chat-broken"] = () => new ChatScenario(LineDroppingChatRoom.RunAsync, "chat-broken"),
 };
 string? name = null, modelArg = "both";
 ulong first = 1;
@@ -69,6 +71,6 @@ return batch.FailedSeeds == 0 ? 0 : 1;
 static int Usage(string problem)
 {
     Console.Error.WriteLine($"simulate: {problem}");
-    Console.Error.WriteLine("usage: LinuxEvent.Simulate --scenario chat|redis (--seeds N [--first S] | --seed S [--trace]) [--model reactor|proactor|both] [--threads T] [--no-faults]");
+    Console.Error.WriteLine("usage: LinuxEvent.Simulate --scenario chat|redis|chat-broken (--seeds N [--first S] | --seed S [--trace]) [--model reactor|proactor|both] [--threads T] [--no-faults]");
     return 2;
 }

@@ -72,9 +72,7 @@ public sealed class RedisScenario : Scenario
         if (!sim.RunUntil(() => serving.IsCompleted, TimeSpan.FromSeconds(60), "the server to stop")) return;
         if (serving.IsFaulted) sim.Fail($"the server failed: {serving.Exception!.InnerException}");
         if (redis.ClientCount != 0) sim.Fail($"the server still lists {redis.ClientCount} connection(s)");
-        if (sim.OpenSocketCount != 0) sim.Fail($"leaked sockets: {string.Join("; ", sim.DescribeOpenSockets())}");
-        foreach (var h in sim.Hosts)
-            if (h.Loop is ProactorLoop p && p.LiveOperationCount != 0) sim.Fail($"{h.Name}: {p.LiveOperationCount} operation(s) still pending");
+        Chat.ChatScenario.ExpectNothingLeft(sim);
     }
 
     private static void CheckCounter(Simulator sim, List<RedisScenarioClient> clients, long final)
