@@ -160,8 +160,14 @@ internal sealed class ProactorSimKernel
             case OperationKind.ReceiveMultishot:
             {
                 var buffer = Scratch(_fake.GetBufferLength(op));
-                while ((r = _sim.Receive(s, buffer, reactor: false)) > 0) _fake.DeliverReceived(op, buffer[..r]);
+                int items = 0;
+                while ((r = _sim.Receive(s, buffer, reactor: false)) > 0)
+                {
+                    _fake.DeliverReceived(op, buffer[..r]);
+                    items++;
+                }
                 if (r == -Errno.EAGAIN) return false;         // stays armed (a cancel request is then confirmed)
+                if (EndsAfterItems(s, items)) return false;
                 if (r == 0) _fake.Complete(op, 0);
                 else _fake.Fail(op, -r);
                 break;
@@ -173,10 +179,17 @@ internal sealed class ProactorSimKernel
                 else _fake.Fail(op, -r);
                 break;
             case OperationKind.AcceptMultishot:
-                while ((r = _sim.Accept(s)) >= 0) _fake.DeliverAccepted(op, r);
-                if (r == -Errno.EAGAIN) return false;
+            {
+                int items = 0;
+                while ((r = _sim.Accept(s)) >= 0)
+                {
+                    _fake.DeliverAccepted(op, r);
+                    items++;
+                }
+                if (r == -Errno.EAGAIN || EndsAfterItems(s, items)) return false;
                 _fake.Fail(op, -r);
                 break;
+            }
             case OperationKind.Send or OperationKind.Write:
             {
                 if (!racing && Interrupted(s, op)) return true;
@@ -205,6 +218,18 @@ internal sealed class ProactorSimKernel
                 break;
         }
         Forget(s, op);
+        return true;
+    }
+
+    /// <summary>
+    /// A multishot operation that just delivered items must not end in the same breath: settling a fake operation
+    /// changes its state at once, which would turn its queued items stale (an accepted fd closed, received bytes
+    /// dropped). io_uring posts the final completion after the items; so does the simulation, on the next round.
+    /// </summary>
+    private static bool EndsAfterItems(SimSocket s, int items)
+    {
+        if (items == 0) return false;
+        Simulator.Changed(s);
         return true;
     }
 

@@ -3,8 +3,8 @@ using System.Text;
 namespace LinuxEvent.Simulation.Tests;
 
 /// <summary>A small echo server over the simulated network, on both models: the basics of the simulation.</summary>
-[TestFixtureSource(typeof(Backends), nameof(Backends.Models))]
-public class EchoSimulationTests(LoopModel model) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.Fakes))]
+public class EchoSimulationTests(Backend backend) : FdCheckedTest
 {
     private static void Echo(SimHost server)
     {
@@ -20,7 +20,7 @@ public class EchoSimulationTests(LoopModel model) : FdCheckedTest
     [Test]
     public void ClientsGetTheirBytesBack([Values(1UL, 2UL, 3UL, 4UL, 5UL)] ulong seed)
     {
-        using var sim = new Simulator(new SimulationOptions { Seed = seed, Model = model, Faults = FaultProfile.None });
+        using var sim = new Simulator(new SimulationOptions { Seed = seed, Model = backend.Model, Faults = FaultProfile.None });
         var server = sim.CreateHost("server");
         Echo(server);
         var received = new StringBuilder[3];
