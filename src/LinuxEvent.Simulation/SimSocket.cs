@@ -142,13 +142,3 @@ internal sealed class SimSocket
     /// <inheritdoc />
     public override string ToString() => $"{Name}({Host.Name} {Role}{(AppClosed ? " closed" : "")})";
 }
-
-/// <summary>What a simulated socket is.</summary>
-internal enum SocketRole : byte
-{
-    /// <summary>Created, not connected (or a connection attempt that failed).</summary>
-    Unbound,
-    Listening,
-    Connecting,
-    Connected,
-}

@@ -127,8 +127,8 @@ public sealed partial class Simulator : IDisposable
     {
         ArgumentNullException.ThrowIfNull(message);
         if (_failure is not null) return;
-        _failure = message;
-        Trace.Write("FAIL " + message);
+        _failure = NameFds(message);                 // an exception's message names fds: the trace must not
+        Trace.Write("FAIL " + _failure);
     }
 
     internal void Fail(string message, Exception exception)
@@ -151,11 +151,13 @@ public sealed partial class Simulator : IDisposable
     public void Note(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        Trace.Note(s_fdPattern.Replace(text, m =>
-            int.TryParse(m.Groups[2].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out int fd) && Find(fd) is { } s
-                ? m.Groups[1].Value + s.Name
-                : m.Groups[1].Value + "?"));
+        Trace.Note(NameFds(text));
     }
+
+    private string NameFds(string text) => s_fdPattern.Replace(text, m =>
+        int.TryParse(m.Groups[2].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out int fd) && Find(fd) is { } s
+            ? m.Groups[1].Value + s.Name
+            : m.Groups[1].Value + "?");
 
     private static readonly System.Text.RegularExpressions.Regex s_fdPattern = new(@"(fd[= ])(\d+)", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
