@@ -22,9 +22,10 @@ public sealed class FaultProfile
     /// bytes arrive split into several segments.</summary>
     public double PartialIo { get; init; }
 
-    /// <summary>Per syscall or operation that could make progress: it does not. The reactor's recv/send/accept4 return
-    /// EAGAIN (the fd is reported ready again shortly after, as if the data had come a moment later); a proactor
-    /// operation completes with EINTR, or EAGAIN, which io_uring returns on a non-blocking socket.</summary>
+    /// <summary>Per syscall or operation that could make progress: it does not. The reactor's recv/send return EAGAIN
+    /// (the fd is reported ready again at once, as if the data had come a moment later: TCP raises that edge too); a
+    /// proactor receive or send completes with EINTR (io_uring's report of a request a signal interrupted before it
+    /// transferred anything).</summary>
     public double SpuriousRetry { get; init; }
 
     /// <summary>Per delivery: the connection is reset instead (both ends get ECONNRESET, data not yet delivered is lost).</summary>
