@@ -62,7 +62,7 @@ foreach (var o in batch.Outcomes)
         foreach (var line in o.TraceLines) Console.WriteLine(line);
     }
     if (!o.Passed) Console.WriteLine(o.Describe());
-    else if (single) Console.WriteLine($"{o.Scenario} seed {o.Seed} ({Scenario.ModelName(o.Model)}): passed, trace-hash {o.TraceHash:x16}");
+    else if (single) Console.WriteLine($"{o.Scenario} seed {o.Seed} ({Scenario.ModelName(o.Model)}): passed (this run's trace hashes to {o.TraceHash:x16})");
 }
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"simulate: {scenario.Name} {batch.Seeds} seeds, {batch.FailedSeeds} failed, trace-hash {batch.TraceHash:x16}, {batch.SeedsPerMinute:0} seeds/min"));
