@@ -57,7 +57,7 @@ using (loop)
     {
         loop.Run(() => server.RunAsync(new IPEndPoint(IPAddress.Loopback, port)));
     }
-    catch (LinuxEventException ex)
+    catch (Exception ex) when (ex is ILinuxEventError)
     {
         Console.Error.WriteLine($"tls-echo: {ex.Message}");
         return 1;

@@ -41,7 +41,7 @@ public sealed partial class ProactorLoop : Loop
         _backend = options.Backend switch
         {
             ProactorBackend.Uring => new UringProactorBackend(this, _driver, options),
-            ProactorBackend.Fake => new FakeProactorBackend(this, _driver),
+            ProactorBackend.Fake => new FakeProactorBackend(this, _driver, options.FakeClock),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Backend, "Unknown ProactorBackend."),
         };
         _driver.Backend = _backend;

@@ -11,4 +11,11 @@ public sealed class ProactorOptions
 
     /// <summary>Completion queue entries; 0 means the kernel default (twice <see cref="QueueDepth"/>).</summary>
     public int CompletionQueueDepth { get; init; }
+
+    /// <summary>
+    /// <see cref="ProactorBackend.Fake"/> only: the virtual clock. Loops given the same <see cref="LinuxEvent.FakeClock"/>
+    /// share one time (a simulated server and its clients). Null (the default): the loop gets its own clock at 1 s.
+    /// Ignored by io_uring.
+    /// </summary>
+    public FakeClock? FakeClock { get; init; }
 }

@@ -35,7 +35,7 @@ public sealed class ReactorLoop : Loop
         ReactorBackendBase backend = options.Backend switch
         {
             ReactorBackend.Epoll => new EpollReactorBackend(this, _driver, options.MaxEventsPerWait),
-            ReactorBackend.Fake => new FakeReactorBackend(this, _driver),
+            ReactorBackend.Fake => new FakeReactorBackend(this, _driver, options.FakeClock),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Backend, "Unknown ReactorBackend."),
         };
         _driver.Backend = backend;
