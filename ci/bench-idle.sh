@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Idle-connection density (issue 14): server RSS growth per idle TCP connection, for the example servers on both models
+# and the .NET Sockets echo beside them.
+#
+#   ci/bench-idle.sh [any LinuxEvent.IdleBench option, e.g. --connections 15000 --servers mini-redis --models proactor]
+#
+# 1. builds the example servers (chat-server, mini-redis, http-server) into artifacts/examples/NAME/bin, the echo
+#    server (examples/EchoServer) and tools/LinuxEvent.IdleBench, all in Release;
+# 2. if the reference kit exists (PEERS, default ../shared/peers beside the checkout), publishes its .NET Sockets echo
+#    into artifacts/peers/bin/EchoSockets (as ci/bench.sh does; nothing is built inside the kit);
+# 3. runs LinuxEvent.IdleBench: per server, model and count (default 10,000 and 15,000), a warm-up, the RSS, N idle
+#    connections from a separate client process (a process may hold at most 20,000 fds here), the RSS again.
+# About 1 minute per measurement on the 2-CPU VM. Prints one line per measurement and a Markdown table at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+out=artifacts/examples
+mkdir -p "$out/logs"
+
+echo "ci/bench-idle.sh: building the library, the servers and the tool (Release)"
+dotnet build src/LinuxEvent.Net/LinuxEvent.Net.csproj -c Release -nologo -v q -clp:ErrorsOnly
+for n in chat-server mini-redis http-server; do
+    rm -rf "$out/$n/bin"
+    # The libraries are built above; BuildProjectReferences=false keeps this build off their obj/ dirs, so copy them in.
+    dotnet build "examples/$n.cs" -c Release -nologo -v q -clp:ErrorsOnly -p:BuildProjectReferences=false -o "$out/$n/bin" \
+        > "$out/logs/build-$n.log" 2>&1 || { cat "$out/logs/build-$n.log"; exit 1; }
+    cp src/LinuxEvent.Net/bin/Release/net10.0/LinuxEvent*.dll "$out/$n/bin/"
+done
+dotnet build examples/EchoServer/EchoServer.csproj -c Release -nologo -v q -clp:ErrorsOnly
+dotnet build tools/LinuxEvent.IdleBench/LinuxEvent.IdleBench.csproj -c Release -nologo -v q -clp:ErrorsOnly
+
+peers=${PEERS:-$root/../shared/peers}
+if [ -d "$peers/EchoSockets" ]; then
+    src=artifacts/peers/src bin=artifacts/peers/bin
+    if [ ! -x "$bin/EchoSockets/EchoSockets" ] || ! diff -rq -x bin -x obj "$peers/EchoSockets" "$src/EchoSockets" > /dev/null 2>&1; then
+        echo "ci/bench-idle.sh: publishing the .NET Sockets echo from $peers into $bin"
+        mkdir -p "$src" "$bin"
+        rm -rf "$src/EchoSockets"
+        cp -r "$peers/EchoSockets" "$src/"
+        rm -rf "$src/EchoSockets/bin" "$src/EchoSockets/obj"
+        # Build it as shipped, without this repository's Directory.Build.* files.
+        echo '<Project></Project>' > "$src/Directory.Build.props"
+        echo '<Project></Project>' > "$src/Directory.Build.targets"
+        dotnet publish "$src/EchoSockets/EchoSockets.csproj" -c Release -o "$bin/EchoSockets" -nologo -v quiet ||
+            echo "ci/bench-idle.sh: EchoSockets did not build: the .NET Sockets echo is skipped" >&2
+    fi
+else
+    echo "ci/bench-idle.sh: no reference kit at $peers (set PEERS): the .NET Sockets echo is skipped"
+fi
+
+exec dotnet tools/LinuxEvent.IdleBench/bin/Release/net10.0/LinuxEvent.IdleBench.dll --repo "$root" "$@"
