@@ -63,15 +63,28 @@ public abstract class StreamChannel
     public long BytesSent { get; private protected set; }
 
     /// <summary>Bytes written and not yet accepted by the kernel (queued, plus in flight on the proactor).</summary>
-    public int QueuedBytes => Output.Length + InFlightBytes;
+    public int QueuedBytes => (_output?.Length ?? 0) + InFlightBytes;
 
     private protected IStreamChannelHandler Handler { get; }
 
-    /// <summary>Output not yet handed to the kernel.</summary>
-    private protected ByteQueue Output { get; set; } = new();
+    private ByteQueue? _output;
+
+    /// <summary>Output not yet handed to the kernel, created on first use: a connection that never has to queue (the
+    /// reactor sends at once when it can) holds none.</summary>
+    private protected ByteQueue Output => _output ??= NewQueue();
+
+    /// <summary>The output queue if there is one; a model may give it back while idle (set null).</summary>
+    private protected ByteQueue? OutputIfAny { get => _output; set => _output = value; }
+
+    /// <summary>A new, empty queue (the proactor takes one from its loop's pool).</summary>
+    private protected virtual ByteQueue NewQueue() => new();
 
     /// <summary>Bytes handed to an in-flight kernel send and not yet confirmed.</summary>
     private protected virtual int InFlightBytes => 0;
+
+    /// <summary>Bytes of buffers the channel holds now (output queues, a per-stream receive buffer): 0 for an idle
+    /// connection. For tests and diagnostics.</summary>
+    internal abstract int HeldBufferBytes { get; }
 
     /// <summary>Turns reading on or off (idempotent).</summary>
     /// <exception cref="InvalidOperationException">Called from another thread while the loop runs.</exception>

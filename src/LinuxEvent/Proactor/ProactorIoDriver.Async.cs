@@ -28,9 +28,11 @@ internal sealed partial class ProactorIoDriver
         op.Fd = state.Fd;
         op.Fd2 = -1;
         op.Offset = -1;
-        op.Buffer = buffer;
-        op.ConstBuffer = constBuffer;
-        op.Length = opKind is OperationKind.Write or OperationKind.Send ? constBuffer.Length : buffer.Length;
+        // One storage for both (an operation reads or writes, never both): set the one this kind uses.
+        bool writes = opKind is OperationKind.Write or OperationKind.Send;
+        if (writes) op.ConstBuffer = constBuffer;
+        else op.Buffer = buffer;
+        op.Length = writes ? constBuffer.Length : buffer.Length;
         try
         {
             if (remote is not null)
@@ -51,8 +53,7 @@ internal sealed partial class ProactorIoDriver
     private void OnAsyncOperationSettled(Operation op)
     {
         var a = (AsyncOp)op.Data!;
-        op.Buffer = default;
-        op.ConstBuffer = default;
+        op.ConstBuffer = default;                       // the buffer of either direction (one storage)
         switch (op.State)
         {
             case OperationState.Completed:
