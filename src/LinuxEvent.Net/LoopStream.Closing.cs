@@ -11,7 +11,7 @@ public sealed partial class LoopStream
     {
         if (Is(State.Closed)) return;
         var ex = new LinuxEventException(errno, $"{call}(fd={Fd})");
-        Error = ex;
+        X.Error = ex;
         var onError = OnError;
         if (onError is not null)
         {
@@ -24,7 +24,7 @@ public sealed partial class LoopStream
     {
         if (Is(State.Closed)) return;
         var ex = new InvalidDataException($"LoopStream(fd={Fd}): codec {_codec!.GetType().Name} rejected the input: {message}.");
-        Error = ex;
+        X.Error = ex;
         var onError = OnError;
         if (onError is not null)
         {
@@ -38,10 +38,10 @@ public sealed partial class LoopStream
         if (Is(State.Closed)) return;
         Set(State.Closed, true);
         DetachFromLoop();               // closed once: the loop's disposal has nothing left to close
-        CloseReason = reason;
-        if (error is not null) Error = error;
+        _closeReason = reason;
+        if (error is not null) X.Error = error;
         bool drained = QueuedBytes == 0;
-        _channel.Close(_ownsFd);
+        _channel.Close(_options.OwnsFd);
         CompleteFlushWaiters(drained ? null : error ?? new IOException($"LoopStream(fd={Fd}) closed ({reason}) before its write queue drained."));
         // Waiters settle now (their continuations still run from the deferred phase).
         if (_readWaiter?.IsPending == true)
@@ -62,13 +62,17 @@ public sealed partial class LoopStream
 
     /// <summary>Internal observer (ChildProcess): the reader has seen all input up to EOF, or the stream closed.
     /// Raised once.</summary>
-    internal Action<LoopStream>? EndReached;
+    internal Action<LoopStream>? EndReached
+    {
+        get => _x?.EndReached;
+        set => X.EndReached = value;
+    }
 
     private void RaiseEndReached()
     {
-        var hook = EndReached;
+        var hook = _x?.EndReached;
         if (hook is null) return;
-        EndReached = null;
+        _x!.EndReached = null;
         try { hook(this); } catch (Exception ex) { _loop.ReportException(ex); }
     }
 
@@ -79,14 +83,14 @@ public sealed partial class LoopStream
         // A message handed out by ReadMessageAsync is a slice of _in and stays valid until the next read call, which may
         // come after the close: then the array must not go back to the shared pool, where another renter would reuse it.
         if (_inHeld > 0) _in.Abandon(); else _in.Release();
-        _late.Release();
+        _x?.Late?.Release();
         _channel.ReleaseBuffers();
-        _closedTcs?.TrySetResult(CloseReason!.Value);
+        _x?.ClosedTcs?.TrySetResult(_closeReason);
         RaiseEndReached();
         var onClose = OnClose;
         if (onClose is not null)
         {
-            try { onClose(this, CloseReason!.Value); } catch (Exception ex) { _loop.ReportException(ex); }
+            try { onClose(this, _closeReason); } catch (Exception ex) { _loop.ReportException(ex); }
         }
     }
 }
