@@ -41,18 +41,19 @@ uring=1
 if [ -r /proc/sys/kernel/io_uring_disabled ] && [ "$(cat /proc/sys/kernel/io_uring_disabled)" != 0 ]; then uring=0; fi
 
 # ---------------------------------------------------------------- build
-if ! dotnet build src/LinuxEvent/LinuxEvent.csproj -c Release -nologo -v q -clp:ErrorsOnly > "$logs/build-LinuxEvent.log" 2>&1; then
+# LinuxEvent.Net builds LinuxEvent too (the servers use LoopStream; the other examples the core only).
+if ! dotnet build src/LinuxEvent.Net/LinuxEvent.Net.csproj -c Release -nologo -v q -clp:ErrorsOnly > "$logs/build-LinuxEvent.log" 2>&1; then
   fail build-LinuxEvent "see $logs/build-LinuxEvent.log"
   for n in "${names[@]}"; do fail "build $n" "library build failed"; done
   finish
 fi
-lib="src/LinuxEvent/bin/Release/net10.0"
-# The library is built above: BuildProjectReferences=false keeps the parallel builds off its obj/ dir. With -o the
-# reference then resolves to a LinuxEvent.dll inside the -o folder that nobody built, so copy the built one there.
+lib="src/LinuxEvent.Net/bin/Release/net10.0"
+# The libraries are built above: BuildProjectReferences=false keeps the parallel builds off their obj/ dirs. With -o
+# the references then resolve to DLLs inside the -o folder that nobody built, so copy the built ones there.
 build_one() {
   rm -rf "$out/$1/bin"
   dotnet build "examples/$1.cs" -c Release -nologo -v q -clp:ErrorsOnly -p:BuildProjectReferences=false \
-    -o "$out/$1/bin" > "$logs/build-$1.log" 2>&1 && cp "$lib"/LinuxEvent.dll "$lib"/LinuxEvent.pdb "$out/$1/bin/"
+    -o "$out/$1/bin" > "$logs/build-$1.log" 2>&1 && cp "$lib"/LinuxEvent.dll "$lib"/LinuxEvent.pdb "$lib"/LinuxEvent.Net.dll "$lib"/LinuxEvent.Net.pdb "$out/$1/bin/"
 }
 declare -A built
 pids=() pending=()

@@ -1,6 +1,6 @@
 #!/usr/bin/env dotnet
-// chat-server: a line-based TCP chat room on LinuxEvent; one async reader per client plus a writer that drains the
-// client's outbound queue, the same code on the reactor (epoll) and the proactor (io_uring) model.
+// chat-server: a line-based TCP chat room on LinuxEvent; one LoopStream per client, the same code on the reactor
+// (epoll) and the proactor (io_uring) model.
 //
 //   dotnet run examples/chat-server.cs -- --model reactor|proactor --port 7000
 //   nc 127.0.0.1 7000        (or: telnet 127.0.0.1 7000)
@@ -11,31 +11,29 @@
 // (UTF-8 passes through untouched). A client that does not read fast enough (more than 1 MiB queued for it) is
 // disconnected, so one stuck client cannot make the server buffer without bound. SIGINT/SIGTERM tell everyone the
 // server is going away, close every connection and exit 0.
-#:project ../src/LinuxEvent/LinuxEvent.csproj
+//
+// Memory: an idle client costs its LoopStream and a small ChatClient. Receives go through the loop's shared buffer
+// (reactor) or shared provided-buffer ring (proactor); a partial line is all a stream keeps between reads, and its
+// output queue holds an array only while bytes wait for the kernel.
+#:project ../src/LinuxEvent.Net/LinuxEvent.Net.csproj
 #:include Shared/ExampleServer.cs
 #:property PublishAot=false
 
 using System.Net;
-using System.Runtime.InteropServices;
 using System.Text;
 using LinuxEvent;
+using LinuxEvent.Net;
 
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
 return ExampleServer.Run("chat-server", args, defaultPort: 7000, static (loop, endpoint) => new ChatRoom(loop).RunAsync(endpoint));
 
-/// <summary>One connected client. Reader and writer are separate tasks; the fd is closed when both are done.</summary>
-internal sealed class ChatClient(int fd)
+/// <summary>One connected client: its stream, its name once chosen, and its place in the room's list.</summary>
+internal sealed class ChatClient(LoopStream stream)
 {
-    public readonly int Fd = fd;
+    public readonly LoopStream Stream = stream;
     public byte[]? Name;                               // null until the client has picked one
-    public byte[] Outbound = new byte[4096];           // queued bytes, sent by the writer task
-    public int OutboundLength;
-    public byte[] Sending = new byte[4096];            // the batch the writer is sending (swapped with Outbound)
-    public bool Writing;                               // a writer task is running
-    public bool ReaderDone;                            // the reader has finished; the writer closes the fd if still busy
-    public bool Dropped;                               // shut down by the server (slow consumer or shutdown)
-    public Task Completion = Task.CompletedTask;
+    public int Index = -1;                             // position in ChatRoom._clients while connected
 }
 
 internal sealed class ChatRoom
@@ -44,11 +42,23 @@ internal sealed class ChatRoom
     private const int MaxNameLength = 32;
     private const int MaxQueued = 1024 * 1024;         // per-client outbound limit before it is dropped
 
+    // One options object for every client: the stream keeps a reference, not a copy.
+    private static readonly LoopStreamOptions s_streamOptions = new() { HighWatermark = MaxQueued, LowWatermark = MaxQueued / 4 };
+
     private readonly Loop _loop;
     private readonly List<ChatClient> _clients = new();      // every connection, named or not
     private readonly CancellationTokenSource _stopping = new();
+    private TaskCompletionSource? _allClosed;
+    // The stream callbacks, created once for the room: every client shares them (the client rides in LoopStream.Data).
+    private readonly StreamInputHandler _onInput;
+    private readonly Action<LoopStream, CloseReason> _onClose;
 
-    public ChatRoom(Loop loop) => _loop = loop;
+    public ChatRoom(Loop loop)
+    {
+        _loop = loop;
+        _onInput = (s, input) => OnInput((ChatClient)s.Data!, input);
+        _onClose = (s, _) => OnClosed((ChatClient)s.Data!);
+    }
 
     public async Task RunAsync(IPEndPoint endpoint)
     {
@@ -77,9 +87,7 @@ internal sealed class ChatRoom
                     catch (OperationCanceledException) { break; }
                     continue;
                 }
-                var client = new ChatClient(fd);
-                _clients.Add(client);
-                client.Completion = _loop.Spawn(() => ServeAsync(client));
+                Accept(fd);
             }
         }
         finally
@@ -87,62 +95,66 @@ internal sealed class ChatRoom
             Posix.Close(listener);
         }
 
-        // Say goodbye, give the writers a moment to deliver it, then cut every connection (pending receives see EOF).
-        var tasks = new List<Task>();
-        foreach (var c in _clients)
-        {
-            Enqueue(c, "* server shutting down\r\n"u8);
-            tasks.Add(c.Completion);
-        }
+        // Say goodbye, give the streams a moment to deliver it, then close every connection (bounded wait).
+        foreach (var c in _clients) Send(c, "* server shutting down\r\n"u8);
         await _loop.DelayAsync(TimeSpan.FromMilliseconds(100));
-        foreach (var c in _clients.ToArray()) Drop(c);
-        await Task.WhenAny(Task.WhenAll(tasks), _loop.DelayAsync(TimeSpan.FromSeconds(2)).AsTask());
+        if (_clients.Count > 0)
+        {
+            _allClosed = new TaskCompletionSource();
+            foreach (var c in _clients.ToArray()) c.Stream.Close();
+            await Task.WhenAny(_allClosed.Task, _loop.DelayAsync(TimeSpan.FromSeconds(2)).AsTask());
+        }
         Console.Error.WriteLine("chat-server: stopped");
     }
 
-    private async Task ServeAsync(ChatClient c)
+    private void Accept(int fd)
     {
-        var buffer = new byte[MaxLine];
-        int length = 0;
-        try
+        var stream = new LoopStream(_loop, fd, s_streamOptions);
+        var client = new ChatClient(stream);
+        stream.Data = client;
+        stream.OnInput = _onInput;
+        stream.OnClose = _onClose;
+        client.Index = _clients.Count;
+        _clients.Add(client);
+        Send(client, "Welcome to LinuxEvent chat! What is your name?\r\n"u8);
+        stream.Start();
+    }
+
+    /// <summary>Relays every complete line of <paramref name="input"/>; returns the bytes consumed (a partial line stays
+    /// in the stream until the rest arrives).</summary>
+    private int OnInput(ChatClient c, ReadOnlySpan<byte> input)
+    {
+        int start = 0;
+        while (!c.Stream.IsClosed)
         {
-            Enqueue(c, "Welcome to LinuxEvent chat! What is your name?\r\n"u8);
-            while (true)
+            var rest = input[start..];
+            int nl = rest.IndexOf((byte)'\n');
+            if (nl < 0)
             {
-                int n = await _loop.ReceiveAsync(c.Fd, buffer.AsMemory(length));
-                if (n == 0) break;
-                length += n;
-                int start = 0;
-                while (true)
-                {
-                    int nl = buffer.AsSpan(start, length - start).IndexOf((byte)'\n');
-                    if (nl < 0) break;
-                    var line = buffer.AsSpan(start, nl);
-                    if (line.Length > 0 && line[^1] == (byte)'\r') line = line[..^1];
-                    OnLine(c, line);
-                    start += nl + 1;
-                }
-                if (start == 0 && length == buffer.Length)
-                {
-                    OnLine(c, buffer);         // a line longer than MaxLine: relay what we have as one line
-                    start = length;
-                }
-                buffer.AsSpan(start, length - start).CopyTo(buffer);
-                length -= start;
+                if (rest.Length < MaxLine) break;
+                OnLine(c, rest[..MaxLine]);              // a line longer than MaxLine: relay what we have as one line
+                start += MaxLine;
+                continue;
             }
+            var line = rest[..nl];
+            if (line.Length > 0 && line[^1] == (byte)'\r') line = line[..^1];
+            OnLine(c, line);
+            start += nl + 1;
         }
-        catch (LinuxEventException)
-        {
-            // ECONNRESET and friends: the client vanished.
-        }
-        finally
-        {
-            _clients.Remove(c);
-            if (c.Name is not null) Broadcast(c, $"* {Encoding.UTF8.GetString(c.Name)} left\r\n");
-            c.ReaderDone = true;
-            if (c.Writing) Shutdown(c);        // wakes a writer stuck on a full socket; it closes the fd when it ends
-            else Posix.Close(c.Fd);
-        }
+        return c.Stream.IsClosed ? input.Length : start;
+    }
+
+    private void OnClosed(ChatClient c)
+    {
+        // Swap-remove: O(1), so 100,000 departures do not cost a quadratic scan.
+        int i = c.Index;
+        var last = _clients[^1];
+        _clients[i] = last;
+        last.Index = i;
+        _clients.RemoveAt(_clients.Count - 1);
+        c.Index = -1;
+        if (c.Name is not null) Broadcast(c, $"* {Encoding.UTF8.GetString(c.Name)} left\r\n");
+        if (_clients.Count == 0) _allClosed?.TrySetResult();
     }
 
     private void OnLine(ChatClient c, ReadOnlySpan<byte> line)
@@ -160,26 +172,26 @@ internal sealed class ChatRoom
         line.CopyTo(message.AsSpan(c.Name.Length + 3));
         "\r\n"u8.CopyTo(message.AsSpan(message.Length - 2));
         foreach (var other in _clients)
-            if (other != c && other.Name is not null) Enqueue(other, message);
+            if (other != c && other.Name is not null) Send(other, message);
     }
 
     private void PickName(ChatClient c, ReadOnlySpan<byte> name)
     {
         if (name.IsEmpty || name.Length > MaxNameLength || name.IndexOfAnyInRange((byte)0, (byte)0x1f) >= 0 || name.Contains((byte)0x7f))
         {
-            Enqueue(c, "Names are 1-32 visible characters. What is your name?\r\n"u8);
+            Send(c, "Names are 1-32 visible characters. What is your name?\r\n"u8);
             return;
         }
         foreach (var other in _clients)
             if (other.Name is not null && other.Name.AsSpan().SequenceEqual(name))
             {
-                Enqueue(c, "That name is taken. What is your name?\r\n"u8);
+                Send(c, "That name is taken. What is your name?\r\n"u8);
                 return;
             }
         c.Name = name.ToArray();
         string text = Encoding.UTF8.GetString(c.Name);
         var others = _clients.Where(o => o != c && o.Name is not null).Select(o => Encoding.UTF8.GetString(o.Name!)).ToList();
-        Enqueue(c, Encoding.UTF8.GetBytes(others.Count == 0
+        Send(c, Encoding.UTF8.GetBytes(others.Count == 0
             ? $"Hello {text}! You are the first one here.\r\n"
             : $"Hello {text}! Also here: {string.Join(", ", others)}.\r\n"));
         Broadcast(c, $"* {text} joined\r\n");
@@ -189,66 +201,20 @@ internal sealed class ChatRoom
     {
         var bytes = Encoding.UTF8.GetBytes(text);
         foreach (var other in _clients)
-            if (other != from && other.Name is not null) Enqueue(other, bytes);
+            if (other != from && other.Name is not null) Send(other, bytes);
     }
 
-    /// <summary>Queues bytes for <paramref name="c"/> and starts its writer if none is running.</summary>
-    private void Enqueue(ChatClient c, ReadOnlySpan<byte> bytes)
+    /// <summary>Queues bytes for <paramref name="c"/>; a client with more than MaxQueued bytes waiting is dropped.</summary>
+    private static void Send(ChatClient c, ReadOnlySpan<byte> bytes)
     {
-        if (c.ReaderDone || c.Dropped) return;
-        if (c.OutboundLength + bytes.Length > MaxQueued)
+        var s = c.Stream;
+        if (s.IsClosed) return;
+        if (s.QueuedBytes + bytes.Length > MaxQueued)
         {
-            Console.Error.WriteLine($"chat-server: dropping a slow client (fd {c.Fd})");
-            Drop(c);
+            Console.Error.WriteLine($"chat-server: dropping a slow client (fd {s.Fd})");
+            s.Close();                                 // OnClose announces the departure
             return;
         }
-        if (c.Outbound.Length - c.OutboundLength < bytes.Length)
-            Array.Resize(ref c.Outbound, Math.Max(c.Outbound.Length * 2, c.OutboundLength + bytes.Length));
-        bytes.CopyTo(c.Outbound.AsSpan(c.OutboundLength));
-        c.OutboundLength += bytes.Length;
-        if (!c.Writing)
-        {
-            c.Writing = true;
-            _loop.Spawn(() => WriteAsync(c));
-        }
-    }
-
-    /// <summary>Sends the queue until it is empty. The only task that sends on this fd, so sends never interleave.</summary>
-    private async Task WriteAsync(ChatClient c)
-    {
-        try
-        {
-            while (c.OutboundLength > 0 && !c.ReaderDone)
-            {
-                (c.Sending, c.Outbound) = (c.Outbound, c.Sending);        // new messages queue up while we send
-                int length = c.OutboundLength;
-                c.OutboundLength = 0;
-                for (int sent = 0; sent < length;)
-                    sent += await _loop.SendAsync(c.Fd, c.Sending.AsMemory(sent, length - sent));
-            }
-        }
-        catch (LinuxEventException)
-        {
-            Drop(c);           // the reader will see EOF and clean up
-        }
-        finally
-        {
-            c.Writing = false;
-            if (c.ReaderDone) Posix.Close(c.Fd);
-        }
-    }
-
-    /// <summary>Disconnects a client from the server side: its reader sees EOF and runs the usual cleanup.</summary>
-    private static void Drop(ChatClient c)
-    {
-        if (c.Dropped || c.ReaderDone) return;
-        c.Dropped = true;
-        Shutdown(c);
-    }
-
-    private static void Shutdown(ChatClient c)
-    {
-        try { Posix.Shutdown(c.Fd, 2); }
-        catch (LinuxEventException) { /* already disconnected */ }
+        s.Write(bytes);
     }
 }

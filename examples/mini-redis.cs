@@ -1,23 +1,29 @@
 #!/usr/bin/env dotnet
-// mini-redis: a single-threaded RESP2 key/value server on LinuxEvent, one async task per connection; the same code
+// mini-redis: a single-threaded RESP2 key/value server on LinuxEvent, one LoopStream per connection; the same code
 // runs on the reactor (epoll) and the proactor (io_uring) model.
 //
 //   dotnet run -c Release examples/mini-redis.cs -- --model reactor|proactor --port 6380
 //   redis-cli -p 6380 set greeting hello ex 60;  redis-benchmark -p 6380 -t ping,set,get,incr -P 16 -q
 //
-// What it shows: Loop.Register (LoopFd) with AcceptAsync/ReceiveAsync/SendAsync on either model, Spawn per connection, a loop timer for active
-// expiry, loop.NowNanoseconds for lazy expiry, graceful SIGINT/SIGTERM shutdown through loop.Signal (exit code 0).
+// What it shows: LoopStream.OnInput (every complete command of a batch is executed where it was received, a partial
+// one stays in the stream), one Write per batch of replies, backpressure with PauseRead/OnDrain, a LoopFd listener,
+// a loop timer for active expiry, loop.NowNanoseconds for lazy expiry, graceful SIGINT/SIGTERM shutdown through
+// loop.Signal (exit code 0).
 //
 // Commands: PING [msg], ECHO msg, SET key value [EX s|PX ms|KEEPTTL] [NX|XX], GET, DEL key.., EXISTS key..,
 // INCR, EXPIRE key s, TTL, DBSIZE, FLUSHALL [ASYNC|SYNC], SELECT 0, QUIT, COMMAND [COUNT|INFO|DOCS],
 // CONFIG GET (the two settings redis-benchmark asks for). Requests are RESP arrays of bulk strings or inline
-// commands (`PING\r\n`). Pipelining: every complete command in the receive buffer is executed and the replies go
-// out in one send. A protocol error gets a RESP error reply and that connection is closed; the server keeps serving.
+// commands (`PING\r\n`). Pipelining: every complete command received is executed and the replies go out in one
+// write. A protocol error gets a RESP error reply and that connection is closed; the server keeps serving.
 //
-// Hot path without allocations: commands are parsed in place on the receive buffer (byte spans, no strings), keys
-// are looked up with a span-keyed alternate lookup of the Dictionary, and SET/INCR overwrite a value's bytes in
-// place when the length is unchanged.
-#:project ../src/LinuxEvent/LinuxEvent.csproj
+// Hot path without allocations: a batch is copied once into the server's parse buffer and parsed in place there
+// (byte spans, no strings), keys are looked up with a span-keyed alternate lookup of the Dictionary, SET/INCR
+// overwrite a value's bytes in place when the length is unchanged, and replies are assembled in one buffer shared by
+// every connection.
+//
+// Memory: an idle connection costs its LoopStream and a small RedisClient. Receives go through the loop's shared
+// buffer (reactor) or shared provided-buffer ring (proactor); a partial command is all a stream keeps between reads.
+#:project ../src/LinuxEvent.Net/LinuxEvent.Net.csproj
 #:include Shared/ExampleServer.cs
 #:property PublishAot=false
 #:property TieredPGO=true
@@ -25,43 +31,49 @@
 #:property ConcurrentGarbageCollection=false
 
 using System.Net;
-using System.Runtime.InteropServices;
 using System.Text;
 using LinuxEvent;
+using LinuxEvent.Net;
 
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
 return ExampleServer.Run("mini-redis", args, defaultPort: 6380, static (loop, endpoint) => new RedisServer(loop).RunAsync(endpoint));
 
-/// <summary>One client connection: its socket and its receive/reply buffers (pinned, so io_uring needs no pin handle).</summary>
-internal sealed class RedisClient(LoopFd io)
+/// <summary>One client connection: its stream, and the server's reply buffer that its commands write into.</summary>
+internal sealed class RedisClient(LoopStream stream, ReplyBuffer replies)
 {
-    public const int InitialBufferSize = 16 * 1024;
-    public readonly LoopFd Io = io;      // registered once for the connection's life; owns the socket
-    public int Fd => Io.Fd;
-    public byte[] In = GC.AllocateUninitializedArray<byte>(InitialBufferSize, pinned: true);
-    public byte[] Out = GC.AllocateUninitializedArray<byte>(InitialBufferSize, pinned: true);
-    public int InStart, InEnd;      // unparsed bytes: In[InStart..InEnd)
-    public int OutLength;           // replies waiting to be sent: Out[..OutLength)
+    public readonly LoopStream Stream = stream;
+    public readonly ReplyBuffer Replies = replies;
     public bool CloseAfterReply;    // QUIT or a protocol error
-    public Task Completion = Task.CompletedTask;
+    public int NeedBytes;           // a partial command is known to need at least this much input: do not parse before
 
     /// <summary>Makes room for at least <paramref name="bytes"/> more reply bytes.</summary>
-    public Span<byte> ReserveOut(int bytes)
+    public Span<byte> ReserveOut(int bytes) => Replies.Reserve(bytes);
+
+    /// <summary>Reply bytes assembled so far.</summary>
+    public ref int OutLength => ref Replies.Length;
+
+    public void Write(ReadOnlySpan<byte> bytes) => Replies.Write(bytes);
+}
+
+/// <summary>Replies being assembled: one buffer for the whole server (a batch is written out before the next begins).</summary>
+internal sealed class ReplyBuffer(int size)
+{
+    public byte[] Bytes = new byte[size];
+    public int Length;
+
+    public ReadOnlySpan<byte> Span => Bytes.AsSpan(0, Length);
+
+    public Span<byte> Reserve(int bytes)
     {
-        if (Out.Length - OutLength < bytes)
-        {
-            var bigger = GC.AllocateUninitializedArray<byte>(Math.Max(Out.Length * 2, OutLength + bytes), pinned: true);
-            Out.AsSpan(0, OutLength).CopyTo(bigger);
-            Out = bigger;
-        }
-        return Out.AsSpan(OutLength);
+        if (Bytes.Length - Length < bytes) Array.Resize(ref Bytes, Math.Max(Bytes.Length * 2, Length + bytes));
+        return Bytes.AsSpan(Length);
     }
 
     public void Write(ReadOnlySpan<byte> bytes)
     {
-        bytes.CopyTo(ReserveOut(bytes.Length));
-        OutLength += bytes.Length;
+        bytes.CopyTo(Reserve(bytes.Length));
+        Length += bytes.Length;
     }
 }
 
@@ -96,7 +108,7 @@ internal sealed class ByteKeyComparer : IEqualityComparer<byte[]>, IAlternateEqu
 internal enum ParseStatus { Complete, Incomplete, Error }
 
 /// <summary>
-/// The server: accept loop, per-connection tasks, the RESP parser and the command table. Everything runs on the loop
+/// The server: accept loop, per-connection streams, the RESP parser and the command table. Everything runs on the loop
 /// thread, so the keyspace needs no locks.
 /// </summary>
 internal sealed class RedisServer
@@ -114,16 +126,36 @@ internal sealed class RedisServer
     private int _sweepCursor;
     private readonly HashSet<RedisClient> _clients = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly ReplyBuffer _replies = new(FlushThreshold + 64 * 1024);
+    private TaskCompletionSource? _allClosed;
+    // The stream callbacks, created once: every client shares them (the client rides in LoopStream.Data).
+    private readonly StreamInputHandler _onInput;
+    private readonly Action<LoopStream> _onDrain;
+    private readonly Action<LoopStream, CloseReason> _onClose;
 
-    // Parsed arguments of the current command: offsets into the client's receive buffer (no copies).
+    // One options object for every client (a stream keeps a reference). Past the high watermark a client stops being
+    // read until its queue drains: a pipelining client cannot make the server buffer replies without bound.
+    private static readonly LoopStreamOptions s_streamOptions = new() { FdKind = StreamFdKind.Socket };
+
+    // The batch being executed, copied out of the stream once, and the parsed arguments of the current command:
+    // offsets into _in (no copies).
+    private byte[] _in = new byte[16 * 1024];
+    private int _inStart, _inEnd;
+    private int _need;              // set by the parser on an incomplete bulk string: bytes the command needs in all
     private (int Start, int Length)[] _args = new (int, int)[64];
     private int _argc;
-    private byte[] _in = [];
 
     public RedisServer(Loop loop)
     {
         _loop = loop;
         _lookup = _data.GetAlternateLookup<ReadOnlySpan<byte>>();
+        _onInput = (s, input) => HandleInput((RedisClient)s.Data!, input);
+        _onDrain = static s => s.ResumeRead();
+        _onClose = (s, _) =>
+        {
+            _clients.Remove((RedisClient)s.Data!);
+            if (_clients.Count == 0) _allClosed?.TrySetResult();
+        };
     }
 
     public async Task RunAsync(IPEndPoint endpoint)
@@ -157,9 +189,14 @@ internal sealed class RedisServer
                     continue;
                 }
                 Posix.SetTcpNoDelay(fd);
-                var client = new RedisClient(_loop.Register(fd, ownsFd: true));
+                var stream = new LoopStream(_loop, fd, s_streamOptions);
+                var client = new RedisClient(stream, _replies);
+                stream.Data = client;
+                stream.OnInput = _onInput;
+                stream.OnDrain = _onDrain;
+                stream.OnClose = _onClose;
                 _clients.Add(client);
-                client.Completion = _loop.Spawn(() => ServeAsync(client));
+                stream.Start();
             }
         }
         finally
@@ -170,102 +207,80 @@ internal sealed class RedisServer
         Console.Error.WriteLine($"mini-redis: stopped ({_data.Count} keys in memory)");
     }
 
-    /// <summary>Shuts every connection down (its pending receive sees end-of-stream), then waits for the tasks (bounded).</summary>
+    /// <summary>Closes every connection once its pending replies are written, then waits for them (bounded).</summary>
     private async Task ShutdownClientsAsync()
     {
         if (_clients.Count == 0) return;
-        var tasks = new List<Task>();
-        foreach (var c in _clients)
-        {
-            try { Posix.Shutdown(c.Fd, 2); } catch (LinuxEventException) { /* already disconnected */ }
-            tasks.Add(c.Completion);
-        }
-        await Task.WhenAny(Task.WhenAll(tasks), _loop.DelayAsync(TimeSpan.FromSeconds(2)).AsTask());
-    }
-
-    private async Task ServeAsync(RedisClient c)
-    {
-        try
-        {
-            while (true)
-            {
-                if (c.InEnd == c.In.Length) MakeRoom(c);
-                int n = await c.Io.ReceiveAsync(MemoryMarshal.CreateFromPinnedArray(c.In, c.InEnd, c.In.Length - c.InEnd));
-                if (n == 0) break;
-                c.InEnd += n;
-                while (true)
-                {
-                    bool more = ExecuteBuffered(c);
-                    // Replies of every complete command go out together: one send per batch (per FlushThreshold bytes).
-                    int sent = 0;
-                    while (sent < c.OutLength)
-                        sent += await c.Io.SendAsync(MemoryMarshal.CreateFromPinnedArray(c.Out, sent, c.OutLength - sent));
-                    c.OutLength = 0;
-                    if (!more) break;
-                }
-                if (c.CloseAfterReply) break;
-                if (c.InStart == c.InEnd) c.InStart = c.InEnd = 0;
-                if (c.Out.Length > 4 * RedisClient.InitialBufferSize) c.Out = GC.AllocateUninitializedArray<byte>(RedisClient.InitialBufferSize, pinned: true);
-            }
-        }
-        catch (LinuxEventException)
-        {
-            // ECONNRESET, EPIPE...: the client went away; nothing to tell it.
-        }
-        finally
-        {
-            _clients.Remove(c);
-            c.Io.Dispose();     // ends the registration and closes the socket
-        }
-    }
-
-    /// <summary>Compacts the receive buffer, or grows it when one command is larger than the buffer.</summary>
-    private static void MakeRoom(RedisClient c)
-    {
-        int pending = c.InEnd - c.InStart;
-        if (c.InStart > 0)
-        {
-            c.In.AsSpan(c.InStart, pending).CopyTo(c.In);
-        }
-        else
-        {
-            var bigger = GC.AllocateUninitializedArray<byte>(c.In.Length * 2, pinned: true);
-            c.In.AsSpan(0, pending).CopyTo(bigger);
-            c.In = bigger;
-        }
-        c.InStart = 0;
-        c.InEnd = pending;
+        _allClosed = new TaskCompletionSource();
+        foreach (var c in _clients.ToArray()) c.Stream.CloseAfterDrain();
+        await Task.WhenAny(_allClosed.Task, _loop.DelayAsync(TimeSpan.FromSeconds(2)).AsTask());
     }
 
     /// <summary>
-    /// Executes every complete command in the receive buffer, appending replies. Returns true when it stopped early
-    /// because FlushThreshold bytes of replies are pending (the caller sends them and calls again).
+    /// Executes every complete command of <paramref name="input"/> (everything the stream has not consumed yet) and
+    /// writes the replies with one Write per batch (per FlushThreshold bytes). Returns the bytes consumed: a partial
+    /// command stays in the stream until the rest arrives.
+    /// </summary>
+    private int HandleInput(RedisClient c, ReadOnlySpan<byte> input)
+    {
+        // A large bulk string arrives in many chunks: do not copy and re-parse its head for every one of them.
+        if (input.Length < c.NeedBytes) return 0;
+        c.NeedBytes = 0;
+        if (_in.Length < input.Length) _in = new byte[Math.Max(_in.Length * 2, input.Length)];
+        input.CopyTo(_in);
+        _inStart = 0;
+        _inEnd = input.Length;
+        var stream = c.Stream;
+        while (true)
+        {
+            bool more = ExecuteBuffered(c);
+            // Replies of every complete command go out together: one write per batch (per FlushThreshold bytes).
+            if (_replies.Length > 0)
+            {
+                bool open = stream.Write(_replies.Span);
+                _replies.Length = 0;
+                if (!open && !stream.IsClosed && !c.CloseAfterReply)
+                {
+                    stream.PauseRead();                 // resumed by OnDrain; the rest stays in the stream
+                    return _inStart;
+                }
+            }
+            if (!more) break;
+        }
+        if (c.CloseAfterReply)
+        {
+            stream.CloseAfterDrain();
+            return input.Length;
+        }
+        if (_need > 0) c.NeedBytes = _need;
+        return _inStart;
+    }
+
+    /// <summary>
+    /// Executes every complete command in the parse buffer, appending replies. Returns true when it stopped early
+    /// because FlushThreshold bytes of replies are pending (the caller writes them and calls again).
     /// </summary>
     private bool ExecuteBuffered(RedisClient c)
     {
-        _in = c.In;
-        try
+        _need = 0;
+        while (_inStart < _inEnd && !c.CloseAfterReply)
         {
-            while (c.InStart < c.InEnd && !c.CloseAfterReply)
+            var status = Parse(out int consumed, out string? error);
+            // Incomplete: _need (if set) counts from this command's first byte, which is where the stream's next
+            // input will start, since everything before it is consumed.
+            if (status == ParseStatus.Incomplete) break;
+            _need = 0;
+            if (status == ParseStatus.Error)
             {
-                var status = Parse(c, out int consumed, out string? error);
-                if (status == ParseStatus.Incomplete) break;
-                if (status == ParseStatus.Error)
-                {
-                    WriteError(c, error!);
-                    c.CloseAfterReply = true;
-                    break;
-                }
-                c.InStart += consumed;
-                if (_argc > 0) Execute(c);
-                if (c.OutLength >= FlushThreshold) return true;
+                WriteError(c, error!);
+                c.CloseAfterReply = true;
+                break;
             }
-            return false;
+            _inStart += consumed;
+            if (_argc > 0) Execute(c);
+            if (c.OutLength >= FlushThreshold) return true;
         }
-        finally
-        {
-            _in = [];
-        }
+        return false;
     }
 
     // ------------------------------------------------------------------ RESP parsing (in place)
@@ -278,14 +293,14 @@ internal sealed class RedisServer
         _args[_argc++] = (start, length);
     }
 
-    /// <summary>Parses one command at c.InStart into _args. Incomplete: wait for more bytes (nothing consumed).</summary>
-    private ParseStatus Parse(RedisClient c, out int consumed, out string? error)
+    /// <summary>Parses one command at _inStart into _args. Incomplete: wait for more bytes (nothing consumed).</summary>
+    private ParseStatus Parse(out int consumed, out string? error)
     {
         consumed = 0;
         error = null;
         _argc = 0;
-        var buf = c.In.AsSpan(c.InStart, c.InEnd - c.InStart);
-        return buf[0] == (byte)'*' ? ParseMultiBulk(c.InStart, buf, out consumed, out error) : ParseInline(c.InStart, buf, out consumed, out error);
+        var buf = _in.AsSpan(_inStart, _inEnd - _inStart);
+        return buf[0] == (byte)'*' ? ParseMultiBulk(_inStart, buf, out consumed, out error) : ParseInline(_inStart, buf, out consumed, out error);
     }
 
     private ParseStatus ParseInline(int origin, ReadOnlySpan<byte> buf, out int consumed, out string? error)
@@ -332,7 +347,11 @@ internal sealed class RedisServer
             st = ReadNumberLine(buf, ref pos, out long length);
             if (st == ParseStatus.Incomplete) return st;
             if (st == ParseStatus.Error || length < 0 || length > MaxBulkLength) { error = "ERR Protocol error: invalid bulk length"; return ParseStatus.Error; }
-            if (buf.Length - pos < length + 2) return ParseStatus.Incomplete;
+            if (buf.Length - pos < length + 2)
+            {
+                _need = pos + (int)length + 2;         // the command needs at least this much: skip re-parsing until then
+                return ParseStatus.Incomplete;
+            }
             if (buf[pos + (int)length] != (byte)'\r' || buf[pos + (int)length + 1] != (byte)'\n')
             {
                 error = "ERR Protocol error: bulk string not terminated by CRLF";
