@@ -6,12 +6,18 @@ namespace LinuxEvent.Net;
 /// </summary>
 /// <remarks>
 /// <para><b>Models.</b> On a <see cref="ReactorLoop"/> the stream uses one level-triggered <see cref="Watcher"/>: read
-/// interest while reading is wanted, write interest only while output is queued. On a <see cref="ProactorLoop"/> it
-/// keeps one receive in flight while reading is wanted and one send at a time, both resubmitted without allocating.</para>
-/// <para><b>Reading.</b> Callback mode: set <see cref="OnData"/> (or <see cref="OnMessage"/> with a codec) and call
-/// <see cref="Start"/>. Async mode: call <see cref="ReadAsync"/> / <see cref="ReadMessageAsync"/>. A stream uses one
-/// mode for its life. Receive buffers are rented from the shared array pool and returned when the stream closes.
-/// <see cref="PauseRead"/> stops delivery at once — even in the middle of a received chunk, whose rest is kept and
+/// interest while reading is wanted, write interest only while output is queued; it reads into the loop's one receive
+/// buffer. On a <see cref="ProactorLoop"/> it keeps one multishot receive armed on the loop's shared ring of provided
+/// buffers while reading is wanted (one receive into a buffer of its own on kernels without them, see
+/// <see cref="ProactorOptions.StreamReceive"/>) and one send at a time, all resubmitted without allocating.</para>
+/// <para><b>Memory.</b> An idle stream holds no buffer: received bytes are delivered from the loop's buffer (or
+/// ring), and only what the reader has not consumed yet is kept (a partial frame, the rest of a chunk after a pause,
+/// async read-ahead), in an array rented from the shared array pool and given back as soon as it is consumed; the
+/// output queue likewise holds an array only while bytes wait for the kernel. What remains per connection is this
+/// object and the model's channel (about 400 bytes; docs/design.md itemizes them).</para>
+/// <para><b>Reading.</b> Callback mode: set <see cref="OnData"/>, or <see cref="OnInput"/> to consume input partly, or
+/// <see cref="OnMessage"/> with a codec, and call <see cref="Start"/>. Async mode: call <see cref="ReadAsync"/> /
+/// <see cref="ReadMessageAsync"/>. A stream uses one mode for its life. <see cref="PauseRead"/> stops delivery at once — even in the middle of a received chunk, whose rest is kept and
 /// delivered after <see cref="ResumeRead"/>. Peer EOF is reported by <see cref="OnEnd"/> after all input before it.</para>
 /// <para><b>Writing.</b> <see cref="Write"/> never blocks: on the reactor, with nothing queued, it tries send(2) at
 /// once; on the proactor it submits a send; whatever the kernel does not take is queued and written in order,
