@@ -8,9 +8,11 @@
 #    server (examples/EchoServer) and tools/LinuxEvent.IdleBench, all in Release;
 # 2. if the reference kit exists (PEERS, default ../shared/peers beside the checkout), publishes its .NET Sockets echo
 #    into artifacts/peers/bin/EchoSockets (as ci/bench.sh does; nothing is built inside the kit);
-# 3. runs LinuxEvent.IdleBench: per server, model and count (default 10,000 and 15,000), a warm-up, the RSS, N idle
-#    connections from a separate client process (a process may hold at most 20,000 fds here), the RSS again.
-# About 1 minute per measurement on the 2-CPU VM. Prints one line per measurement and a Markdown table at the end.
+# 3. runs LinuxEvent.IdleBench: per server, model and count (default 10,000 and 15,000), a warm-up (3 rounds of 500
+#    connections), the RSS, N idle connections from a separate client process (a process may hold at most 20,000 fds
+#    here) that each do one request/response, the RSS again once it has settled.
+# About 1 minute per measurement on the 2-CPU VM (use --repeat 3 for medians). Prints one line per measurement and a
+# Markdown table at the end: bytes per connection, and the marginal cost with the 100,000-connection estimate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

@@ -11,7 +11,7 @@ internal static class Report
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
         sb.AppendLine(inv, $"Idle connections: server RSS growth ÷ connections (VmRSS from /proc/PID/status; exchange: {(options.Exchange ? "one request/response, then idle" : "none")}; " +
-                          $"warm-up 2 × {options.Warmup} connections; {options.Repeat} run(s) each, median).");
+                          $"warm-up {IdleRunner.WarmupRounds} × {options.Warmup} connections; {options.Repeat} run(s) each, median).");
         sb.AppendLine();
         sb.AppendLine("| server | model | connections | RSS before (MiB) | RSS after (MiB) | bytes per connection | anon bytes per connection | exit | note |");
         sb.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |");
