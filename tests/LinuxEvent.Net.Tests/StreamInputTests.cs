@@ -28,7 +28,7 @@ public class StreamInputTests(LoopKind kind) : FdCheckedTest
         s.Close();
         loop.RunUntil(() => s.Completion.IsCompleted);
         Streams.Settle(loop);
-        Posix.Close(peer);
+        if (peer >= 0) Posix.Close(peer);
     }
 
     [Test]
@@ -130,6 +130,37 @@ public class StreamInputTests(LoopKind kind) : FdCheckedTest
         Assert.That(s.InputBufferBytes, Is.Zero);
         Assert.That(s.IsClosed, Is.False);
         Finish(loop, s, b);
+    }
+
+    [Test]
+    public void AnOnInputEchoAllocatesNothingPerMessageInSteadyState()
+    {
+        using var loop = Loops.Create(kind);
+        var (a, b) = Posix.SocketPair();
+        var server = new LoopStream(loop, a) { OnInput = static (st, input) => { st.Write(input); return input.Length; } };
+        server.Start();
+        long echoed = 0;
+        var client = new LoopStream(loop, b) { OnData = (_, d) => echoed += d.Length };
+        client.Start();
+        var payload = new byte[64];
+        void Exchange(int count)
+        {
+            long target = echoed + count * 64L;
+            for (int i = 0; i < count; i++)
+            {
+                client.Write(payload);
+                loop.RunOnce(TimeSpan.Zero);
+            }
+            for (int spins = 0; echoed < target && spins < 100_000; spins++) loop.RunOnce(TimeSpan.FromMilliseconds(1));
+        }
+        Exchange(2000);                                                  // warm up: pools, JIT
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Exchange(10_000);
+        long perMessage = (GC.GetAllocatedBytesForCurrentThread() - before) / 10_000;
+        Assert.That(echoed, Is.EqualTo(12_000 * 64L));
+        Assert.That(perMessage, Is.LessThan(8), $"{perMessage} B allocated per echoed message");
+        client.Close();
+        Finish(loop, server, -1);
     }
 
     [Test]
