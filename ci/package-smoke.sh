@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Packs LinuxEvent and LinuxEvent.Net, installs them from a local folder source into a fresh console project and runs
+# Packs LinuxEvent, LinuxEvent.Net and LinuxEvent.Hosting (each checked for its README and XML docs), installs the first
+# two from a local folder source into a fresh console project and runs
 # a timer + echo round trip on both models. Prints PASS/FAIL; exit code 0 on success.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +9,8 @@ out="$root/artifacts/packages"
 rm -rf "$out"
 dotnet pack src/LinuxEvent/LinuxEvent.csproj -c Release -o "$out" -nologo -v quiet
 dotnet pack src/LinuxEvent.Net/LinuxEvent.Net.csproj -c Release -o "$out" -nologo -v quiet
-for pkg in LinuxEvent LinuxEvent.Net; do
+dotnet pack src/LinuxEvent.Hosting/LinuxEvent.Hosting.csproj -c Release -o "$out" -nologo -v quiet
+for pkg in LinuxEvent LinuxEvent.Net LinuxEvent.Hosting; do
   nupkg="$out/$pkg.0.1.0.nupkg"
   [ -f "$nupkg" ] || { echo "FAIL: $nupkg missing"; exit 1; }
   # The package must carry the README, the XML docs and the license expression.

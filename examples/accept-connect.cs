@@ -5,7 +5,7 @@
 // The listener binds 127.0.0.1 port 0 (the kernel picks a free port; Posix.GetLocalEndPoint tells which). A server
 // task accepts three connections with AcceptAsync and greets each; the client side creates a socket
 // (Posix.CreateStreamSocket), ConnectAsync-s it, sends its name and reads the greeting. A connect to a port nobody
-// listens on fails with ECONNREFUSED as a LinuxEventException. AcceptAsync/ConnectAsync are the same calls on both
+// listens on fails with ECONNREFUSED as a SocketException (ConnectionRefused, errno ECONNREFUSED). AcceptAsync/ConnectAsync are the same calls on both
 // models (reactor: accept4/connect + readiness; proactor: io_uring accept/connect). The demo ends by itself;
 // SIGINT/SIGTERM stop it early (exit 0).
 #:project ../src/LinuxEvent/LinuxEvent.csproj
@@ -94,9 +94,9 @@ foreach (var model in models)
                 await loop.ConnectAsync(refused, new IPEndPoint(IPAddress.Loopback, 1));
                 Console.WriteLine("connect to 127.0.0.1:1 unexpectedly succeeded");
             }
-            catch (LinuxEventException ex)
+            catch (System.Net.Sockets.SocketException ex) when (ex is LinuxEventSocketException le && le.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused)
             {
-                Console.WriteLine($"connect to 127.0.0.1:1: {ex.ErrnoName} ({ex.Message})");
+                Console.WriteLine($"connect to 127.0.0.1:1: {le.ErrnoName} ({ex.Message})");
             }
             finally
             {

@@ -80,7 +80,7 @@ internal sealed class ChatRoom
                 {
                     break;
                 }
-                catch (LinuxEventException ex)
+                catch (Exception ex) when (ex is ILinuxEventError)
                 {
                     Console.Error.WriteLine($"chat-server: accept: {ex.Message}");
                     try { await _loop.DelayAsync(TimeSpan.FromMilliseconds(10), _stopping.Token); }

@@ -154,7 +154,7 @@ internal sealed class HttpServer
                 {
                     break;
                 }
-                catch (LinuxEventException ex)
+                catch (Exception ex) when (ex is ILinuxEventError)
                 {
                     Console.Error.WriteLine($"http-server: accept: {ex.Message}");
                     try { await _loop.DelayAsync(TimeSpan.FromMilliseconds(10), _stopping.Token); }

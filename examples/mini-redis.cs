@@ -180,7 +180,7 @@ internal sealed class RedisServer
                 {
                     break;
                 }
-                catch (LinuxEventException ex)
+                catch (Exception ex) when (ex is ILinuxEventError)
                 {
                     // Out of fds, or a connection that died in the backlog: report, pause briefly, keep serving.
                     Console.Error.WriteLine($"mini-redis: accept: {ex.Message}");

@@ -173,7 +173,7 @@ internal sealed class SpliceProxy
             var down = PumpAsync(upstream, client);
             await Task.WhenAll(up, down);
         }
-        catch (LinuxEventException ex)
+        catch (Exception ex) when (ex is ILinuxEventError)
         {
             Console.Error.WriteLine($"splice-proxy: session ended: {ex.Message}");
         }
@@ -208,7 +208,7 @@ internal sealed class SpliceProxy
             }
             ShutdownQuietly(to, 1);                                         // pass the end of stream on (SHUT_WR)
         }
-        catch (LinuxEventException)
+        catch (Exception e) when (e is ILinuxEventError)
         {
             // A reset on one side: cut both directions so the other pump ends too.
             ShutdownQuietly(from, 2);
@@ -238,6 +238,6 @@ internal sealed class SpliceProxy
     private static void ShutdownQuietly(int fd, int how)
     {
         try { Posix.Shutdown(fd, how); }
-        catch (LinuxEventException) { /* not connected any more */ }
+        catch (Exception e) when (e is ILinuxEventError) { /* not connected any more */ }
     }
 }

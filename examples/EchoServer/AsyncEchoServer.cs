@@ -54,7 +54,7 @@ internal sealed class AsyncEchoServer : IEchoServer
             {
                 fd = await _listener!.AcceptAsync();
             }
-            catch (LinuxEventException ex) when (ex.ErrnoName is "ECONNABORTED" or "EINTR")
+            catch (LinuxEventSocketException ex) when (ex.ErrnoName is "ECONNABORTED" or "EINTR")
             {
                 continue;                                   // the peer gave up before we took it: next one
             }

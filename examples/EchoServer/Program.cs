@@ -53,7 +53,7 @@ try
     if (options.Loops == 1) server.Run(endpoint, options);
     else GroupRunner.Run(endpoint, options);
 }
-catch (LinuxEventException ex)
+catch (Exception ex) when (ex is ILinuxEventError)
 {
     Console.Error.WriteLine($"echo-server: {ex.Message}");
     return 1;

@@ -28,7 +28,7 @@ internal static class ExampleServer
             {
                 loop.Run(() => serve(loop, new IPEndPoint(IPAddress.Loopback, options.Port)));
             }
-            catch (LinuxEventException ex)
+            catch (Exception ex) when (ex is ILinuxEventError)
             {
                 Console.Error.WriteLine($"{name}: {ex.Message}");
                 return 1;

@@ -18,11 +18,11 @@ namespace LinuxEvent.Net;
 /// <para><b>Loop disposal</b> before the exit is known: <see cref="Completion"/> faults with
 /// <see cref="ObjectDisposedException"/> naming the loop (so nothing awaits forever), <see cref="OnExit"/> never runs,
 /// and the pipe streams close with <see cref="CloseReason.LoopDisposed"/>. The process itself is not signalled: it keeps
-/// running, and once it exits nobody reaps it; <see cref="Kill"/> it before disposing the loop if that matters. A child
+/// running, and once it exits nobody reaps it; <see cref="Kill(int)"/> it before disposing the loop if that matters. A child
 /// that has exited and was only waiting for its outputs' EOF is reported at disposal (output not yet read is lost). A
 /// child still queued in a <see cref="ProcessPool"/> is never started.</para>
 /// </remarks>
-public sealed class ChildProcess : LoopComponent
+public sealed class ChildProcess : LoopComponent, IDisposable
 {
     private Exception? _loopDisposed;     // set when the loop was disposed before the exit was reported
     private readonly Loop _loop;
@@ -151,13 +151,30 @@ public sealed class ChildProcess : LoopComponent
         if (watch is null || !watch.IsActive) return false;
         try
         {
-            watch.Signal(signal);
+            watch.SendSignal(signal);
             return true;
         }
         catch (LinuxEventException ex) when (ex.Errno == Errno.ESRCH)
         {
             return false;        // exited between our check and the signal
         }
+    }
+
+    /// <summary>Sends <paramref name="signal"/> through the pidfd; see <see cref="Kill(int)"/>.</summary>
+    public bool Kill(System.Runtime.InteropServices.PosixSignal signal) => Kill(Posix.SignalNumber(signal));
+
+    /// <summary>
+    /// For <c>using</c>: a child scoped to a block does not outlive it. If the process is still running it is killed
+    /// (SIGKILL) and its stdio streams are closed; the loop still reaps it (<see cref="OnExit"/> and
+    /// <see cref="Completion"/> report the exit as usual). A child that has already exited is left as it is. Loop thread.
+    /// </summary>
+    public void Dispose()
+    {
+        if (_reported) return;
+        Kill(9);
+        Stdin?.Close();
+        Stdout?.Close();
+        Stderr?.Close();
     }
 
     /// <inheritdoc />
@@ -197,7 +214,7 @@ public sealed class ChildProcess : LoopComponent
         {
             // Without a pidfd we cannot reap it: do not leave an unsupervised child behind. It stays a zombie until
             // this process exits, which is the lesser evil; the error tells the caller why.
-            try { Posix.Kill(pid, 9); } catch (LinuxEventException) { }
+            try { Posix.Kill(pid, 9); } catch (Exception e) when (e is ILinuxEventError) { }
             foreach (int fd in (ReadOnlySpan<int>)[stdinW, stdoutR, stderrR]) if (fd >= 0) Posix.CloseQuietly(fd);
             throw;
         }

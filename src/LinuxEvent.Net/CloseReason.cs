@@ -10,7 +10,8 @@ public enum CloseReason
     Drained,
     /// <summary>The peer ended the stream and the <see cref="PeerEndBehavior"/> closed it.</summary>
     PeerClosed,
-    /// <summary>An I/O error; <see cref="LoopStream.Error"/> is a <see cref="LinuxEventException"/> with the errno.</summary>
+    /// <summary>An I/O error; <see cref="LoopStream.Error"/> carries the errno (<see cref="ILinuxEventError"/>: a
+    /// <see cref="LinuxEventSocketException"/> on a socket, a <see cref="LinuxEventException"/> on a pipe).</summary>
     Error,
     /// <summary>The codec rejected the input; <see cref="LoopStream.Error"/> is an <see cref="InvalidDataException"/>.</summary>
     CodecError,

@@ -22,7 +22,7 @@ public sealed class ConnectAttempt : LoopComponent
     private int _serial;
     private TimerHandle? _timer;
     private StringBuilder? _failures;
-    private LinuxEventException? _lastError;
+    private LinuxEventSocketException? _lastError;
     private CancellationTokenSource? _resolveCts;
 
     /// <summary>The task of <see cref="Connector.ConnectAsync(Loop, EndPoint, ConnectOptions?, CancellationToken)"/>, if
@@ -106,7 +106,7 @@ public sealed class ConnectAttempt : LoopComponent
             return;
         }
         string why = task.Exception?.InnerException?.Message ?? "no addresses";
-        Finish(new LinuxEventException(Errno.EHOSTUNREACH, $"connect({_target})", $"Name resolution failed: {why}."));
+        Finish(new LinuxEventSocketException(Errno.EHOSTUNREACH, $"connect({_target})", $"Name resolution failed: {why}."));
     }
 
     // ------------------------------------------------------------------ candidates
@@ -127,7 +127,7 @@ public sealed class ConnectAttempt : LoopComponent
             if (_index >= _candidates.Count)
             {
                 var last = _lastError!;
-                Finish(new LinuxEventException(last.Errno, $"connect({_target})",
+                Finish(new LinuxEventSocketException(last.Errno, $"connect({_target})",
                     _candidates.Count > 1 ? $"Every candidate failed: {_failures}." : null));
                 return;
             }
@@ -147,11 +147,11 @@ public sealed class ConnectAttempt : LoopComponent
             _registration = _loop.Register(fd, ownsFd: false);
             connect = _registration.ConnectAsync(ep);
         }
-        catch (LinuxEventException ex)
+        catch (Exception ex) when (ex is ILinuxEventError le)
         {
             EndRegistration();
             CloseFd();
-            RecordFailure(ep, ex.Errno);
+            RecordFailure(ep, le.Errno);
             return false;
         }
         int serial = ++_serial;
@@ -181,7 +181,7 @@ public sealed class ConnectAttempt : LoopComponent
         catch (Exception ex) { return ex; }
     }
 
-    private static int ErrnoOf(Exception error) => error is LinuxEventException le ? le.Errno : Errno.ECANCELED;
+    private static int ErrnoOf(Exception error) => error is ILinuxEventError le ? le.Errno : Errno.ECANCELED;
 
     private void OnConnected(ValueTask connect, int serial)
     {
@@ -204,7 +204,7 @@ public sealed class ConnectAttempt : LoopComponent
 
     private void RecordFailure(EndPoint ep, int errno)
     {
-        _lastError = new LinuxEventException(errno, $"connect({SocketHelpers.Describe(ep)})");
+        _lastError = new LinuxEventSocketException(errno, $"connect({SocketHelpers.Describe(ep)})");
         _failures ??= new StringBuilder();
         if (_failures.Length > 0) _failures.Append("; ");
         _failures.Append(SocketHelpers.Describe(ep)).Append(": ").Append(Errno.Name(errno));
@@ -216,7 +216,7 @@ public sealed class ConnectAttempt : LoopComponent
         if (IsCompleted) return;
         string tried = _failures is { Length: > 0 } ? $" Failed before: {_failures}." : "";
         string now = CurrentEndPoint is { } ep ? $" Still connecting to {SocketHelpers.Describe(ep)}." : " Name resolution had not finished.";
-        Finish(new LinuxEventException(Errno.ETIMEDOUT, $"connect({_target})", $"No connection within {_options.Timeout.TotalMilliseconds:0.###} ms.{now}{tried}"));
+        Finish(new LinuxEventSocketException(Errno.ETIMEDOUT, $"connect({_target})", $"No connection within {_options.Timeout.TotalMilliseconds:0.###} ms.{now}{tried}"));
     }
 
     private void Succeed()
@@ -226,7 +226,7 @@ public sealed class ConnectAttempt : LoopComponent
         var ep = _candidates[_index];
         if (_options.NoDelay && ep is IPEndPoint)
         {
-            try { Posix.SetTcpNoDelay(fd); } catch (LinuxEventException) { }
+            try { Posix.SetTcpNoDelay(fd); } catch (Exception e) when (e is ILinuxEventError) { }
         }
         IsCompleted = true;
         Cleanup(closeFd: false);
@@ -236,7 +236,7 @@ public sealed class ConnectAttempt : LoopComponent
         Invoke(new ConnectResult(connection));
     }
 
-    private void Finish(LinuxEventException error)
+    private void Finish(LinuxEventSocketException error)
     {
         IsCompleted = true;
         Cleanup(closeFd: true);
@@ -271,7 +271,7 @@ public sealed class ConnectAttempt : LoopComponent
     private void CloseFd()
     {
         if (_fd < 0) return;
-        try { Posix.Close(_fd); } catch (LinuxEventException) { }
+        try { Posix.Close(_fd); } catch (Exception e) when (e is ILinuxEventError) { }
         _fd = -1;
     }
 }

@@ -9,7 +9,7 @@ namespace LinuxEvent.Net;
 public readonly struct ConnectResult
 {
     internal ConnectResult(SocketConnection connection) { Connection = connection; Error = null; }
-    internal ConnectResult(LinuxEventException error) { Connection = default; Error = error; }
+    internal ConnectResult(LinuxEventSocketException error) { Connection = default; Error = error; }
 
     /// <summary>True when connected; <see cref="Connection"/> is valid and its fd is owned by the callback.</summary>
     public bool Succeeded => Error is null;
@@ -20,5 +20,5 @@ public readonly struct ConnectResult
     /// <summary>Why the attempt failed: the errno of the last candidate (ECONNREFUSED, ENOENT for a missing Unix
     /// socket, ETIMEDOUT for the timeout, EHOSTUNREACH for a name that did not resolve...), with every candidate's
     /// outcome in the message.</summary>
-    public LinuxEventException? Error { get; }
+    public LinuxEventSocketException? Error { get; }
 }

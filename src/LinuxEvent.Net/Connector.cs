@@ -58,7 +58,7 @@ public static class Connector
     }
 
     /// <summary>Async form of <see cref="Connect(Loop, EndPoint, Action{ConnectResult}, ConnectOptions?)"/>. Throws the
-    /// attempt's <see cref="LinuxEventException"/> on failure; cancelling the token cancels the attempt. Disposing the
+    /// attempt's <see cref="LinuxEventSocketException"/> on failure; cancelling the token cancels the attempt. Disposing the
     /// loop first fails it with <see cref="ObjectDisposedException"/> naming the loop.</summary>
     public static Task<SocketConnection> ConnectAsync(Loop loop, EndPoint remote, ConnectOptions? options = null, CancellationToken cancellationToken = default)
         => AsTask(loop, cancellationToken, cb => Connect(loop, remote, cb, options));

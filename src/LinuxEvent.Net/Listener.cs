@@ -83,7 +83,7 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
     /// 0 picks a free port; <see cref="UnixDomainSocketEndPoint"/>: a path, or "@name" in the abstract namespace) and
     /// starts accepting. With <paramref name="onAccept"/> null the listener is in async mode: use <see cref="AcceptAsync"/>.
     /// </summary>
-    /// <exception cref="LinuxEventException">socket/bind/listen failed (e.g. EADDRINUSE).</exception>
+    /// <exception cref="LinuxEventSocketException">socket/bind/listen failed (e.g. EADDRINUSE: <see cref="System.Net.Sockets.SocketError.AddressAlreadyInUse"/>).</exception>
     /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
     public static Listener Bind(Loop loop, EndPoint endpoint, AcceptHandler? onAccept, ListenerOptions? options = null)
     {
@@ -153,7 +153,7 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
     public EndPoint? LocalEndPoint { get; }
 
     /// <summary>Resource and fatal accept errors (see the class remarks). Throwing from it goes to the loop's handler.</summary>
-    public Action<Listener, LinuxEventException>? OnError { get; set; }
+    public Action<Listener, LinuxEventSocketException>? OnError { get; set; }
 
     /// <summary>Free slot for the owner.</summary>
     public object? Data { get; set; }
@@ -305,6 +305,7 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
                 Set(State.BackingOff, true);
                 UpdateAccepting();
                 _backoffTimer = _loop.After(_backoff, this, static (_, l) => l.EndBackoff());
+                _loop.Metrics.RecordAcceptBackoff();
                 Report(errno, fatal: false);
                 return false;
         }
@@ -319,7 +320,7 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
 
     private void Report(int errno, bool fatal)
     {
-        var ex = new LinuxEventException(errno, $"accept4(fd={Fd}, {LocalEndPoint})",
+        var ex = new LinuxEventSocketException(errno, $"accept4(fd={Fd}, {LocalEndPoint})",
             fatal ? "The listener stopped." : $"Accepting resumes in {_backoff.TotalMilliseconds:0.###} ms.");
         var handler = OnError;
         if (handler is null)
@@ -334,9 +335,10 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
     private void Deliver(int fd)
     {
         AcceptedCount++;
+        _loop.Metrics.RecordAccepted();
         if (_isTcp && _noDelay)
         {
-            try { Posix.SetTcpNoDelay(fd); } catch (LinuxEventException) { }   // a reset peer: the stream will see it
+            try { Posix.SetTcpNoDelay(fd); } catch (Exception e) when (e is ILinuxEventError) { }   // a reset peer: the stream will see it
         }
         var connection = new SocketConnection(fd, _resolvePeer ? SocketHelpers.PeerOf(fd) : null);
         if (_onAccept is null)
@@ -386,6 +388,6 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
 
     private static void CloseQuietly(int fd)
     {
-        try { Posix.Close(fd); } catch (LinuxEventException) { }
+        try { Posix.Close(fd); } catch (Exception e) when (e is ILinuxEventError) { }
     }
 }

@@ -9,7 +9,7 @@ public sealed partial class LoopStream
     /// with <see cref="OperationCanceledException"/> and loses no data (bytes that arrive stay buffered for the next call).
     /// One read may be pending at a time; continuations resume on the loop thread.
     /// </summary>
-    /// <exception cref="LinuxEventException">The stream failed with an I/O error (also thrown by later calls).</exception>
+    /// <exception cref="LinuxEventSocketException">The stream failed with an I/O error (also thrown by later calls).</exception>
     /// <exception cref="InvalidOperationException">Callback mode, message mode, or another read is pending.</exception>
     /// <remarks>In async mode the <see cref="PeerEndBehavior"/> is not applied: a read returning 0 tells the owner the
     /// peer is done, and the owner closes the stream (usually after writing its last reply).</remarks>
@@ -48,7 +48,7 @@ public sealed partial class LoopStream
     /// (copy it to keep it): that is what makes a message read allocation-free.
     /// </summary>
     /// <exception cref="InvalidDataException">The codec rejected the input (the stream closed with <see cref="CloseReason.CodecError"/>).</exception>
-    /// <exception cref="LinuxEventException">The stream failed with an I/O error.</exception>
+    /// <exception cref="LinuxEventSocketException">The stream failed with an I/O error.</exception>
     /// <exception cref="InvalidOperationException">No codec, callback mode, or another read is pending.</exception>
     public ValueTask<ReadOnlyMemory<byte>?> ReadMessageAsync(CancellationToken cancellationToken = default)
     {
@@ -86,7 +86,7 @@ public sealed partial class LoopStream
     /// completes when the stream is not write-blocked: at once below the high watermark, otherwise when the queue falls
     /// to the low watermark. Cancelling only stops the wait; the data stays queued.
     /// </summary>
-    /// <exception cref="LinuxEventException">The stream failed (the data may be partly unsent).</exception>
+    /// <exception cref="LinuxEventSocketException">The stream failed (the data may be partly unsent).</exception>
     /// <exception cref="IOException">The stream was closed before the queue drained.</exception>
     public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {

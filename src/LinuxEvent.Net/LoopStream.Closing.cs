@@ -2,6 +2,9 @@ namespace LinuxEvent.Net;
 
 public sealed partial class LoopStream
 {
+    // The meter's "reason" tags, built once: Enum.ToString allocates.
+    private static readonly string[] s_closeReasonNames = Enum.GetNames<CloseReason>();
+
     // ------------------------------------------------------------------ failure and close
 
     /// <summary>An I/O error from dispatch: OnError, then close with <see cref="CloseReason.Error"/>.</summary>
@@ -10,7 +13,7 @@ public sealed partial class LoopStream
     private void Fail(int errno, string call)
     {
         if (Is(State.Closed)) return;
-        var ex = new LinuxEventException(errno, $"{call}(fd={Fd})");
+        var ex = LinuxEventException.Create(errno, $"{call}(fd={Fd})", _isSocket);
         X.Error = ex;
         var onError = OnError;
         if (onError is not null)
@@ -39,6 +42,7 @@ public sealed partial class LoopStream
         Set(State.Closed, true);
         DetachFromLoop();               // closed once: the loop's disposal has nothing left to close
         _closeReason = reason;
+        _loop.Metrics.RecordClose(s_closeReasonNames[(int)reason]);
         if (error is not null) X.Error = error;
         bool drained = QueuedBytes == 0;
         _channel.Close(_options.OwnsFd);

@@ -24,6 +24,7 @@ public sealed partial class LoopStream
     void IStreamChannelHandler.OnReceived(ReadOnlySpan<byte> chunk)
     {
         BytesReceived += chunk.Length;
+        _loop.Metrics.RecordReceived(chunk.Length);
         if (_mode == ReadMode.Async)
         {
             if (_inHeld > 0) (_x!.Late ??= new ByteQueue()).Append(chunk);

@@ -32,7 +32,7 @@ public sealed partial class LoopStream
         if (Is(State.WriteShut) || Is(State.Closed)) return;
         Set(State.WriteShut, true);
         try { Posix.Shutdown(Fd, System.Net.Sockets.SocketShutdown.Send); }
-        catch (LinuxEventException ex)
+        catch (LinuxEventSocketException ex)
         {
             // ENOTCONN: the peer already reset the connection; that is the error to report.
             Fail(ex.Errno, "shutdown(SHUT_WR)");

@@ -25,7 +25,8 @@ namespace LinuxEvent.Net;
 /// stream is <see cref="IsWriteBlocked"/> (Write returns false; the data is still queued); when the queue falls to
 /// <see cref="LoopStreamOptions.LowWatermark"/> it unblocks and <see cref="OnDrain"/> runs.</para>
 /// <para><b>Errors.</b> EINTR is retried and EAGAIN waits for readiness; any other errno goes to <see cref="OnError"/>
-/// (a <see cref="LinuxEventException"/> naming the call and errno) and then the stream closes with
+/// (a <see cref="LinuxEventSocketException"/> on a socket, a <see cref="LinuxEventException"/> on a pipe, naming the call
+/// and errno) and then the stream closes with
 /// <see cref="CloseReason.Error"/>. A codec rejection closes it with <see cref="CloseReason.CodecError"/>.</para>
 /// <para><b>Callbacks</b> run from the loop's dispatch, never inline inside a call you make on the stream: an error
 /// detected inside <see cref="Write"/> is reported from the next deferred phase. A throwing callback goes to the loop's
@@ -39,7 +40,7 @@ namespace LinuxEvent.Net;
 /// <see cref="IOException"/>, the fd is closed if owned, and <see cref="OnClose"/> and <see cref="Completion"/> run once,
 /// from the loop's final drain (on the thread that disposes the loop).</para>
 /// </remarks>
-public sealed partial class LoopStream : LoopComponent, IDisposable, IStreamChannelHandler
+public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDisposable, IStreamChannelHandler
 {
     // Per-connection state is kept small on purpose (a server may hold 100,000 idle streams): the options are shared,
     // not copied; the fd and its kind live in the channel; what only async reads, flushes and Completion need lives in
@@ -189,7 +190,7 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IStreamChan
     /// <summary>The stream was write-blocked and its queue fell to the low watermark.</summary>
     public Action<LoopStream>? OnDrain { get; set; }
 
-    /// <summary>An I/O error (<see cref="LinuxEventException"/> with errno) or a codec error (<see cref="InvalidDataException"/>);
+    /// <summary>An I/O error (<see cref="ILinuxEventError"/>: a <see cref="LinuxEventSocketException"/> on a socket) or a codec error (<see cref="InvalidDataException"/>);
     /// the stream closes right after. Runs at most once.</summary>
     public Action<LoopStream, Exception>? OnError { get; set; }
 
@@ -367,6 +368,18 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IStreamChan
 
     /// <summary>Bytes of input buffers the stream holds now (0 once everything received was consumed).</summary>
     internal int InputBufferBytes => _in.Capacity + (_x?.Late?.Capacity ?? 0);
+
+    /// <summary>
+    /// Graceful close, for <c>await using</c>: stops reading, lets everything queued reach the kernel
+    /// (<see cref="CloseAfterDrain"/>), and completes when the stream has closed (<see cref="Completion"/>). Await it on
+    /// the loop (in loop code: the loop must keep running for the queue to drain). A stream already closed completes at once.
+    /// </summary>
+    public ValueTask DisposeAsync()
+    {
+        if (Is(State.Closed)) return ValueTask.CompletedTask;
+        CloseAfterDrain();
+        return new ValueTask(Completion);
+    }
 
     /// <inheritdoc />
     public override string ToString() => $"LoopStream(fd={Fd}, {(_isSocket ? "socket" : "file")}, {_loop.BackendName}{(Is(State.Closed) ? ", closed: " + CloseReason : "")})";

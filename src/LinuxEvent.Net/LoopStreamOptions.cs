@@ -1,7 +1,7 @@
 namespace LinuxEvent.Net;
 
-/// <summary>Options of a <see cref="LoopStream"/>. Immutable once the stream is created.</summary>
-public sealed class LoopStreamOptions
+/// <summary>Options of a <see cref="LoopStream"/>. Immutable (a record: copy and change with <c>options with { ... }</c>).</summary>
+public sealed record LoopStreamOptions
 {
     /// <summary>Shared defaults.</summary>
     public static LoopStreamOptions Default { get; } = new();

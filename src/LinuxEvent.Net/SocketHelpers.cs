@@ -28,7 +28,7 @@ internal static class SocketHelpers
     public static EndPoint? PeerOf(int fd)
     {
         try { return Posix.GetRemoteEndPoint(fd); }
-        catch (LinuxEventException) { return null; }         // ENOTCONN: reset between accept and now
+        catch (Exception e) when (e is ILinuxEventError) { return null; }         // ENOTCONN: reset between accept and now
     }
 
     public static string Describe(EndPoint ep) => ep is UnixDomainSocketEndPoint ? "unix:" + ep : ep.ToString() ?? "?";

@@ -75,7 +75,36 @@ public abstract partial class Loop
         return spawned.Completion.Task;
     }
 
-    private sealed class SpawnedTask(Loop loop, Func<Task> work)
+    /// <summary>
+    /// <see cref="Spawn(Func{Task})"/> with a token passed to <paramref name="work"/>. A token already cancelled returns a
+    /// cancelled task and starts nothing; a task that ends with an <see cref="OperationCanceledException"/> for this
+    /// token completes cancelled and is not reported to <see cref="UnhandledException"/> (cancelling is not a failure).
+    /// </summary>
+    public Task Spawn(Func<CancellationToken, Task> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled(cancellationToken);
+        ThrowIfDisposed();
+        var spawned = new SpawnedTask(this, () => work(cancellationToken), cancellationToken);
+        if (IsOnLoopThread) Defer(static s => ((SpawnedTask)s!).Start(), spawned);
+        else Post(static (_, s) => ((SpawnedTask)s!).Start(), spawned);
+        return spawned.Completion.Task;
+    }
+
+    /// <summary>
+    /// <see cref="Run(Func{Task})"/> that also stops when <paramref name="cancellationToken"/> is cancelled: the loop
+    /// stops as with <see cref="Stop"/> and Run returns without waiting for <paramref name="main"/> (pass the same token
+    /// to <paramref name="main"/>'s awaits to end it too).
+    /// </summary>
+    public void Run(Func<Task> main, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(main);
+        if (cancellationToken.IsCancellationRequested) return;
+        using var stop = cancellationToken.UnsafeRegister(static s => ((Loop)s!).Stop(), this);
+        Run(main);
+    }
+
+    private sealed class SpawnedTask(Loop loop, Func<Task> work, CancellationToken token = default)
     {
         public readonly TaskCompletionSource Completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -88,6 +117,11 @@ public abstract partial class Loop
             }
             catch (Exception ex)
             {
+                if (ex is OperationCanceledException oce && token.CanBeCanceled && oce.CancellationToken == token)
+                {
+                    Completion.TrySetCanceled(token);
+                    return;
+                }
                 Completion.TrySetException(ex);
                 _ = Completion.Task.Exception;       // observed here; reported below
                 loop.ReportException(ex);

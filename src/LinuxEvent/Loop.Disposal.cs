@@ -14,20 +14,46 @@ public abstract partial class Loop
     /// </summary>
     public void Dispose()
     {
+        if (RequestDispose(asynchronous: false) is { } runExited) runExited.Wait();
+    }
+
+    /// <summary>
+    /// Disposes the loop without blocking the caller: the asynchronous form of <see cref="Dispose"/>, for a loop that
+    /// runs on another thread (a <see cref="LoopGroup"/>'s, or one started with <c>Task.Run(loop.Run)</c>): the loop is
+    /// stopped and woken, and the returned task completes once that thread has left the loop and released everything.
+    /// When the loop is not running, or from a callback, it behaves as <see cref="Dispose"/> and completes at once.
+    /// </summary>
+    public ValueTask DisposeAsync()
+    {
+        var exited = RequestDispose(asynchronous: true);
+        return exited is null ? ValueTask.CompletedTask : new ValueTask(_runExitedTask!.Task);
+    }
+
+    /// <summary>
+    /// Starts disposal; returns the event to wait on when another thread runs the loop (it disposes the loop as it
+    /// leaves), null when disposal is done (or is left to the current callback's Exit).
+    /// </summary>
+    private ManualResetEventSlim? RequestDispose(bool asynchronous)
+    {
         int running;
         lock (_stateLock)
         {
-            if (_disposeRequested) return;
+            if (_disposeRequested) return null;
             _disposeRequested = true;
             running = _runningThread;
-            if (running != 0 && running != Environment.CurrentManagedThreadId) _runExited ??= new ManualResetEventSlim(false);
+            if (running != 0 && running != Environment.CurrentManagedThreadId)
+            {
+                _runExited ??= new ManualResetEventSlim(false);
+                if (asynchronous) _runExitedTask ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
         }
         GC.SuppressFinalize(this);
-        if (running == 0) { DisposeCore(); return; }
+        LoopMeter.Unregister(Metrics);
+        if (running == 0) { DisposeCore(); return null; }
         Interlocked.Exchange(ref _stopRequested, 1);
-        if (running == Environment.CurrentManagedThreadId) return;           // Exit() disposes
+        if (running == Environment.CurrentManagedThreadId) return null;      // Exit() disposes
         WakeIfAlive();
-        _runExited!.Wait();
+        return _runExited;
     }
 
     private void DisposeCore()

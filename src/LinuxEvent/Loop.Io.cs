@@ -81,14 +81,27 @@ public abstract partial class Loop
     internal IoStart StartIo(AsyncKind kind, int fd, Memory<byte> buffer, ReadOnlyMemory<byte> constBuffer, EndPoint? remote,
         CancellationToken token, string call, LoopFd? via)
     {
+        if (!TryBeginIo(kind, fd, token, call, via, out var state, out var early)) return early;
+        return Driver.Start(state, kind, buffer, constBuffer, remote, token);
+    }
+
+    /// <summary>
+    /// The rules every async I/O call keeps before its driver sees it (both models, every kind): the fd is not negative,
+    /// the caller is on the loop thread, the registration it came through is alive, the fd's side is free, the token
+    /// is not cancelled. False with <paramref name="early"/> set when the call ends here.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryBeginIo(AsyncKind kind, int fd, CancellationToken token, string call, LoopFd? via, out IoFd state, out IoStart early)
+    {
         if (fd < 0) ThrowHelper.NegativeFd(call, fd);
         CheckThread(call);
-        var state = IoFdOf(fd);
+        state = IoFdOf(fd);
         if (via is not null) via.ThrowIfDisposed(call);
         bool reading = IsReadSide(kind);
-        if (state.Side(reading) is not null) return IoStart.Failed(ThrowHelper.SideBusy(call, fd, reading));
-        if (token.IsCancellationRequested) return IoStart.Canceled(token);
-        return Driver.Start(state, kind, buffer, constBuffer, remote, token);
+        early = default;
+        if (state.Side(reading) is not null) { early = IoStart.Failed(ThrowHelper.SideBusy(call, fd, reading)); return false; }
+        if (token.IsCancellationRequested) { early = IoStart.Canceled(token); return false; }
+        return true;
     }
 
     /// <summary>
@@ -108,5 +121,6 @@ public abstract partial class Loop
     }
 
     /// <summary>Read side: receive, read, accept, readability waits. Write side: everything else.</summary>
-    internal static bool IsReadSide(AsyncKind kind) => kind is AsyncKind.Read or AsyncKind.Receive or AsyncKind.Accept or AsyncKind.WaitReadable;
+    internal static bool IsReadSide(AsyncKind kind) => kind is AsyncKind.Read or AsyncKind.Receive or AsyncKind.Accept or AsyncKind.WaitReadable
+        or AsyncKind.ReceiveMessage;
 }

@@ -49,12 +49,34 @@ public abstract partial class Loop
         EnqueuePost(new PostItem(action, state));
     }
 
-    private void EnqueuePost(PostItem item)
+    /// <summary>
+    /// <see cref="Post(Action{Loop})"/> that returns false instead of throwing once the loop is disposed: for posting to
+    /// another loop (a sibling in a <see cref="LoopGroup"/>, a loop owned by someone else), where the target going away
+    /// must not fail the callback that posts. Thread-safe.
+    /// </summary>
+    public bool TryPost(Action<Loop> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        return EnqueuePost(new PostItem(action, null), throwIfDisposed: false);
+    }
+
+    /// <summary>State-passing <see cref="TryPost(Action{Loop})"/>: no closure allocation.</summary>
+    public bool TryPost(Action<Loop, object?> action, object? state)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        return EnqueuePost(new PostItem(action, state), throwIfDisposed: false);
+    }
+
+    private bool EnqueuePost(PostItem item, bool throwIfDisposed = true)
     {
         bool wake;
         lock (_postLock)
         {
-            if (_disposeRequested) ThrowDisposed();
+            if (_disposeRequested)
+            {
+                if (throwIfDisposed) ThrowDisposed();
+                return false;
+            }
             _posts.Add(item);
             _postCount = _posts.Count;
             // The loop thread checks _postCount before it waits, so it needs no wakeup. Another thread decides to wake
@@ -64,6 +86,20 @@ public abstract partial class Loop
             if (wake) Interlocked.Increment(ref _wakesInFlight);
         }
         if (wake) WakeOutsideLock();
+        return true;
+    }
+
+    /// <summary>
+    /// Creates a wakeup: a thread-safe trigger whose <paramref name="callback"/> runs on this loop with the number of
+    /// <see cref="LoopWakeup.Signal"/> calls coalesced into that run (like libuv's uv_async_t, with the count it lacks).
+    /// Signals made while a run is already queued add to its count instead of queueing another. Loop thread (or before
+    /// the loop runs).
+    /// </summary>
+    public LoopWakeup CreateWakeup(Action<Loop, int> callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        CheckThread(nameof(CreateWakeup));
+        return new LoopWakeup(this, callback);
     }
 
     /// <summary>Wakes the loop from any thread unless it is already disposed (see <see cref="EnqueuePost"/>).</summary>
@@ -89,10 +125,47 @@ public abstract partial class Loop
         finally { Interlocked.Decrement(ref _wakesInFlight); }
     }
 
+    // Cancellations requested from other threads (token callbacks): an intrusive lock-free stack of the awaitables
+    // themselves, so a storm of cross-thread cancels costs no allocation and no lock (the post list would grow).
+    private ICrossThreadCancel? _cancelHead;
+
+    /// <summary>
+    /// Queues <paramref name="item"/>'s cross-thread cancellation for the loop thread and wakes the loop. Thread-safe and
+    /// allocation-free; the item must not already be queued (its owner guards that). Push-only from any thread, emptied
+    /// as a whole by the loop, so the stack has no ABA problem.
+    /// </summary>
+    internal void PostCancel(ICrossThreadCancel item)
+    {
+        ICrossThreadCancel? head;
+        do
+        {
+            head = Volatile.Read(ref _cancelHead);
+            item.NextCancel = head;
+        }
+        while (Interlocked.CompareExchange(ref _cancelHead, item, head) != head);
+        // The first item of a batch wakes the loop; later ones find it already woken (or about to look).
+        if (head is null) WakeIfAlive();
+    }
+
+    private void DrainCancels()
+    {
+        var item = Interlocked.Exchange(ref _cancelHead, null);
+        while (item is not null)
+        {
+            var next = item.NextCancel;
+            item.NextCancel = null;
+            _callbacksRun++;
+            try { item.RunCancel(); }
+            catch (Exception ex) { ReportException(ex); }
+            item = next;
+        }
+    }
+
     private void DrainPosts()
     {
         // Reset before swapping: a post that lands after the swap sees 0 and writes the eventfd, so it is never lost.
         Volatile.Write(ref _wakePending, 0);
+        if (_cancelHead is not null) DrainCancels();
         if (_postCount == 0) return;
         List<PostItem> batch;
         lock (_postLock)
@@ -192,7 +265,7 @@ public abstract partial class Loop
     }
 
     /// <summary>True when work is queued that must run without waiting in the kernel.</summary>
-    private bool HasImmediateWork => _readyCount > 0 || _postCount > 0 || Backend.HasQueuedWork;
+    private bool HasImmediateWork => _readyCount > 0 || _postCount > 0 || _cancelHead is not null || Backend.HasQueuedWork;
 
     /// <summary>
     /// Schedules a continuation after the loop is gone: it runs on the thread pool (there is no loop thread any more),

@@ -8,7 +8,7 @@ public abstract partial class Loop
     /// Registers <paramref name="fd"/> with this loop for async I/O until the returned <see cref="LoopFd"/> is
     /// disposed (see its remarks for what the registration saves per operation and the rules it comes with).
     /// </summary>
-    /// <param name="fd">An open, non-blocking fd that supports polling (socket, pipe, eventfd...).</param>
+    /// <param name="fd">An open fd: a non-blocking fd that supports polling (socket, pipe, eventfd...), or a regular file.</param>
     /// <param name="ownsFd">True to hand the fd over: <see cref="LoopFd.Dispose"/> then closes it. Ownership passes
     /// only if this call succeeds; on failure the fd stays open and the caller's.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="fd"/> is negative.</exception>
@@ -16,7 +16,8 @@ public abstract partial class Loop
     /// signalfd or a pidfd).</exception>
     /// <exception cref="InvalidOperationException">The fd is already registered, or has an fd-number async operation
     /// pending. Reactor: the fd has a <see cref="Watcher"/>. Not on the loop thread.</exception>
-    /// <exception cref="LinuxEventException">The kernel refused the fd (EBADF for a closed fd; EPERM for a regular file on the reactor).</exception>
+    /// <exception cref="LinuxEventException">The kernel refused the fd (EBADF for a closed fd). A regular file is accepted on
+    /// both models: the reactor keeps it out of epoll (which refuses it) and runs its file operations on worker threads.</exception>
     public LoopFd Register(int fd, bool ownsFd = false)
     {
         const string call = "Loop.Register";

@@ -6,6 +6,7 @@ public abstract partial class Loop
 {
     private int _stopRequested;
     private ManualResetEventSlim? _runExited;
+    private TaskCompletionSource? _runExitedTask;
     private List<Exception>? _pendingErrors;
     private int _callbacksRun;
 
@@ -30,6 +31,20 @@ public abstract partial class Loop
             }
         }
         finally { Exit(); }
+    }
+
+    /// <summary>
+    /// Runs iterations until <see cref="Stop"/> is called or <paramref name="cancellationToken"/> is cancelled (which
+    /// stops the loop exactly like <see cref="Stop"/>, from any thread; Run then returns normally). A token already
+    /// cancelled makes Run return at once.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The loop is already running (re-entrant or on another thread).</exception>
+    /// <exception cref="ObjectDisposedException">The loop is disposed.</exception>
+    public void Run(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested) return;
+        using var stop = cancellationToken.UnsafeRegister(static s => ((Loop)s!).Stop(), this);
+        Run();
     }
 
     /// <summary>
@@ -104,6 +119,7 @@ public abstract partial class Loop
         finally
         {
             _runExited?.Set();              // a Dispose() waiting on another thread must never hang
+            _runExitedTask?.TrySetResult();
         }
     }
 
@@ -138,6 +154,11 @@ public abstract partial class Loop
         RunDueTimers();
         DrainPosts();
         RunDeferred();
+        var metrics = Metrics;
+        metrics.Iterations++;
+        // Busy time: from the wait's return (the clock read then) to now. The extra clock read happens only while a
+        // listener collects it.
+        if (LoopMeter.BusyTimeEnabled) metrics.BusyNanoseconds += Backend.ReadClock() - _now;
         return _callbacksRun;
     }
 

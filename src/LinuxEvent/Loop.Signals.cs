@@ -14,8 +14,9 @@ public abstract partial class Loop
     private readonly Action<Loop, object?> _dispatchSignalsAction = static (loop, _) => loop.DispatchSignals();
 
     /// <summary>
-    /// Subscribes to signal <paramref name="signalNumber"/>; <paramref name="callback"/> runs on the loop thread with
-    /// the number and the coalesced count of arrivals.
+    /// Subscribes to <paramref name="signal"/> (subscribing is <c>Signal</c>; sending one is
+    /// <see cref="PidSubscription.SendSignal(int)"/> or <see cref="Posix.Kill(int, int)"/>); <paramref name="callback"/>
+    /// runs on the loop thread with the signal's Linux number and the coalesced count of arrivals.
     /// </summary>
     /// <remarks>
     /// <para><b>Delivery.</b> A .NET process runs threads this library does not control, and a process-directed signal
@@ -40,6 +41,15 @@ public abstract partial class Loop
     /// meets the restored disposition, which for most signals is termination: cancel (or dispose the loop) only once no
     /// more such signals are expected, e.g. stop sending a status signal before sending the shutdown one.</para>
     /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">The signal is not in 1..64.</exception>
+    /// <exception cref="ArgumentException">SIGKILL or SIGSTOP (cannot be caught) or a synchronous fault signal
+    /// (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, which belong to the runtime).</exception>
+    public SignalSubscription Signal(PosixSignal signal, Action<Loop, SignalEvent> callback) => Signal(Posix.SignalNumber(signal), callback);
+
+    /// <summary>
+    /// Subscribes to signal <paramref name="signalNumber"/> (a Linux number, e.g. 15 for SIGTERM); see
+    /// <see cref="Signal(PosixSignal, Action{Loop, SignalEvent})"/> for the contract.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="signalNumber"/> is not in 1..64.</exception>
     /// <exception cref="ArgumentException">SIGKILL or SIGSTOP (cannot be caught) or a synchronous fault signal
     /// (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, which belong to the runtime).</exception>
@@ -92,6 +102,9 @@ public abstract partial class Loop
 
     /// <summary>Arrivals of <paramref name="signo"/> counted but not yet dispatched (diagnostics and tests).</summary>
     internal int PendingSignalCount(int signo) => Volatile.Read(ref _signalCounts[signo]);
+
+    /// <summary>Counts an arrival read from this loop's own signalfd (loop thread; the caller dispatches).</summary>
+    internal void CountSignal(int signo) => Interlocked.Increment(ref _signalCounts[signo]);
 
     /// <summary>Called on a runtime thread by the signal hub.</summary>
     internal void OnSignalFromRuntime(int signo)
@@ -170,7 +183,15 @@ public abstract partial class Loop
             for (int off = 0; off + 128 <= n; off += 128)
             {
                 uint signo = *(uint*)(buf + off);
-                if (signo is >= 1 and <= 64) { Interlocked.Increment(ref _signalCounts[signo]); any = true; }
+                if (signo is < 1 or > 64) continue;
+                // A process-directed signal is pending for a moment before the kernel's chosen thread takes it, and reading
+                // the signalfd then dequeues it: the runtime's handlers (the Generic Host's SIGTERM, any other
+                // PosixSignalRegistration) would never see it. Hand it to the runtime's signal thread instead, whose
+                // dispatch reaches every handler, ours included (SignalHub fans it out to every subscribed loop).
+                if (SignalHub.ForwardToRuntime((int)signo)) continue;
+                // Nobody else can take it (no runtime signal thread that accepts it): every subscribed loop gets it here.
+                SignalHub.DeliverFromSignalFd(this, (int)signo);
+                any = true;
             }
         }
         if (any) DispatchSignals();

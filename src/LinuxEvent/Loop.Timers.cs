@@ -104,6 +104,7 @@ public abstract partial class Loop
 
     private void Enqueue(TimerHandle t, long deadline)
     {
+        t.Deferred = false;
         t.Deadline = deadline;
         t.Sequence = ++_timerSequence;
         t.State = TimerHandle.TimerState.Queued;
@@ -120,6 +121,7 @@ public abstract partial class Loop
         {
             case TimerHandle.TimerState.Queued:
                 _timers.Remove(t);
+                t.Deferred = false;
                 t.State = TimerHandle.TimerState.Cancelled;
                 return true;
             case TimerHandle.TimerState.Due:       // collected in the batch being fired; it is skipped
@@ -133,16 +135,26 @@ public abstract partial class Loop
     internal void RestartTimer(TimerHandle t, TimeSpan delay)
     {
         long deadline = DeadlineAfter(delay, nameof(TimerHandle) + ".Restart");
-        if (t.State == TimerHandle.TimerState.Queued) _timers.Remove(t);
         t.IntervalNs = 0;
+        if (t.State == TimerHandle.TimerState.Queued)
+        {
+            if (deadline >= t.Deadline)
+            {
+                // Later than (or equal to) where the heap holds it: record it and leave the heap alone. The entry comes due
+                // at its old deadline and is moved then, once, in RunDueTimers; the sequence taken now keeps the order of
+                // equal deadlines (scheduling order) exact.
+                t.Deferred = true;
+                t.DeferredDeadline = deadline;
+                t.DeferredSequence = ++_timerSequence;
+                return;
+            }
+            _timers.Remove(t);
+        }
         Enqueue(t, deadline);
     }
 
     /// <summary>Timers currently scheduled (for tests and diagnostics).</summary>
     public int PendingTimerCount => _timers.Count;
-
-    /// <summary>The earliest timer deadline, or null when no timer is scheduled.</summary>
-    private protected long? NextTimerDeadline => _timers.Peek()?.Deadline;
 
     private void RunDueTimers()
     {
@@ -153,6 +165,16 @@ public abstract partial class Loop
         while (_timers.Peek() is { } top && top.Deadline <= now)
         {
             _timers.PopMin();
+            if (top.Deferred)
+            {
+                // A restarted timer whose heap entry was left at its old deadline: move it to the deadline it was
+                // restarted to (if that is already due, the loop pops it again right away).
+                top.Deferred = false;
+                top.Deadline = top.DeferredDeadline;
+                top.Sequence = top.DeferredSequence;
+                _timers.Insert(top);
+                continue;
+            }
             top.State = TimerHandle.TimerState.Due;
             _due.Add(top);
         }

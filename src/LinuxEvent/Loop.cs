@@ -23,7 +23,7 @@ namespace LinuxEvent;
 /// <c>Loop.Processes.cs</c>, <c>Loop.Async.cs</c>, <c>Loop.Io.cs</c>, <c>Loop.Register.cs</c>. The model-specific
 /// part is the backend and the I/O driver it was created with (<c>Seam/</c>).</para>
 /// </remarks>
-public abstract partial class Loop : IDisposable
+public abstract partial class Loop : IDisposable, IAsyncDisposable
 {
     private long _now;
     private readonly object _stateLock = new();
@@ -52,7 +52,17 @@ public abstract partial class Loop : IDisposable
         Backend = backend;
         Driver = driver;
         UpdateNow();
+        Metrics = LoopMeter.Register(this);
     }
+
+    /// <summary>This loop's counters (published through the <c>LinuxEvent</c> meter, <see cref="LoopMeter"/>).</summary>
+    public LoopMetrics Metrics { get; private set; } = null!;
+
+    /// <summary>Posted actions not yet run (the meter's posted backlog).</summary>
+    internal int PostedBacklog => _postCount;
+
+    /// <summary>Async I/O pending (the meter's live operations).</summary>
+    internal int LiveIoCount => Driver.LiveCount;
 
     // ------------------------------------------------------------------ factory
 

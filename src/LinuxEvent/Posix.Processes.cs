@@ -21,6 +21,31 @@ public static unsafe partial class Posix
             throw new LinuxEventException(Libc.LastErrno, $"sched_setaffinity(tid=self, cpu={cpu})");
     }
 
+    /// <summary>
+    /// The Linux signal number of <paramref name="signal"/>: the named <see cref="PosixSignal"/> values are the
+    /// runtime's own negative codes (SIGTERM is -4), mapped here to the kernel's numbers (SIGTERM is 15); a raw number
+    /// cast to <see cref="PosixSignal"/> (e.g. <c>(PosixSignal)10</c> for SIGUSR1) is returned as it is.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A negative value the runtime does not define.</exception>
+    public static int SignalNumber(PosixSignal signal) => signal switch
+    {
+        PosixSignal.SIGHUP => 1,
+        PosixSignal.SIGINT => 2,
+        PosixSignal.SIGQUIT => 3,
+        PosixSignal.SIGTERM => 15,
+        PosixSignal.SIGCHLD => 17,
+        PosixSignal.SIGCONT => 18,
+        PosixSignal.SIGWINCH => 28,
+        PosixSignal.SIGTTIN => 21,
+        PosixSignal.SIGTTOU => 22,
+        PosixSignal.SIGTSTP => 20,
+        _ when (int)signal > 0 => (int)signal,
+        _ => throw new ArgumentOutOfRangeException(nameof(signal), signal, "Posix.SignalNumber: not a signal the runtime defines."),
+    };
+
+    /// <summary>kill(2) with a <see cref="PosixSignal"/>.</summary>
+    public static void Kill(int pid, PosixSignal signal) => Kill(pid, SignalNumber(signal));
+
     /// <summary>kill(2).</summary>
     public static void Kill(int pid, int signal)
     {

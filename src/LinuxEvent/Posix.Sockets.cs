@@ -10,7 +10,7 @@ public static unsafe partial class Posix
     public static void SetSocketOption(int socket, int level, int name, int value)
     {
         if (Libc.SetSockOpt(socket, level, name, &value, sizeof(int)) != 0)
-            throw new LinuxEventException(Libc.LastErrno, $"setsockopt(fd={socket}, level={level}, name={name})");
+            throw new LinuxEventSocketException(Libc.LastErrno, $"setsockopt(fd={socket}, level={level}, name={name})");
     }
 
     /// <summary>Reads an int socket option.</summary>
@@ -18,7 +18,7 @@ public static unsafe partial class Posix
     {
         int value = 0, len = sizeof(int);
         if (Libc.GetSockOpt(socket, level, name, &value, &len) != 0)
-            throw new LinuxEventException(Libc.LastErrno, $"getsockopt(fd={socket}, level={level}, name={name})");
+            throw new LinuxEventSocketException(Libc.LastErrno, $"getsockopt(fd={socket}, level={level}, name={name})");
         return value;
     }
 
@@ -36,7 +36,7 @@ public static unsafe partial class Posix
         ArgumentNullException.ThrowIfNull(endpoint);
         int family = endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? Libc.AF_INET6 : Libc.AF_INET;
         int fd = Libc.Socket(family, Libc.SOCK_STREAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, 0);
-        if (fd < 0) throw new LinuxEventException(Libc.LastErrno, "socket(SOCK_STREAM)");
+        if (fd < 0) throw new LinuxEventSocketException(Libc.LastErrno, "socket(SOCK_STREAM)");
         try
         {
             if (reuseAddress) SetSocketOption(fd, Libc.SOL_SOCKET, Libc.SO_REUSEADDR, 1);
@@ -66,7 +66,7 @@ public static unsafe partial class Posix
             _ => throw new ArgumentOutOfRangeException(nameof(family), family, "Posix.CreateStreamSocket: use InterNetwork, InterNetworkV6 or Unix."),
         };
         int fd = Libc.Socket(domain, Libc.SOCK_STREAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, 0);
-        if (fd < 0) throw new LinuxEventException(Libc.LastErrno, $"socket({family}, SOCK_STREAM)");
+        if (fd < 0) throw new LinuxEventSocketException(Libc.LastErrno, $"socket({family}, SOCK_STREAM)");
         return fd;
     }
 
@@ -111,8 +111,8 @@ public static unsafe partial class Posix
     {
         byte* addr = stackalloc byte[SockAddr.MaxSize];
         int len = SockAddr.Write(endpoint, new Span<byte>(addr, SockAddr.MaxSize));
-        if (Libc.Bind(fd, addr, len) != 0) throw new LinuxEventException(Libc.LastErrno, $"bind(fd={fd}, {endpoint})");
-        if (Libc.Listen(fd, backlog) != 0) throw new LinuxEventException(Libc.LastErrno, $"listen(fd={fd}, backlog={backlog})");
+        if (Libc.Bind(fd, addr, len) != 0) throw new LinuxEventSocketException(Libc.LastErrno, $"bind(fd={fd}, {endpoint})");
+        if (Libc.Listen(fd, backlog) != 0) throw new LinuxEventSocketException(Libc.LastErrno, $"listen(fd={fd}, backlog={backlog})");
     }
 
     /// <summary>accept4(SOCK_NONBLOCK | SOCK_CLOEXEC): the new fd, or -errno (-EAGAIN when no connection is waiting). EINTR is retried.</summary>
@@ -137,7 +137,7 @@ public static unsafe partial class Posix
         ArgumentNullException.ThrowIfNull(remote);
         int family = remote.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? Libc.AF_INET6 : Libc.AF_INET;
         int fd = Libc.Socket(family, Libc.SOCK_STREAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, 0);
-        if (fd < 0) throw new LinuxEventException(Libc.LastErrno, "socket(SOCK_STREAM)");
+        if (fd < 0) throw new LinuxEventSocketException(Libc.LastErrno, "socket(SOCK_STREAM)");
         byte* addr = stackalloc byte[SockAddr.MaxSize];
         int len = SockAddr.Write(remote, new Span<byte>(addr, SockAddr.MaxSize));
         int rc;
@@ -174,7 +174,7 @@ public static unsafe partial class Posix
     {
         byte* addr = stackalloc byte[SockAddr.MaxSize];
         int len = SockAddr.MaxSize;
-        if (Libc.GetSockName(socket, addr, &len) != 0) throw new LinuxEventException(Libc.LastErrno, $"getsockname(fd={socket})");
+        if (Libc.GetSockName(socket, addr, &len) != 0) throw new LinuxEventSocketException(Libc.LastErrno, $"getsockname(fd={socket})");
         return SockAddr.Read(new ReadOnlySpan<byte>(addr, len), len);
     }
 
@@ -183,7 +183,7 @@ public static unsafe partial class Posix
     {
         byte* addr = stackalloc byte[SockAddr.MaxSize];
         int len = SockAddr.MaxSize;
-        if (Libc.GetPeerName(socket, addr, &len) != 0) throw new LinuxEventException(Libc.LastErrno, $"getpeername(fd={socket})");
+        if (Libc.GetPeerName(socket, addr, &len) != 0) throw new LinuxEventSocketException(Libc.LastErrno, $"getpeername(fd={socket})");
         return SockAddr.Read(new ReadOnlySpan<byte>(addr, len), len);
     }
 
@@ -193,7 +193,7 @@ public static unsafe partial class Posix
     /// <summary>shutdown(2): 0 = read side, 1 = write side, 2 = both.</summary>
     public static void Shutdown(int socket, int how)
     {
-        if (Libc.Shutdown(socket, how) != 0) throw new LinuxEventException(Libc.LastErrno, $"shutdown(fd={socket}, how={how})");
+        if (Libc.Shutdown(socket, how) != 0) throw new LinuxEventSocketException(Libc.LastErrno, $"shutdown(fd={socket}, how={how})");
     }
 
     /// <summary>shutdown(2) of one or both directions.</summary>

@@ -8,7 +8,8 @@ namespace LinuxEvent;
 /// Thin, safe wrappers over the POSIX calls a reactor callback needs (read, write, recv, send, pipes, socket pairs,
 /// spawning). The <c>Try*</c> forms never throw on kernel errors: they return the byte count, or <c>-errno</c>
 /// (e.g. <c>-11</c> for EAGAIN), so hot paths need no exception handling. The other forms throw
-/// <see cref="LinuxEventException"/> naming the call, fd and errno. Every fd created here is close-on-exec.
+/// <see cref="LinuxEventException"/> (<see cref="LinuxEventSocketException"/> for socket calls) naming the call, fd and errno.
+/// Every fd created here is close-on-exec.
 /// </summary>
 public static unsafe partial class Posix
 {
@@ -81,7 +82,7 @@ public static unsafe partial class Posix
     /// A connected loopback TCP pair (127.0.0.1, an ephemeral port), both ends non-blocking, close-on-exec and with
     /// TCP_NODELAY; the caller owns both fds. The TCP counterpart of <see cref="SocketPair"/>, for tests and benchmarks.
     /// </summary>
-    /// <exception cref="LinuxEventException">A socket call failed (the call and errno are named); nothing stays open.</exception>
+    /// <exception cref="LinuxEventSocketException">A socket call failed (the call and errno are named); nothing stays open.</exception>
     public static (int A, int B) LoopbackTcpPair()
     {
         int listener = CreateTcpListener(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0), backlog: 1);
@@ -89,10 +90,10 @@ public static unsafe partial class Posix
         try
         {
             client = StartTcpConnect((System.Net.IPEndPoint)GetLocalEndPoint(listener)!, out int errno);
-            if (client < 0) throw new LinuxEventException(errno, "connect(127.0.0.1)");
+            if (client < 0) throw new LinuxEventSocketException(errno, "connect(127.0.0.1)");
             SetNonBlocking(listener, false);                      // accept4 waits for the handshake in progress
             int server = TryAccept(listener);
-            if (server < 0) throw new LinuxEventException(-server, $"accept4(fd={listener})");
+            if (server < 0) throw new LinuxEventSocketException(-server, $"accept4(fd={listener})");
             SetTcpNoDelay(client);
             SetTcpNoDelay(server);
             int a = client;
@@ -179,7 +180,7 @@ public static unsafe partial class Posix
     {
         int* sv = stackalloc int[2];
         int type = Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC | (nonBlocking ? Libc.SOCK_NONBLOCK : 0);
-        if (Libc.SocketPair(Libc.AF_UNIX, type, 0, sv) != 0) throw new LinuxEventException(Libc.LastErrno, "socketpair(AF_UNIX, SOCK_STREAM)");
+        if (Libc.SocketPair(Libc.AF_UNIX, type, 0, sv) != 0) throw new LinuxEventSocketException(Libc.LastErrno, "socketpair(AF_UNIX, SOCK_STREAM)");
         return (sv[0], sv[1]);
     }
 

@@ -3,9 +3,8 @@ using System.Text;
 namespace LinuxEvent.Net.Tests;
 
 /// <summary>Child processes through posix_spawn, pipes and pidfds, on both models.</summary>
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ProactorUring)]
-public class ChildProcessTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.Real))]
+public class ChildProcessTests(Backend backend) : FdCheckedTest
 {
     private static void Settle(Loop loop)
     {
@@ -25,7 +24,7 @@ public class ChildProcessTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void EchoThroughCatAndExitAfterOutputEof()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var child = ChildProcess.Start(loop, new ProcessSpec("cat") { Stdin = StdioMode.Pipe });
         var output = new StringBuilder();
         bool outputEndedBeforeExit = false;
@@ -52,7 +51,7 @@ public class ChildProcessTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void TenMebibytesOfOutputWithoutDeadlock()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         const int size = 10 * 1024 * 1024;
         var child = ChildProcess.Start(loop, new ProcessSpec("sh", "-c", $"head -c {size} /dev/zero; echo done >&2"));
         long bytes = 0;
@@ -69,7 +68,7 @@ public class ChildProcessTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ExitCodesAndSignalsAreDecoded()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var quiet = new ProcessSpec("sh", "-c", "exit 3") { Stdout = StdioMode.Null, Stderr = StdioMode.Null };
         var a = ChildProcess.Start(loop, quiet);
         var b = ChildProcess.Start(loop, new ProcessSpec("sh", "-c", "kill -USR1 $$") { Stdout = StdioMode.Null, Stderr = StdioMode.Null });
@@ -87,7 +86,7 @@ public class ChildProcessTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void TimeoutSendsTermThenKillAfterTheGracePeriod()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         // The shell ignores TERM (and tells us it is ready), so only the escalation to KILL ends it.
         var spec = new ProcessSpec("sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done")
         {
@@ -110,7 +109,7 @@ public class ChildProcessTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ATermAbidingChildEndsOnTheFirstSignal()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var child = ChildProcess.Start(loop, new ProcessSpec("sleep", "30")
         {
             Timeout = TimeSpan.FromMilliseconds(50), KillGracePeriod = TimeSpan.FromSeconds(20),
@@ -125,7 +124,7 @@ public class ChildProcessTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void DisposingTheLoopFaultsCompletionInsteadOfLeavingItPendingForever()
     {
-        var loop = Loops.Create(kind);
+        var loop = backend.Create();
         var child = ChildProcess.Start(loop, new ProcessSpec("sleep", "30") { Stdout = StdioMode.Pipe, Stderr = StdioMode.Null });
         int pid = child.Pid;
         bool onExitRan = false;
@@ -142,7 +141,7 @@ public class ChildProcessTests(LoopKind kind) : FdCheckedTest
         Assert.That(onExitRan, Is.False);
         Assert.That(child.Stdout.CloseReason, Is.EqualTo(CloseReason.LoopDisposed));
         // The process was left running, as documented: end and reap it through another loop's pid watch.
-        using var reaper = Loops.Create(kind);
+        using var reaper = backend.Create();
         bool reaped = false;
         using var watch = reaper.WatchProcess(pid, (_, _) => reaped = true);
         Posix.Kill(pid, 9);
@@ -152,7 +151,7 @@ public class ChildProcessTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void AnExitAlreadyKnownIsReportedAtLoopDisposalEvenWithUnreadOutput()
     {
-        var loop = Loops.Create(kind);
+        var loop = backend.Create();
         // stdout is a pipe nobody reads, so the exit waits for an EOF the reader never sees.
         var child = ChildProcess.Start(loop, new ProcessSpec("sh", "-c", "exit 3") { Stdout = StdioMode.Pipe, Stderr = StdioMode.Null });
         int pid = child.Pid;
@@ -170,17 +169,33 @@ public class ChildProcessTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void MissingProgramIsAClearErrorNotExitCode127()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var ex = Assert.Throws<LinuxEventException>(() => ChildProcess.Start(loop, new ProcessSpec("no-such-program-le-net")));
         Assert.That(ex!.ErrnoName, Is.EqualTo("ENOENT"));
         Assert.That(ex.Message, Does.Contain("no-such-program-le-net"));
         Settle(loop);
     }
 
+    // Regression (Net review): Timeout, KillGracePeriod and the stream options were checked only after posix_spawn,
+    // leaving a running child and its pipes behind when they were invalid.
+    [Test]
+    public void InvalidProcessOptionsAreRejectedBeforeAnythingIsSpawned()
+    {
+        using var loop = backend.Create();
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            ChildProcess.Start(loop, new ProcessSpec("sleep", "30") { Timeout = TimeSpan.FromSeconds(-1) }));
+        Assert.That(ex!.Message, Does.Contain("Timeout"));
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            ChildProcess.Start(loop, new ProcessSpec("sleep", "30") { KillGracePeriod = TimeSpan.FromSeconds(-1) }));
+        // No child was started: none is left for this process to reap.
+        Assert.That(Directory.GetDirectories($"/proc/{Environment.ProcessId}/task").Length, Is.GreaterThan(0));
+        Assert.That(File.ReadAllText($"/proc/{Environment.ProcessId}/task/{Environment.ProcessId}/children").Trim(), Is.Empty);
+    }
+
     [Test]
     public void EnvironmentOverlayClearAndWorkingDirectory()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var overlay = ChildProcess.Start(loop, new ProcessSpec("sh", "-c", "echo \"$LE_A|${HOME+set}|$(pwd)\"")
         {
             Environment = new Dictionary<string, string?> { ["LE_A"] = "x y", ["HOME"] = null },
@@ -200,7 +215,7 @@ public class ChildProcessTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void AHundredShortChildrenThroughAPoolLeaveNoFdAndNoZombie()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var pool = new ProcessPool(loop, maxConcurrent: 2);
         var children = new List<ChildProcess>();
         int maxRunning = 0, exits = 0;
@@ -232,7 +247,7 @@ public class ChildProcessTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void AsyncReadingOfOutputAndCompletion()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var lines = new List<string>();
         ProcessExit exit = default;
         loop.Run(async () =>

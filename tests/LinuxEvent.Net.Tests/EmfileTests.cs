@@ -7,19 +7,18 @@ namespace LinuxEvent.Net.Tests;
 /// Real fd exhaustion: RLIMIT_NOFILE of this process is lowered (setrlimit), the remaining fd numbers are filled, and a pending connection makes accept fail with EMFILE. The
 /// window with the low limit is a few hundred milliseconds and the limit is restored in a finally block.
 /// </summary>
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ProactorUring)]
+[TestFixtureSource(typeof(Backends), nameof(Backends.Real))]
 [NonParallelizable]
-public class EmfileTests(LoopKind kind) : FdCheckedTest
+public class EmfileTests(Backend backend) : FdCheckedTest
 {
     [Test]
     [Explicit("Fills this process's whole fd table: the runtime itself may need an fd meanwhile (e.g. the memfd of its W^X "
-        + "double mapping) and abort the test host. Run by hand; CI covers the same handling through the accept seam below "
-        + "and the fake proactor.")]
+        + "double mapping) and abort the test host. Run by hand; CI covers the same handling through the accept seam "
+        + "(ListenerEmfileSeamTests) and the fake proactor (MultishotListenerTests).")]
     public void EmfileIsReportedAndBackedOffWithoutSpinningThenAcceptingResumes()
     {
-        using var loop = Loops.Create(kind);
-        var errors = new List<LinuxEventException>();
+        using var loop = backend.Create();
+        var errors = new List<LinuxEventSocketException>();
         int accepted = 0;
         using var listener = Listener.Bind(loop, Net.AnyLoopbackPort, (_, c) => { accepted++; Posix.Close(c.Fd); },
             new ListenerOptions { ResourceErrorBackoff = TimeSpan.FromMilliseconds(100) });
@@ -55,7 +54,7 @@ public class EmfileTests(LoopKind kind) : FdCheckedTest
             Assert.That(errors[0].ErrnoName, Is.EqualTo("EMFILE"));
             // One report per backoff period, not one per iteration: about 450/100 + 1.
             Assert.That(errors.Count, Is.InRange(1, 7), $"{errors.Count} reports in {iterations} iterations");
-            Assert.That(accepted, Is.Zero, $"{kind}: filled {filler.Count} up to limit {maxFd + 8}: {fillError}");
+            Assert.That(accepted, Is.Zero, $"{backend}: filled {filler.Count} up to limit {maxFd + 8}: {fillError}");
         }
         finally
         {
@@ -67,44 +66,5 @@ public class EmfileTests(LoopKind kind) : FdCheckedTest
         Posix.Close(client);
         listener.Dispose();
         if (loop is ProactorLoop p) loop.RunUntil(() => p.LiveOperationCount == 0);
-    }
-
-    [Test]
-    public void ReactorAcceptEmfileIsReportedOncePerBackoffAndAcceptingResumes()
-    {
-        if (kind != LoopKind.ReactorEpoll) Assert.Ignore("The accept seam replaces accept4 on the reactor path; the proactor's EMFILE is covered on the fake.");
-        using var loop = Loops.Create(kind);
-        var errors = new List<LinuxEventException>();
-        int accepted = 0, refusals = 0;
-        using var listener = Listener.Bind(loop, Net.AnyLoopbackPort, (_, c) => { accepted++; Posix.Close(c.Fd); },
-            new ListenerOptions { ResourceErrorBackoff = TimeSpan.FromMilliseconds(100) });
-        listener.OnError = (_, e) => errors.Add(e);
-        bool exhausted = true;
-        // While "exhausted", accept4 fails with EMFILE (24) and the connection stays in the backlog, as in the kernel.
-        int RefuseWithEmfile() { refusals++; return -24; }
-        ((Reactor.ReactorIoDriver)loop.Driver).Sys = new AcceptSeam(fd => exhausted ? RefuseWithEmfile() : Posix.TryAccept(fd));
-        int client = Posix.StartTcpConnect((IPEndPoint)listener.LocalEndPoint!, out _);
-        try
-        {
-            // Three backoff periods of loop time: the listener must report once per period, not spin.
-            var periods = 0;
-            loop.After(TimeSpan.FromMilliseconds(350), _ => periods = 1);
-            loop.RunUntil(() => periods == 1, TimeSpan.FromSeconds(10));
-            Assert.That(errors, Is.Not.Empty);
-            Assert.That(errors[0].ErrnoName, Is.EqualTo("EMFILE"));
-            Assert.That(errors.Count, Is.InRange(1, 5), "one report per backoff period");
-            Assert.That(refusals, Is.EqualTo(errors.Count), "one accept attempt per period: no spinning on EMFILE");
-            Assert.That(listener.IsBackingOff, Is.True);
-            exhausted = false;                          // fds are available again
-            loop.RunUntil(() => accepted == 1, TimeSpan.FromSeconds(5));
-            Assert.That(listener.IsBackingOff, Is.False);
-        }
-        finally { Posix.Close(client); }
-    }
-
-    /// <summary>The reactor's syscall seam with accept4 replaced.</summary>
-    private sealed class AcceptSeam(Func<int, int> accept) : Seam.Syscalls
-    {
-        public override int Accept(int fd) => accept(fd);
     }
 }

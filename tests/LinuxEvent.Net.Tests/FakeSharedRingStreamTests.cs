@@ -82,7 +82,7 @@ public class FakeSharedRingStreamTests : FdCheckedTest
             fake.Fail(Receive(fake), Errno.ECONNRESET);
             fake.RunUntilIdle();
             Assert.That(s.CloseReason, Is.EqualTo(CloseReason.Error));
-            Assert.That(((LinuxEventException)s.Error!).ErrnoName, Is.EqualTo("ECONNRESET"));
+            Assert.That(((ILinuxEventError)s.Error!).ErrnoName, Is.EqualTo("ECONNRESET"));
             Assert.That(s.Error!.Message, Does.Contain("recv("));
         }
         Posix.Close(peer);

@@ -4,17 +4,14 @@ namespace LinuxEvent.Net.Tests;
 /// A loop whose streams are all idle, reading, allocates nothing per iteration, on every backend of both models: the
 /// armed receives (watchers, multishot or single receives) cost no allocation while nothing arrives.
 /// </summary>
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ReactorFake)]
-[TestFixture(LoopKind.ProactorUring)]
-[TestFixture(LoopKind.ProactorFake)]
-public class IdleLoopAllocationTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.All))]
+public class IdleLoopAllocationTests(Backend backend) : FdCheckedTest
 {
     [Test]
     public void IdleIterationsWithManyReadingStreamsAllocateNothing()
     {
         const int N = 200, Iterations = 20_000;
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var pairs = new (int A, int B)[N];
         var streams = new LoopStream[N];
         int replies = 0;
@@ -25,7 +22,7 @@ public class IdleLoopAllocationTests(LoopKind kind) : FdCheckedTest
             streams[i].OnMessage = (st, m) => { st.WriteMessage(m); replies++; };
             streams[i].Start();
         }
-        if (!Loops.IsFake(kind))
+        if (!backend.IsFake)
         {
             // One exchange each first, so the streams are idle after real traffic (buffers returned, sends pooled).
             foreach (var (_, b) in pairs) Posix.Write(b, "hi\n"u8);

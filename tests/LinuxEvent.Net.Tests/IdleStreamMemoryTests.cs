@@ -8,16 +8,14 @@ namespace LinuxEvent.Net.Tests;
 /// loop iterations that allocate nothing. Real sockets, so the reactor's loop-wide buffer and the proactor's shared
 /// receive ring (and its per-stream fallback) are what carries the bytes.
 /// </summary>
-[TestFixture(LoopKind.ReactorEpoll, StreamReceiveMode.Auto)]
-[TestFixture(LoopKind.ProactorUring, StreamReceiveMode.Auto)]
-[TestFixture(LoopKind.ProactorUring, StreamReceiveMode.PerStreamBuffer)]
-public class IdleStreamMemoryTests(LoopKind kind, StreamReceiveMode mode) : FdCheckedTest
+[TestFixtureSource(typeof(Streams), nameof(Streams.ReceivePaths))]
+public class IdleStreamMemoryTests(Backend backend, StreamReceiveMode mode) : FdCheckedTest
 {
-    private Loop CreateLoop() => kind == LoopKind.ProactorUring ? Streams.Proactor(ProactorBackend.Uring, mode) : Loops.Create(kind);
+    private Loop CreateLoop() => backend.Model == LoopModel.Proactor ? Streams.Proactor(ProactorBackend.Uring, mode) : backend.Create();
 
     /// <summary>What a stream reading on this configuration holds while idle: nothing, except the per-stream fallback's
     /// receive buffer (the default 16 KiB), which stays pinned in its pending receive.</summary>
-    private int IdleReceiveBuffer => kind == LoopKind.ProactorUring && mode == StreamReceiveMode.PerStreamBuffer ? 16 * 1024 : 0;
+    private int IdleReceiveBuffer => backend.Model == LoopModel.Proactor && mode == StreamReceiveMode.PerStreamBuffer ? 16 * 1024 : 0;
 
     private int Held(LoopStream s) => s.InputBufferBytes + s.Channel.HeldBufferBytes - IdleReceiveBuffer;
 
@@ -135,7 +133,7 @@ public class IdleStreamMemoryTests(LoopKind kind, StreamReceiveMode mode) : FdCh
         Open(First, First + Second);
         long after = GC.GetTotalMemory(forceFullCollection: true);
         double perStream = (after - before) / (double)Second;
-        TestContext.Out.WriteLine($"{kind} {mode}: {perStream:0} managed bytes retained per idle stream");
+        TestContext.Out.WriteLine($"{backend} {mode}: {perStream:0} managed bytes retained per idle stream");
         Assert.That(streams.Sum(Held), Is.Zero, "no idle stream holds a buffer");
         // The per-stream fallback keeps its (pinned while in flight) 16 KiB buffer; only the shared paths are bounded here.
         if (IdleReceiveBuffer == 0) Assert.That(perStream, Is.LessThan(600), "LoopStream + channel + receive operation/watcher, per idle connection");

@@ -5,20 +5,13 @@ using System.Text;
 namespace LinuxEvent.Net.Tests;
 
 /// <summary>Listener and Connector on real loopback sockets, on both models.</summary>
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ProactorUring)]
-public class ListenerConnectorTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.Real))]
+public class ListenerConnectorTests(Backend backend) : FdCheckedTest
 {
-    private static void Settle(Loop loop)
-    {
-        if (loop is ProactorLoop p) loop.RunUntil(() => p.LiveOperationCount == 0);
-        if (loop is ReactorLoop r) Assert.That(r.WatcherCount, Is.Zero, "watchers left");
-    }
-
     [Test]
     public void TcpEchoThroughListenerAndConnectorWithTypedPeerEndpoints()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var streams = new List<LoopStream>();
         SocketConnection? accepted = null;
         using var listener = Listener.Bind(loop, Net.AnyLoopbackPort, (_, c) =>
@@ -51,16 +44,16 @@ public class ListenerConnectorTests(LoopKind kind) : FdCheckedTest
         loop.RunUntil(() => streams[0].IsClosed && client.Completion.IsCompleted);
         loop.RunUntil(() => streams[0].Completion.IsCompleted);
         listener.Dispose();
-        Settle(loop);
+        Net.Settle(loop);
     }
 
     [Test]
     public void Ipv6LoopbackWhenAvailable()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         Listener listener;
         try { listener = Listener.Bind(loop, new IPEndPoint(IPAddress.IPv6Loopback, 0), null, new ListenerOptions { IPv6Only = true }); }
-        catch (LinuxEventException ex) { Assert.Ignore("no IPv6 loopback here: " + ex.Message); return; }
+        catch (LinuxEventSocketException ex) { Assert.Ignore("no IPv6 loopback here: " + ex.Message); return; }
         using (listener)
         {
             var ep = (IPEndPoint)listener.LocalEndPoint!;
@@ -77,14 +70,14 @@ public class ListenerConnectorTests(LoopKind kind) : FdCheckedTest
             });
             Posix.Close(connected!.Value.Fd);
         }
-        Settle(loop);
+        Net.Settle(loop);
     }
 
     [Test]
     public void UnixSocketPathIsCreatedAndUnlinkedAndPeersConnectByPath()
     {
-        using var loop = Loops.Create(kind);
-        string path = Path.Combine(Path.GetTempPath(), $"le-net-{Environment.ProcessId}-{kind}.sock");
+        using var loop = backend.Create();
+        string path = Path.Combine(Path.GetTempPath(), $"le-net-{Environment.ProcessId}-{backend}.sock");
         File.Delete(path);
         int accepted = 0;
         var listener = Listener.Bind(loop, new UnixDomainSocketEndPoint(path), (_, c) =>
@@ -105,28 +98,28 @@ public class ListenerConnectorTests(LoopKind kind) : FdCheckedTest
         Connector.Connect(loop, new UnixDomainSocketEndPoint(path), x => r = x);
         loop.RunUntil(() => r is not null);
         Assert.That(r!.Value.Error!.Errno, Is.EqualTo(2), "ENOENT for a missing socket path");
-        Settle(loop);
+        Net.Settle(loop);
     }
 
     [Test]
     public void WrappedSocketIsNotClosedUnlessOwned()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int fd = Posix.CreateTcpListener(Net.AnyLoopbackPort);
         var listener = Listener.FromSocket(loop, fd, ownsSocket: false, (_, c) => Posix.Close(c.Fd));
         listener.Dispose();
-        Settle(loop);
+        Net.Settle(loop);
         Assert.That(Posix.IsOpen(fd), Is.True);
         var owned = Listener.FromSocket(loop, fd, ownsSocket: true, (_, c) => Posix.Close(c.Fd));
         owned.Dispose();
-        Settle(loop);
+        Net.Settle(loop);
         Assert.That(Posix.IsOpen(fd), Is.False);
     }
 
     [Test]
     public void ThrowingAcceptHandlerGoesToTheLoopAndTheListenerKeepsAccepting()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var errors = new List<Exception>();
         loop.UnhandledException = (_, e) => errors.Add(e);
         int calls = 0;
@@ -143,13 +136,13 @@ public class ListenerConnectorTests(LoopKind kind) : FdCheckedTest
         Assert.That(errors.Select(e => e.Message), Is.EqualTo(new[] { "handler bug" }));
         foreach (var c in clients) Posix.Close(c);
         listener.Dispose();
-        Settle(loop);
+        Net.Settle(loop);
     }
 
     [Test]
     public void PauseStopsAcceptingAndResumeHandsOutTheWaitingConnections()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int calls = 0;
         using var listener = Listener.Bind(loop, Net.AnyLoopbackPort, (_, c) => { calls++; Posix.Close(c.Fd); });
         var ep = (IPEndPoint)listener.LocalEndPoint!;
@@ -163,13 +156,13 @@ public class ListenerConnectorTests(LoopKind kind) : FdCheckedTest
         Posix.Close(c1);
         Posix.Close(c2);
         listener.Dispose();
-        Settle(loop);
+        Net.Settle(loop);
     }
 
     [Test]
     public void PerIterationCapSpreadsABurstOverSeveralIterations()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int calls = 0;
         var perIteration = new List<int>();
         using var listener = Listener.Bind(loop, Net.AnyLoopbackPort, (_, c) => { calls++; Posix.Close(c.Fd); },
@@ -187,20 +180,20 @@ public class ListenerConnectorTests(LoopKind kind) : FdCheckedTest
         Assert.That(perIteration.Max(), Is.LessThanOrEqualTo(8), "at most the cap per iteration (plus one deferred batch)");
         foreach (var c in clients) Posix.Close(c);
         listener.Dispose();
-        Settle(loop);
+        Net.Settle(loop);
     }
 
     [Test]
     public void RefusedConnectGivesAClearErrorAnd500RefusalsLeaveNothingBehind()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         // A port that was just bound and released: nobody listens there.
         int probe = Posix.CreateTcpListener(Net.AnyLoopbackPort);
         var dead = (IPEndPoint)Posix.GetLocalEndPoint(probe)!;
         Posix.Close(probe);
         int baseline = Fds.Count();
         int done = 0;
-        LinuxEventException? first = null;
+        LinuxEventSocketException? first = null;
         for (int i = 0; i < 500; i++)
         {
             Connector.Connect(loop, dead, r =>
@@ -216,14 +209,14 @@ public class ListenerConnectorTests(LoopKind kind) : FdCheckedTest
         Assert.That(first.ErrnoName, Is.EqualTo("ECONNREFUSED"));
         Assert.That(first.Message, Does.Contain(dead.ToString()));
         Assert.That(loop.PendingTimerCount, Is.Zero, "no timeout left behind");
-        Settle(loop);
+        Net.Settle(loop);
         Assert.That(Fds.CountSettled(baseline), Is.EqualTo(baseline));
     }
 
     [Test]
     public void CandidatesAreTriedInOrderAndCancelIsSilent()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         using var listener = Listener.Bind(loop, Net.AnyLoopbackPort, (_, c) => Posix.Close(c.Fd));
         int probe = Posix.CreateTcpListener(Net.AnyLoopbackPort);
         var dead = (IPEndPoint)Posix.GetLocalEndPoint(probe)!;
@@ -243,129 +236,27 @@ public class ListenerConnectorTests(LoopKind kind) : FdCheckedTest
         Assert.That(called, Is.False, "cancel is silent");
         Assert.That(loop.PendingTimerCount, Is.Zero);
         listener.Dispose();
-        Settle(loop);
+        Net.Settle(loop);
     }
 
     [Test]
     public void HostNameIsResolvedOffTheLoopThread()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         using var listener = Listener.Bind(loop, Net.AnyLoopbackPort, (_, c) => Posix.Close(c.Fd));
         int port = ((IPEndPoint)listener.LocalEndPoint!).Port;
         SocketConnection? conn = null;
         loop.Run(async () => conn = await Connector.ConnectAsync(loop, "localhost", port, new ConnectOptions { Timeout = TimeSpan.FromSeconds(10) }));
         Assert.That(((IPEndPoint)conn!.Value.RemoteEndPoint!).Port, Is.EqualTo(port));
         Posix.Close(conn.Value.Fd);
-        LinuxEventException? error = null;
+        LinuxEventSocketException? error = null;
         loop.Run(async () =>
         {
             try { await Connector.ConnectAsync(loop, "no-such-host.invalid", port); }
-            catch (LinuxEventException ex) { error = ex; }
+            catch (LinuxEventSocketException ex) { error = ex; }
         });
         Assert.That(error!.Message, Does.Contain("no-such-host.invalid"));
         listener.Dispose();
-        Settle(loop);
-    }
-}
-
-/// <summary>Deterministic listener/connector behaviour on the fake backends (virtual time, scripted completions).</summary>
-public class FakeNetTests : FdCheckedTest
-{
-    [Test]
-    public void ConnectTimeoutIsEtimedoutOnTheVirtualClockAndLeavesNothing([Values(LoopKind.ReactorFake, LoopKind.ProactorFake)] LoopKind kind)
-    {
-        using var loop = Loops.Create(kind);
-        // A real listener that never accepts: on the fake reactor the connect stays "in progress" because no
-        // writability is injected; on the fake proactor the connect operation simply stays pending.
-        int lfd = Posix.CreateTcpListener(Net.AnyLoopbackPort);
-        var ep = (IPEndPoint)Posix.GetLocalEndPoint(lfd)!;
-        ConnectResult? r = null;
-        Connector.Connect(loop, ep, x => r = x, new ConnectOptions { Timeout = TimeSpan.FromSeconds(3) });
-        loop.RunUntil(() => r is not null, TimeSpan.FromSeconds(5));
-        Assert.That(r!.Value.Error!.Errno, Is.EqualTo(110));
-        Assert.That(r.Value.Error.Message, Does.Contain("3000 ms"));
-        Assert.That(loop.PendingTimerCount, Is.Zero);
-        if (loop is ProactorLoop p) { loop.RunUntil(() => p.LiveOperationCount == 0); }
-        if (loop is ReactorLoop rl) Assert.That(rl.WatcherCount, Is.Zero);
-        Posix.Close(lfd);
-    }
-
-    [Test]
-    public void NoLateTimeoutAfterSuccess()
-    {
-        using var loop = Loops.Create(LoopKind.ProactorFake);
-        var p = (ProactorLoop)loop;
-        int calls = 0;
-        Connector.Connect(loop, Net.AnyLoopbackPort, r => { calls++; Posix.Close(r.Connection.Fd); }, new ConnectOptions { Timeout = TimeSpan.FromSeconds(1) });
-        p.Fake!.RunUntilIdle();
-        var op = p.Fake.Pending.Single(o => o.Kind == OperationKind.Connect);
-        p.Fake.Complete(op, 0);
-        p.Fake.RunUntilIdle();
-        p.Fake.Advance(TimeSpan.FromSeconds(5));
-        p.Fake.RunUntilIdle();
-        Assert.That(calls, Is.EqualTo(1));
-        Assert.That(loop.PendingTimerCount, Is.Zero);
-    }
-
-    [Test]
-    public void EmfileOnTheProactorIsReportedAndBackedOffByATimerNotASpin()
-    {
-        using var loop = Loops.Create(LoopKind.ProactorFake);
-        var p = (ProactorLoop)loop;
-        int lfd = Posix.CreateTcpListener(Net.AnyLoopbackPort);
-        var errors = new List<LinuxEventException>();
-        using var listener = Listener.FromSocket(loop, lfd, ownsSocket: true, (_, c) => Posix.Close(c.Fd),
-            new ListenerOptions { ResourceErrorBackoff = TimeSpan.FromMilliseconds(250) });
-        listener.OnError = (_, e) => errors.Add(e);
-        var accept = p.Fake!.Pending.Single(o => o.Kind == OperationKind.AcceptMultishot);
-        p.Fake.Fail(accept, 24);                    // EMFILE ends the multishot stream
-        p.Fake.RunUntilIdle();
-        Assert.That(errors.Single().ErrnoName, Is.EqualTo("EMFILE"));
-        Assert.That(listener.IsBackingOff, Is.True);
-        Assert.That(p.Fake.Pending.Any(o => o.Kind == OperationKind.AcceptMultishot), Is.False, "not re-armed at once");
-        p.Fake.Advance(TimeSpan.FromMilliseconds(249));
-        p.Fake.RunUntilIdle();
-        Assert.That(p.Fake.Pending.Any(o => o.Kind == OperationKind.AcceptMultishot), Is.False);
-        p.Fake.Advance(TimeSpan.FromMilliseconds(1));
-        p.Fake.RunUntilIdle();
-        Assert.That(p.Fake.Pending.Count(o => o.Kind == OperationKind.AcceptMultishot), Is.EqualTo(1), "re-armed after the backoff");
-        Assert.That(listener.IsBackingOff, Is.False);
-        // ECONNABORTED is per-connection: re-armed at once, not reported.
-        p.Fake.Fail(p.Fake.Pending.Single(o => o.Kind == OperationKind.AcceptMultishot), 103);
-        p.Fake.RunUntilIdle();
-        Assert.That(errors, Has.Count.EqualTo(1));
-        Assert.That(p.Fake.Pending.Count(o => o.Kind == OperationKind.AcceptMultishot), Is.EqualTo(1));
-        listener.Dispose();
-        p.Fake.RunUntilIdle();
-    }
-
-    [Test]
-    public void MultishotBurstBeyondTheCapIsHandedOutOverLaterIterations()
-    {
-        using var loop = Loops.Create(LoopKind.ProactorFake);
-        var p = (ProactorLoop)loop;
-        int lfd = Posix.CreateTcpListener(Net.AnyLoopbackPort);
-        var perIteration = new List<int>();
-        int calls = 0;
-        using var listener = Listener.FromSocket(loop, lfd, ownsSocket: true, (_, c) => { calls++; Posix.Close(c.Fd); },
-            new ListenerOptions { MaxAcceptsPerIteration = 3, ResolvePeerEndPoint = false, NoDelay = false });
-        var accept = p.Fake!.Pending.Single(o => o.Kind == OperationKind.AcceptMultishot);
-        for (int i = 0; i < 10; i++)
-        {
-            var (r, w) = Posix.Pipe();                  // any fd stands for a connection here
-            Posix.Close(w);
-            p.Fake.DeliverAccepted(accept, r);
-        }
-        for (int i = 0; i < 10 && calls < 10; i++)
-        {
-            int before = calls;
-            loop.RunOnce(TimeSpan.Zero);
-            perIteration.Add(calls - before);
-        }
-        Assert.That(calls, Is.EqualTo(10));
-        Assert.That(perIteration.Max(), Is.LessThanOrEqualTo(3 * 2));
-        Assert.That(perIteration.Count(n => n > 0), Is.GreaterThan(1));
-        listener.Dispose();
-        p.Fake.RunUntilIdle();
+        Net.Settle(loop);
     }
 }

@@ -8,11 +8,8 @@ namespace LinuxEvent.Net.Tests;
 /// what they own: one contract, written once and run on every backend, so the reactor and the proactor are proven to
 /// agree. (The reactor used to deactivate its watchers silently, and such awaits never completed.)
 /// </summary>
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ReactorFake)]
-[TestFixture(LoopKind.ProactorUring)]
-[TestFixture(LoopKind.ProactorFake)]
-public class LoopDisposalTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.All))]
+public class LoopDisposalTests(Backend backend) : FdCheckedTest
 {
     /// <summary>Far more than a socket with 4 KiB buffers takes; allocated once, so no test provokes a GC whose reading
     /// of /proc/meminfo the next test's fd count would see.</summary>
@@ -40,7 +37,7 @@ public class LoopDisposalTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void APendingReadCompletesWhenTheLoopIsDisposedOutsideRun()
     {
-        var loop = Loops.Create(kind);
+        var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         try
         {
@@ -69,7 +66,7 @@ public class LoopDisposalTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void APendingMessageReadCompletesWhenACallbackDisposesTheLoop()
     {
-        var loop = Loops.Create(kind);
+        var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         try
         {
@@ -104,7 +101,7 @@ public class LoopDisposalTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void APendingReadCompletesWhenAnotherThreadDisposesTheRunningLoop()
     {
-        var loop = Loops.Create(kind);
+        var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         try
         {
@@ -143,7 +140,7 @@ public class LoopDisposalTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ACallbackModeStreamAndAWaitingWriterAreClosedOnce()
     {
-        var loop = Loops.Create(kind);
+        var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         try
         {
@@ -175,8 +172,8 @@ public class LoopDisposalTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void APendingAcceptFailsNamingTheLoopAndTheListenerReleasesItsSocketAndFile()
     {
-        var loop = Loops.Create(kind);
-        string path = Path.Combine(Path.GetTempPath(), $"le-net-disposal-{Environment.ProcessId}-{kind}.sock");
+        var loop = backend.Create();
+        string path = Path.Combine(Path.GetTempPath(), $"le-net-disposal-{Environment.ProcessId}-{backend}.sock");
         File.Delete(path);
         var listener = Listener.Bind(loop, new UnixDomainSocketEndPoint(path), null);
         var accept = listener.AcceptAsync().AsTask();
@@ -202,7 +199,7 @@ public class LoopDisposalTests(LoopKind kind) : FdCheckedTest
         try
         {
             var ep = (IPEndPoint)Posix.GetLocalEndPoint(target)!;
-            var loop = Loops.Create(kind);
+            var loop = backend.Create();
             var connect = Connector.ConnectAsync(loop, ep);
             bool called = false;
             var attempt = Connector.Connect(loop, ep, _ => called = true);
@@ -226,7 +223,7 @@ public class LoopDisposalTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ClosedComponentsLeaveNoRegistrationBehind()
     {
-        var loop = Loops.Create(kind);
+        var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         var (c, d) = Posix.SocketPair();
         try
@@ -261,7 +258,7 @@ public class LoopDisposalTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ADisposedLoopIsRefusedWithoutTakingTheFd()
     {
-        var loop = Loops.Create(kind);
+        var loop = backend.Create();
         loop.Dispose();
         var (a, b) = Posix.SocketPair();
         try
@@ -279,47 +276,5 @@ public class LoopDisposalTests(LoopKind kind) : FdCheckedTest
             Posix.Close(a);
             Posix.Close(b);
         }
-    }
-}
-
-/// <summary>Loop disposal with connections the kernel really accepted: real backends only (the fakes accept nothing by themselves).</summary>
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ProactorUring)]
-public class LoopDisposalAcceptedConnectionTests(LoopKind kind) : FdCheckedTest
-{
-    [Test]
-    public void ConnectionsAcceptedButNotHandedOutAreClosedAndStreamsOfBothEndsClose()
-    {
-        var loop = Loops.Create(kind);
-        var listener = Listener.Bind(loop, Net.AnyLoopbackPort, null, new ListenerOptions { ResolvePeerEndPoint = false });
-        var ep = (IPEndPoint)listener.LocalEndPoint!;
-        LoopStream? client = null, server = null;
-        loop.Run(async () =>
-        {
-            var accept = listener.AcceptAsync();
-            client = (await Connector.ConnectAsync(loop, ep)).ToStream(loop);
-            server = (await accept).ToStream(loop);
-        });
-        // A second connection is accepted into the listener's queue and never handed out.
-        int raw = Posix.StartTcpConnect(ep, out int errno);
-        Assert.That(raw, Is.GreaterThanOrEqualTo(0), $"connect errno {errno}");
-        try
-        {
-            loop.RunUntil(() => listener.AcceptedCount == 2);
-            var pendingRead = server!.ReadAsync(new byte[16]).AsTask();
-            var clientClosed = client!.Completion;
-
-            loop.Dispose();
-
-            Assert.That(pendingRead.IsCompletedSuccessfully && pendingRead.Result == 0, Is.True);
-            Assert.That(server.CloseReason, Is.EqualTo(CloseReason.LoopDisposed));
-            Assert.That(clientClosed.IsCompletedSuccessfully && clientClosed.Result == CloseReason.LoopDisposed, Is.True);
-            // The queued connection was closed: the raw client sees its EOF (a bounded wait for the FIN, not a sleep).
-            using (var probe = new Socket(new SafeSocketHandle(raw, ownsHandle: false)))
-                Assert.That(probe.Poll(TimeSpan.FromSeconds(10), SelectMode.SelectRead), Is.True, "the peer of the queued connection was closed");
-            Assert.That(Posix.TryRead(raw, new byte[1]), Is.Zero.Or.EqualTo(-104), "EOF (or ECONNRESET) from the closed queued connection");
-            listener.Dispose();
-        }
-        finally { Posix.Close(raw); }
     }
 }

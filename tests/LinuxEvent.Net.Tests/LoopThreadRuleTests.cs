@@ -5,11 +5,8 @@ namespace LinuxEvent.Net.Tests;
 /// same way. The reactor used to accept LoopStream.Write from another thread silently (a data race that SslStream's
 /// thread-pool calls hit during handshakes), while the proactor threw.
 /// </summary>
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ReactorFake)]
-[TestFixture(LoopKind.ProactorUring)]
-[TestFixture(LoopKind.ProactorFake)]
-public class LoopThreadRuleTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.All))]
+public class LoopThreadRuleTests(Backend backend) : FdCheckedTest
 {
     [Test]
     public void StreamListenerAndChannelCallsFromAnotherThreadAreRefusedWhileTheLoopRuns()
@@ -17,7 +14,7 @@ public class LoopThreadRuleTests(LoopKind kind) : FdCheckedTest
         var (a, b) = Posix.SocketPair();
         try
         {
-            using var loop = Loops.Create(kind);
+            using var loop = backend.Create();
             var stream = new LoopStream(loop, a, new LoopStreamOptions { OwnsFd = false });
             using var listener = Listener.Bind(loop, Net.AnyLoopbackPort, (_, c) => Posix.Close(c.Fd));
             var refusals = new List<string>();

@@ -44,6 +44,30 @@ public static class Net
         return ms.ToArray();
     }
 
+    /// <summary>
+    /// Asserts that a loop holds nothing for components that are done: no operation in flight on a proactor (run until
+    /// the cancelled ones settle), no watcher left on a reactor.
+    /// </summary>
+    public static void Settle(Loop loop)
+    {
+        if (loop is ProactorLoop p) loop.RunUntil(() => p.LiveOperationCount == 0);
+        if (loop is ReactorLoop r) Assert.That(r.WatcherCount, Is.Zero, "watchers left");
+    }
+
+    /// <summary>Runs <paramref name="loop"/> until <paramref name="fd"/> (non-blocking) reaches EOF; returns what arrived.</summary>
+    public static byte[] RunUntilEof(Loop loop, int fd, TimeSpan? timeout = null)
+    {
+        var received = new MemoryStream();
+        loop.RunUntil(() =>
+        {
+            var chunk = Drain(fd);
+            if (chunk is null) return true;
+            received.Write(chunk);
+            return false;
+        }, timeout);
+        return received.ToArray();
+    }
+
     public static void SetSendBuffer(int fd, int bytes) => Posix.SetSocketOption(fd, 1 /*SOL_SOCKET*/, 7 /*SO_SNDBUF*/, bytes);
     public static void SetReceiveBuffer(int fd, int bytes) => Posix.SetSocketOption(fd, 1 /*SOL_SOCKET*/, 8 /*SO_RCVBUF*/, bytes);
 }

@@ -7,14 +7,13 @@ namespace LinuxEvent.Net.Tests;
 /// and the kernel resolves the fd number only when it consumes it. A socket created next takes the same number; the
 /// queued receive must not read that socket's bytes. Run on both real backends (the reactor shows the same contract).
 /// </summary>
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ProactorUring)]
-public class ReusedFdNumberTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.Real))]
+public class ReusedFdNumberTests(Backend backend) : FdCheckedTest
 {
     [Test]
     public void AStreamClosedRightAfterItsReadStartedNeverReadsFromTheFileThatReusesItsNumber()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         int c = -1, d = -1;
         int readResult = -1;

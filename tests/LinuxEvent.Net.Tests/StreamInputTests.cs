@@ -6,9 +6,8 @@ namespace LinuxEvent.Net.Tests;
 /// <see cref="LoopStream.OnInput"/>: byte mode in which the handler says how much it consumed; the stream keeps only the
 /// rest and offers it again with new input. Real sockets on both models.
 /// </summary>
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ProactorUring)]
-public class StreamInputTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.Real))]
+public class StreamInputTests(Backend backend) : FdCheckedTest
 {
     /// <summary>A handler that consumes complete lines only.</summary>
     private static int Lines(LoopStream s, ReadOnlySpan<byte> input, List<string> lines)
@@ -34,7 +33,7 @@ public class StreamInputTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void WhatTheHandlerLeavesIsOfferedAgainWithTheNextInputAndNothingElseIsKept()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         var lines = new List<string>();
         var offered = new List<string>();
@@ -56,7 +55,7 @@ public class StreamInputTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void LeftoverAtEofIsDroppedAndOnEndRuns()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         var lines = new List<string>();
         bool ended = false;
@@ -78,7 +77,7 @@ public class StreamInputTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void PausingInsideTheHandlerKeepsTheRestUntilResume()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         var lines = new List<string>();
         var s = new LoopStream(loop, a);
@@ -107,7 +106,7 @@ public class StreamInputTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void AThrowingHandlerOrABadCountIsReportedAndItsInputIsNotOfferedAgain()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var errors = new List<Exception>();
         loop.UnhandledException = (_, ex) => errors.Add(ex);
         var (a, b) = Posix.SocketPair();
@@ -135,7 +134,7 @@ public class StreamInputTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void AnOnInputEchoAllocatesNothingPerMessageInSteadyState()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         var server = new LoopStream(loop, a) { OnInput = static (st, input) => { st.Write(input); return input.Length; } };
         server.Start();
@@ -166,7 +165,7 @@ public class StreamInputTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void StartRefusesOnInputWithOnDataOrWithACodec()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var (a, b) = Posix.SocketPair();
         var s = new LoopStream(loop, a) { OnInput = (_, i) => i.Length, OnData = (_, _) => { } };
         Assert.That(() => s.Start(), Throws.InvalidOperationException.With.Message.Contains("not both"));

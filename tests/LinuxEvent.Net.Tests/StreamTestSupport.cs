@@ -19,6 +19,24 @@ public static class Streams
         }
     }
 
+    /// <summary>
+    /// The real backends, with the proactor once per stream receive path: the loop's shared provided-buffer ring (what
+    /// Auto picks on this kernel) and per-stream buffers (the fallback for kernels without it).
+    /// </summary>
+    public static IEnumerable<TestFixtureData> ReceivePaths()
+    {
+        foreach (var b in Backends.Real)
+        {
+            if (b.Model == LoopModel.Reactor)
+            {
+                yield return new TestFixtureData(b, StreamReceiveMode.Auto).SetArgDisplayNames(b.Name);
+                continue;
+            }
+            yield return new TestFixtureData(b, StreamReceiveMode.Auto).SetArgDisplayNames(b.Name + ", shared ring");
+            yield return new TestFixtureData(b, StreamReceiveMode.PerStreamBuffer).SetArgDisplayNames(b.Name + ", per-stream buffers");
+        }
+    }
+
     /// <summary>Waits until a proactor has no operation left in flight (closed streams' receives have settled).</summary>
     public static void Settle(Loop loop)
     {

@@ -8,57 +8,9 @@ namespace LinuxEvent.Tests;
 /// through <see cref="Wire"/>: real socket pairs for real backends; for the fakes, the same bytes are delivered by
 /// scripting the backend (inject readiness / complete the pending receive).
 /// </summary>
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ReactorFake)]
-[TestFixture(LoopKind.ProactorUring)]
-[TestFixture(LoopKind.ProactorFake)]
-public class AsyncContractTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.All))]
+public class AsyncContractTests(Backend backend) : FdCheckedTest
 {
-    /// <summary>A connected socket pair; Deliver makes bytes arrive at <see cref="Local"/>.</summary>
-    private sealed class Wire : IDisposable
-    {
-        private readonly Loop _loop;
-        public readonly int Local, Remote;
-
-        public Wire(Loop loop)
-        {
-            _loop = loop;
-            (Local, Remote) = Posix.SocketPair();
-        }
-
-        public void Deliver(string text)
-        {
-            var bytes = Encoding.ASCII.GetBytes(text);
-            switch (_loop)
-            {
-                case ProactorLoop { Fake: { } fake }:
-                    var op = fake.Pending.First(o => o.Kind == OperationKind.Receive && o.FileDescriptor == Local);
-                    fake.CompleteReceive(op, bytes);
-                    break;
-                case ReactorLoop { Fake: { } fakeReactor }:
-                    Posix.Write(Remote, bytes);
-                    fakeReactor.Inject(Local, Readiness.Readable);
-                    break;
-                default:
-                    Posix.Write(Remote, bytes);
-                    break;
-            }
-        }
-
-        public string ReadRemote()
-        {
-            var buf = new byte[4096];
-            int n = Posix.TryRead(Remote, buf);
-            return n > 0 ? Encoding.ASCII.GetString(buf, 0, n) : "";
-        }
-
-        public void Dispose()
-        {
-            Posix.Close(Local);
-            Posix.Close(Remote);
-        }
-    }
-
     private static void AssertNoLiveOperations(Loop loop)
     {
         if (loop is ProactorLoop p) Assert.That(p.LiveOperationCount, Is.Zero, "LiveOperationCount");
@@ -67,7 +19,7 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void RunMainReturnsAfterMainCompletesAndContinuationsStayOnTheLoopThread()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int loopThread = Environment.CurrentManagedThreadId;
         var threads = new List<int>();
         loop.Run(async () =>
@@ -88,7 +40,7 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void RunMainRethrowsMainsException()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var ex = Assert.Throws<FormatException>(() => loop.Run(async () =>
         {
             await loop.DelayAsync(TimeSpan.FromMilliseconds(1));
@@ -97,10 +49,24 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
         Assert.That(ex!.Message, Is.EqualTo("from main"));
     }
 
+    // Regression (code review): Run(main) slept in the kernel forever when main completed off the loop thread
+    // (a TaskCompletionSource set elsewhere, Task.Delay, ConfigureAwait(false)); nothing else woke it.
+    [Test]
+    public void RunMainReturnsWhenMainCompletesOnAnotherThread()
+    {
+        using var loop = backend.Create();
+        var done = new TaskCompletionSource();
+        var setter = new Thread(() => done.SetResult());
+        loop.Post(_ => setter.Start());
+        var run = Task.Run(() => loop.Run(() => done.Task));     // nothing on the loop wakes it but main's completion
+        Assert.That(run.Wait(TimeSpan.FromSeconds(10)), Is.True, "Run(main) returned");
+        setter.Join();
+    }
+
     [Test]
     public void ContinuationsRunInCompletionOrder()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var order = new List<int>();
         loop.Run(async () =>
         {
@@ -116,7 +82,7 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void SpawnedTasksAreIsolated()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var errors = new List<Exception>();
         loop.UnhandledException = (_, e) => errors.Add(e);
         int finished = 0;
@@ -134,7 +100,7 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void TenThousandConcurrentTasksOnOneLoop()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int done = 0;
         loop.Run(async () =>
         {
@@ -157,7 +123,7 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ReceiveAndSendLookLikeBlockingCode()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         using var wire = new Wire(loop);
         string got = "";
         loop.Run(async () =>
@@ -179,7 +145,7 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void CancellationBeforeTheCallThrowsAtOnce()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         using var wire = new Wire(loop);
         using var cts = new CancellationTokenSource();
         cts.Cancel();
@@ -195,7 +161,7 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void CancellationDuringAPendingReceiveCancelsTheKernelOperation()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         using var wire = new Wire(loop);
         using var cts = new CancellationTokenSource();
         Exception? caught = null;
@@ -223,7 +189,7 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void CancelAtTheSameInstantDataArrivesHasExactlyOneOutcomeAndLosesNoBytes()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         using var wire = new Wire(loop);
         for (int round = 0; round < 20; round++)
         {
@@ -266,10 +232,41 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
         }
     }
 
+    // Regression (code review): disposal dropped pending readiness waits and delays, so their awaits never resumed;
+    // later the proactor settled them as OperationCanceledException while the reactor used ObjectDisposedException.
+    [Test]
+    public void PendingAwaitsCompleteWhenTheLoopIsDisposed()
+    {
+        var loop = backend.Create();
+        var (a, b) = Posix.SocketPair();
+        Task? receive = null, delay = null;
+        try
+        {
+            loop.Run(async () =>
+            {
+                receive = loop.ReceiveAsync(a, new byte[8]).AsTask();
+                delay = loop.DelayAsync(TimeSpan.FromHours(1)).AsTask();
+                await Task.Yield();
+            });
+            Assert.That(receive!.IsCompleted || delay!.IsCompleted, Is.False, "both still waiting");
+            loop.Dispose();
+            Assert.That(receive.IsCompleted, Is.True, "the receive resumed");
+            Assert.That(delay!.IsCompleted, Is.True, "the delay resumed");
+            Assert.That(receive.Exception?.InnerException, Is.InstanceOf<ObjectDisposedException>(), "the same outcome on every backend");
+            Assert.That(delay.Exception?.InnerException, Is.InstanceOf<ObjectDisposedException>());
+        }
+        finally
+        {
+            loop.Dispose();
+            Posix.Close(a);
+            Posix.Close(b);
+        }
+    }
+
     [Test]
     public void AwaitingAValueTaskTwiceIsDetected()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         Exception? misuse = null;
         loop.Run(async () =>
         {
@@ -286,7 +283,7 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ChannelsWorkBetweenTasksOnTheLoopWithoutExtraThreads()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int loopThread = Environment.CurrentManagedThreadId;
         var received = new List<int>();
         bool offThread = false;
@@ -326,7 +323,7 @@ public class AsyncContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void DelayAsyncInSteadyStateAllocatesNothing()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         long allocated = -1;
         loop.Run(async () =>
         {

@@ -7,9 +7,8 @@ namespace LinuxEvent.Tests;
 /// written once as blocking-looking async code and run through both models. Clients are socket pairs driven by
 /// tasks on the same loop: one thread, no locks.
 /// </summary>
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ProactorUring)]
-public class ChatLogicTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.Real))]
+public class ChatLogicTests(Backend backend) : FdCheckedTest
 {
     /// <summary>Buffered line reader over a socket, on the loop's async API.</summary>
     private sealed class Lines(Loop loop, int fd)
@@ -58,7 +57,7 @@ public class ChatLogicTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void SeveralClientsNamesAndBroadcast()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var pairs = Enumerable.Range(0, 3).Select(_ => Posix.SocketPair()).ToArray();
         var names = new[] { "ann", "bob", "cy" };
         var received = names.ToDictionary(n => n, _ => new List<string>());

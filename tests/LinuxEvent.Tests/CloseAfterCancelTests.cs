@@ -1,9 +1,8 @@
 namespace LinuxEvent.Tests;
 
 /// <summary>CloseAfterCancel cancels every operation that names the fd, also a splice writing into it.</summary>
-[TestFixture(LoopKind.ProactorUring)]
-[TestFixture(LoopKind.ProactorFake)]
-public class CloseAfterCancelTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.Proactors))]
+public class CloseAfterCancelTests(Backend backend) : FdCheckedTest
 {
     [Test]
     public void ASpliceWhoseOutputIsTheClosedFdIsCancelled()
@@ -12,7 +11,7 @@ public class CloseAfterCancelTests(LoopKind kind) : FdCheckedTest
         var (a, b) = Posix.SocketPair();
         try
         {
-            using var loop = (ProactorLoop)Loops.Create(kind);
+            using var loop = (ProactorLoop)backend.Create();
             // The pipe is empty, so the splice into socket a blocks until cancelled.
             var splice = loop.Splice(pr, a, 4096);
             var close = loop.CloseAfterCancel(a);

@@ -1,9 +1,10 @@
 namespace LinuxEvent.Tests;
 
 /// <summary>The Fake reactor backend: injected readiness follows the same dispatch contract as epoll.</summary>
-public class FakeReactorTests : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.FakeReactors))]
+public class FakeReactorTests(Backend backend) : FdCheckedTest
 {
-    private static ReactorLoop NewFake() => Loop.CreateReactor(new ReactorOptions { Backend = ReactorBackend.Fake });
+    private ReactorLoop NewFake() => (ReactorLoop)backend.Create();
 
     [Test]
     public void InjectedReadinessIsFilteredByInterestLikeTheKernel()

@@ -1,28 +1,20 @@
 namespace LinuxEvent.Tests;
 
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ReactorFake)]
-[TestFixture(LoopKind.ProactorUring)]
-[TestFixture(LoopKind.ProactorFake)]
-public class LoopContractTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.All))]
+public class LoopContractTests(Backend backend) : FdCheckedTest
 {
     [Test]
     public void ModelAndBackendNameAreReported()
     {
-        using var loop = Loops.Create(kind);
-        Assert.That(loop.Model, Is.EqualTo(kind is LoopKind.ReactorEpoll or LoopKind.ReactorFake ? LoopModel.Reactor : LoopModel.Proactor));
-        Assert.That(loop.BackendName, Is.EqualTo(kind switch
-        {
-            LoopKind.ReactorEpoll => "epoll",
-            LoopKind.ProactorUring => "uring",
-            _ => "fake",
-        }));
+        using var loop = backend.Create();
+        Assert.That(loop.Model, Is.EqualTo(backend.Model));
+        Assert.That(loop.BackendName, Is.EqualTo(backend.BackendName));
     }
 
     [Test]
     public void StopBeforeRunMakesRunReturnWithoutBlocking()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         loop.Stop();
         var run = Task.Run(loop.Run);
         Assert.That(run.Wait(TimeSpan.FromSeconds(10)), Is.True, "Run returned");
@@ -32,7 +24,7 @@ public class LoopContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void StopInsideACallbackEndsRunAfterTheIterationWithoutWaitingInTheKernel()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var log = new List<string>();
         loop.After(TimeSpan.Zero, l => { log.Add("stopper"); l.Stop(); });
         loop.After(TimeSpan.Zero, _ => log.Add("sibling in the same batch"));
@@ -45,7 +37,7 @@ public class LoopContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void StopFromAnotherThreadWakesABlockedRun()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         using var started = new ManualResetEventSlim();
         loop.After(TimeSpan.Zero, _ => started.Set());
         var run = Task.Run(loop.Run);
@@ -57,7 +49,7 @@ public class LoopContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void PostFromEightThreadsRunsEveryActionExactlyOnceOnTheLoopThread()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         const int threads = 8, perThread = 10_000;
         var hits = new int[threads * perThread];
         int done = 0;
@@ -92,7 +84,7 @@ public class LoopContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void APostMadeDuringTheDrainIsNotLost()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var log = new List<int>();
         loop.Post(l => { log.Add(1); l.Post(_ => log.Add(2)); });
         loop.RunUntil(() => log.Count == 2, TimeSpan.FromSeconds(5));
@@ -102,7 +94,7 @@ public class LoopContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void PostWakesALoopBlockedWithNoTimeout()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int ran = 0;
         var poster = new Thread(() => loop.Post(_ => ran++));
         loop.Post(_ => poster.Start());           // start posting only once the loop runs
@@ -116,7 +108,7 @@ public class LoopContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ThrowingCallbackIsRethrownFromRunAfterTheIterationAndTheLoopStaysUsable()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var log = new List<string>();
         loop.After(TimeSpan.Zero, _ => throw new InvalidTimeZoneException("boom"));
         loop.After(TimeSpan.Zero, _ => log.Add("sibling still ran"));
@@ -133,7 +125,7 @@ public class LoopContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void UnhandledExceptionHandlerReceivesCallbackExceptionsAndTheLoopContinues()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var seen = new List<Exception>();
         loop.UnhandledException = (_, e) => seen.Add(e);
         loop.After(TimeSpan.Zero, _ => throw new FormatException("one"));
@@ -147,7 +139,7 @@ public class LoopContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void SeveralThrowingCallbacksInOneIterationBecomeAnAggregate()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         loop.After(TimeSpan.Zero, _ => throw new FormatException("a"));
         loop.After(TimeSpan.Zero, _ => throw new FormatException("b"));
         var ex = Assert.Throws<AggregateException>(() => loop.RunOnce(TimeSpan.FromSeconds(1)));
@@ -157,7 +149,7 @@ public class LoopContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void RunOnceFromACallbackIsRejected()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         Exception? inner = null;
         loop.After(TimeSpan.Zero, l => { try { l.RunOnce(TimeSpan.Zero); } catch (Exception e) { inner = e; } });
         loop.RunOnce(TimeSpan.FromSeconds(1));
@@ -168,7 +160,7 @@ public class LoopContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void LoopThreadCallsFromAnotherThreadWhileRunningAreRejected()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         Exception? fromOther = null;
         loop.After(TimeSpan.Zero, l =>
         {
@@ -184,7 +176,7 @@ public class LoopContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void DisposedLoopThrowsObjectDisposedAndDisposeTwiceIsANoOp()
     {
-        var loop = Loops.Create(kind);
+        var loop = backend.Create();
         loop.Dispose();
         loop.Dispose();
         Assert.That(loop.IsDisposed, Is.True);
@@ -198,7 +190,7 @@ public class LoopContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void CancellingHandlesOfADisposedLoopIsANoOpReturningFalse()
     {
-        var loop = Loops.Create(kind);
+        var loop = backend.Create();
         var timer = loop.After(TimeSpan.FromHours(1), _ => { });
         var signal = loop.Signal(12, (_, _) => { });
         loop.Dispose();
@@ -209,7 +201,7 @@ public class LoopContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void DisposeInsideACallbackStopsTheLoopAndReleasesEverything()
     {
-        var loop = Loops.Create(kind);
+        var loop = backend.Create();
         loop.After(TimeSpan.Zero, l => l.Dispose());
         loop.After(TimeSpan.FromSeconds(3600), _ => { });
         var run = Task.Run(loop.Run);
@@ -220,7 +212,7 @@ public class LoopContractTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void DisposeFromAnotherThreadWaitsForTheLoopToLeave()
     {
-        var loop = Loops.Create(kind);
+        var loop = backend.Create();
         using var started = new ManualResetEventSlim();
         loop.After(TimeSpan.Zero, _ => started.Set());
         var run = Task.Run(loop.Run);
@@ -230,10 +222,38 @@ public class LoopContractTests(LoopKind kind) : FdCheckedTest
         Assert.That(run.Wait(TimeSpan.FromSeconds(10)), Is.True);
     }
 
+    // Regression (code review): when disposal threw (a cancelled operation's callback rethrowing), the loop thread never
+    // signalled the Dispose() waiting on another thread, which then hung.
+    [Test]
+    public void DisposeFromAnotherThreadDoesNotHangWhenACallbackThrowsDuringDisposal()
+    {
+        var loop = backend.Create();
+        var (a, b) = Posix.SocketPair();
+        try
+        {
+            using var started = new ManualResetEventSlim();
+            if (loop is ProactorLoop p)
+                loop.Post(_ => p.Receive(a, new byte[8], op => op.GetResultOrThrow()));   // throws when cancelled by disposal
+            else
+                loop.Post(l => l.Spawn(async () => { await l.ReceiveAsync(a, new byte[8]); }));
+            loop.After(TimeSpan.FromMilliseconds(1), _ => started.Set());
+            var run = Task.Run(() => { try { loop.Run(); } catch (Exception) { } });
+            Assert.That(started.Wait(TimeSpan.FromSeconds(10)), Is.True);
+            var dispose = Task.Run(loop.Dispose);
+            Assert.That(dispose.Wait(TimeSpan.FromSeconds(10)), Is.True, "Dispose returned");
+            Assert.That(run.Wait(TimeSpan.FromSeconds(10)), Is.True, "Run returned");
+        }
+        finally
+        {
+            Posix.Close(a);
+            Posix.Close(b);
+        }
+    }
+
     [Test]
     public void NowIsCachedPerIterationAndMonotonic()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         long a = loop.NowNanoseconds;
         loop.RunOnce(TimeSpan.FromMilliseconds(2));
         long b = loop.NowNanoseconds;

@@ -21,6 +21,8 @@ public class NativeLayoutTests : FdCheckedTest
                 #include <signal.h>
                 #include <time.h>
                 #include <linux/io_uring.h>
+                #include <sys/socket.h>
+                #include <sys/uio.h>
                 int main(void) {
                   printf("epoll_event=%zu\n", sizeof(struct epoll_event));
                   printf("epoll_event.data=%zu\n", offsetof(struct epoll_event, data));
@@ -32,6 +34,18 @@ public class NativeLayoutTests : FdCheckedTest
                   printf("io_uring_sqe=%zu\n", sizeof(struct io_uring_sqe));
                   printf("io_uring_cqe=%zu\n", sizeof(struct io_uring_cqe));
                   printf("io_uring_params=%zu\n", sizeof(struct io_uring_params));
+                  printf("msghdr=%zu\n", sizeof(struct msghdr));
+                  printf("msghdr.msg_iov=%zu\n", offsetof(struct msghdr, msg_iov));
+                  printf("msghdr.msg_control=%zu\n", offsetof(struct msghdr, msg_control));
+                  printf("msghdr.msg_flags=%zu\n", offsetof(struct msghdr, msg_flags));
+                  printf("iovec=%zu\n", sizeof(struct iovec));
+                  printf("cmsghdr=%zu\n", sizeof(struct cmsghdr));
+                  printf("CMSG_LEN4=%zu\n", (size_t)CMSG_LEN(4));
+                  printf("CMSG_SPACE4=%zu\n", (size_t)CMSG_SPACE(4));
+                  printf("MSG_TRUNC=%d\n", MSG_TRUNC);
+                  printf("MSG_CTRUNC=%d\n", MSG_CTRUNC);
+                  printf("MSG_CMSG_CLOEXEC=%d\n", MSG_CMSG_CLOEXEC);
+                  printf("SCM_RIGHTS=%d\n", SCM_RIGHTS);
                   return 0;
                 }
                 """);
@@ -96,6 +110,18 @@ public class NativeLayoutTests : FdCheckedTest
         Assert.That(c["io_uring_sqe"], Is.EqualTo(64));
         Assert.That(c["io_uring_cqe"], Is.EqualTo(16));
         Assert.That(c["io_uring_params"], Is.EqualTo(120));
+        Assert.That(Marshal.SizeOf<MsgHdr>(), Is.EqualTo(c["msghdr"]), "sizeof(struct msghdr)");
+        Assert.That((int)Marshal.OffsetOf<MsgHdr>(nameof(MsgHdr.msg_iov)), Is.EqualTo(c["msghdr.msg_iov"]));
+        Assert.That((int)Marshal.OffsetOf<MsgHdr>(nameof(MsgHdr.msg_control)), Is.EqualTo(c["msghdr.msg_control"]));
+        Assert.That((int)Marshal.OffsetOf<MsgHdr>(nameof(MsgHdr.msg_flags)), Is.EqualTo(c["msghdr.msg_flags"]));
+        Assert.That(Marshal.SizeOf<IoVec>(), Is.EqualTo(c["iovec"]), "sizeof(struct iovec)");
+        Assert.That(Marshal.SizeOf<CmsgHdr>(), Is.EqualTo(c["cmsghdr"]), "sizeof(struct cmsghdr)");
+        Assert.That(CmsgHdr.Length(4), Is.EqualTo(c["CMSG_LEN4"]), "CMSG_LEN(4)");
+        Assert.That(CmsgHdr.Space(4), Is.EqualTo(c["CMSG_SPACE4"]), "CMSG_SPACE(4)");
+        Assert.That(Libc.MSG_TRUNC, Is.EqualTo(c["MSG_TRUNC"]));
+        Assert.That(Libc.MSG_CTRUNC, Is.EqualTo(c["MSG_CTRUNC"]));
+        Assert.That(Libc.MSG_CMSG_CLOEXEC, Is.EqualTo(c["MSG_CMSG_CLOEXEC"]));
+        Assert.That(Libc.SCM_RIGHTS, Is.EqualTo(c["SCM_RIGHTS"]));
     }
 
     [Test]

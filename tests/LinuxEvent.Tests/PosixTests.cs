@@ -17,7 +17,7 @@ public class PosixTests : FdCheckedTest
             Assert.That(accepted, Is.GreaterThanOrEqualTo(0));
             Posix.Close(accepted);
             Posix.Close(client);
-            var ex = Assert.Throws<LinuxEventException>(() => Posix.CreateUnixListener(new UnixDomainSocketEndPoint(path)));
+            var ex = Assert.Throws<LinuxEventSocketException>(() => Posix.CreateUnixListener(new UnixDomainSocketEndPoint(path)));
             Assert.That(ex!.ErrnoName, Is.EqualTo("EADDRINUSE"));
         }
         finally

@@ -3,9 +3,8 @@ using System.Buffers;
 namespace LinuxEvent.Tests;
 
 /// <summary>A submission that throws leaves nothing behind: no slot, no pin, and no callback later.</summary>
-[TestFixture(LoopKind.ProactorUring)]
-[TestFixture(LoopKind.ProactorFake)]
-public class ProactorSubmitFailureTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.Proactors))]
+public class ProactorSubmitFailureTests(Backend backend) : FdCheckedTest
 {
     /// <summary>Memory whose Pin throws, as a MemoryManager over non-pinnable storage may.</summary>
     private sealed class UnpinnableMemory : MemoryManager<byte>
@@ -24,7 +23,7 @@ public class ProactorSubmitFailureTests(LoopKind kind) : FdCheckedTest
         var (a, b) = Posix.SocketPair();
         try
         {
-            using (var loop = (ProactorLoop)Loops.Create(kind))
+            using (var loop = (ProactorLoop)backend.Create())
             {
                 using var memory = new UnpinnableMemory();
                 Assert.Throws<NotSupportedException>(() => loop.Receive(b, memory.Memory, _ => callbacks++));

@@ -1,15 +1,12 @@
 namespace LinuxEvent.Tests;
 
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ReactorFake)]
-[TestFixture(LoopKind.ProactorUring)]
-[TestFixture(LoopKind.ProactorFake)]
-public class ProcessTests(LoopKind kind) : FdCheckedTest
+[TestFixtureSource(typeof(Backends), nameof(Backends.All))]
+public class ProcessTests(Backend backend) : FdCheckedTest
 {
     [Test]
     public void ExitCodeIsDecoded()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int pid = Posix.Spawn("sh", new[] { "-c", "exit 42" });
         ProcessExit? exit = null;
         var sub = loop.WatchProcess(pid, (_, e) => exit = e);
@@ -23,7 +20,7 @@ public class ProcessTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void KillNineIsDecodedAsSignaled()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int pid = Posix.Spawn("sleep", new[] { "30" });
         ProcessExit? exit = null;
         loop.WatchProcess(pid, (_, e) => exit = e);
@@ -38,7 +35,7 @@ public class ProcessTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void OnlyTheWatchedChildIsReaped()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int watched = Posix.Spawn("true", Array.Empty<string>());
         int other = Posix.Spawn("true", Array.Empty<string>());
         ProcessExit? exit = null;
@@ -55,7 +52,7 @@ public class ProcessTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void CancelStopsWatchingWithoutReaping()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int pid = Posix.Spawn("sleep", new[] { "30" });
         int calls = 0;
         var sub = loop.WatchProcess(pid, (_, _) => calls++);
@@ -72,21 +69,21 @@ public class ProcessTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void SignalGoesThroughThePidfd()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int pid = Posix.Spawn("sleep", new[] { "30" });
         ProcessExit? exit = null;
         var sub = loop.WatchProcess(pid, (_, e) => exit = e);
-        sub.Signal(15);
+        sub.SendSignal(15);
         loop.RunUntil(() => exit is not null, TimeSpan.FromSeconds(10));
         Assert.That(exit!.Value.Signal, Is.EqualTo(15));
-        var ended = Assert.Throws<InvalidOperationException>(() => sub.Signal(15));
+        var ended = Assert.Throws<InvalidOperationException>(() => sub.SendSignal(15));
         Assert.That(ended!.Message, Does.Contain("has ended"));
     }
 
     [Test]
     public void NonexistentPidIsEsrch()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var ex = Assert.Throws<LinuxEventException>(() => loop.WatchProcess(int.MaxValue, (_, _) => { }));
         Assert.That(ex!.ErrnoName, Is.EqualTo("ESRCH"));
         Assert.That(ex.Call, Is.EqualTo($"pidfd_open(pid={int.MaxValue})"));

@@ -2,12 +2,9 @@ using LinuxEvent.Native;
 
 namespace LinuxEvent.Tests;
 
-[TestFixture(LoopKind.ReactorEpoll)]
-[TestFixture(LoopKind.ReactorFake)]
-[TestFixture(LoopKind.ProactorUring)]
-[TestFixture(LoopKind.ProactorFake)]
+[TestFixtureSource(typeof(Backends), nameof(Backends.All))]
 [NonParallelizable]
-public class SignalTests(LoopKind kind) : FdCheckedTest
+public class SignalTests(Backend backend) : FdCheckedTest
 {
     private const int SIGUSR1 = 10, SIGUSR2 = 12;
 
@@ -34,7 +31,7 @@ public class SignalTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ProcessDirectedSignalRunsTheCallbackOnTheLoopThreadAndDoesNotKillUs()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var events = new List<SignalEvent>();
         int thread = 0;
         using var sub = loop.Signal(SIGUSR1, (_, e) => { events.Add(e); thread = Environment.CurrentManagedThreadId; });
@@ -48,7 +45,7 @@ public class SignalTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void SignalSentByAChildProcessIsDelivered()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int got = 0;
         ProcessExit? exit = null;
         using var sub = loop.Signal(SIGUSR1, (_, e) => got += e.Count);
@@ -62,7 +59,7 @@ public class SignalTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ArrivalsBeforeDispatchCoalesceIntoOneCallback()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var events = new List<SignalEvent>();
         using var sub = loop.Signal(SIGUSR1, (_, e) => events.Add(e));
         int observed = 0;
@@ -83,7 +80,7 @@ public class SignalTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void TwoSubscriptionsBothReceiveEveryDeliveryInSubscriptionOrder()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var log = new List<string>();
         var first = loop.Signal(SIGUSR1, (_, e) => log.Add("first:" + e.Count));
         var second = loop.Signal(SIGUSR1, (_, e) => log.Add("second:" + e.Count));
@@ -105,7 +102,7 @@ public class SignalTests(LoopKind kind) : FdCheckedTest
     {
         bool caughtBefore = StatusBit("/proc/self/status", "SigCgt", SIGUSR2);
         bool blockedBefore = SignalMask.IsBlocked(SIGUSR2);
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         var sub = loop.Signal(SIGUSR2, (_, _) => { });
         Assert.That(StatusBit("/proc/self/status", "SigCgt", SIGUSR2), Is.True, "a handler is installed while subscribed");
         sub.Cancel();
@@ -116,7 +113,7 @@ public class SignalTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ASignalBlockedOnTheLoopThreadIsReadThroughTheSignalfd()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int got = 0;
         using var sub = loop.Signal(SIGUSR2, (_, e) => got += e.Count);
         bool wasBlocked = SignalMask.SetBlocked(SIGUSR2, true);
@@ -136,7 +133,7 @@ public class SignalTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void ABurstOfSignalsWhileTheLoopRunsNeverTerminatesTheProcess()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         int total = 0, callbacks = 0;
         using var sub = loop.Signal(SIGUSR1, (_, e) => { total += e.Count; callbacks++; });
         const int sent = 300;
@@ -158,7 +155,7 @@ public class SignalTests(LoopKind kind) : FdCheckedTest
     [Test]
     public void BadSignalNumbersAreRejectedAndRegisterNothing()
     {
-        using var loop = Loops.Create(kind);
+        using var loop = backend.Create();
         Assert.Throws<ArgumentOutOfRangeException>(() => loop.Signal(0, (_, _) => { }));
         Assert.Throws<ArgumentOutOfRangeException>(() => loop.Signal(65, (_, _) => { }));
         var kill = Assert.Throws<ArgumentException>(() => loop.Signal(9, (_, _) => { }));

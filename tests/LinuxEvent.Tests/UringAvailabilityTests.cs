@@ -22,16 +22,4 @@ public class UringAvailabilityTests : FdCheckedTest
         Assert.That(ex.Message, Does.Contain(cause));
         Assert.That(ex.Message, Does.Contain("Loop.CreateReactor()"));
     }
-
-    [Test]
-    public void CapabilitiesAreReportedWhenAvailable()
-    {
-        using var loop = (ProactorLoop)Loops.Create(LoopKind.ProactorUring);
-        var caps = loop.Capabilities!;
-        Assert.That(caps.Supports(0), Is.True, "IORING_OP_NOP");
-        Assert.That(caps.SubmissionQueueEntries, Is.GreaterThanOrEqualTo(256u));
-        Assert.That(caps.ToString(), Is.Not.Empty);
-        using var fake = Loop.CreateProactor(new ProactorOptions { Backend = ProactorBackend.Fake });
-        Assert.That(fake.Capabilities, Is.Null);
-    }
 }

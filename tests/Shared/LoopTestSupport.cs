@@ -1,29 +1,10 @@
 using System.Diagnostics;
 
-// Shared by every test project (compiled into each): loop kinds, bounded waiting on a loop, and the fd-leak check.
+// Shared by every test project (compiled into each): bounded waiting on a loop, and the fd-leak check.
 namespace LinuxEvent.Testing;
-
-/// <summary>Every loop kind a contract test runs on.</summary>
-public enum LoopKind { ReactorEpoll, ReactorFake, ProactorUring, ProactorFake }
 
 public static class Loops
 {
-    /// <summary>Creates a loop of <paramref name="kind"/>; io_uring-less kernels make uring fixtures inconclusive.</summary>
-    public static Loop Create(LoopKind kind)
-    {
-        switch (kind)
-        {
-            case LoopKind.ReactorEpoll: return Loop.CreateReactor();
-            case LoopKind.ReactorFake: return Loop.CreateReactor(new ReactorOptions { Backend = ReactorBackend.Fake });
-            case LoopKind.ProactorFake: return Loop.CreateProactor(new ProactorOptions { Backend = ProactorBackend.Fake });
-            default:
-                try { return Loop.CreateProactor(); }
-                catch (LinuxEventUnsupportedException ex) { Assert.Ignore("io_uring unavailable here: " + ex.Message); throw; }
-        }
-    }
-
-    public static bool IsFake(LoopKind kind) => kind is LoopKind.ReactorFake or LoopKind.ProactorFake;
-
     /// <summary>
     /// Runs iterations until <paramref name="done"/> holds, bounded by <paramref name="timeout"/> of loop time
     /// (virtual under Fake) and by an iteration cap, so a broken loop fails the test instead of hanging it.
@@ -47,6 +28,28 @@ public static class Loops
         }
         Assert.Fail($"condition not met within {maxIterations} iterations");
     }
+
+    /// <summary>Moves the virtual clock of a fake loop (either model) forward; fails on a real backend.</summary>
+    public static void AdvanceVirtualClock(this Loop loop, TimeSpan by)
+    {
+        switch (loop)
+        {
+            case ReactorLoop { Fake: { } readiness }: readiness.Advance(by); break;
+            case ProactorLoop { Fake: { } completions }: completions.Advance(by); break;
+            default: Assert.Fail($"{loop.BackendName} has no virtual clock"); break;
+        }
+    }
+
+    /// <summary>Runs a fake loop (either model) until nothing is due; fails on a real backend.</summary>
+    public static void RunFakeUntilIdle(this Loop loop)
+    {
+        switch (loop)
+        {
+            case ReactorLoop { Fake: { } readiness }: readiness.RunUntilIdle(); break;
+            case ProactorLoop { Fake: { } completions }: completions.RunUntilIdle(); break;
+            default: Assert.Fail($"{loop.BackendName} is not a fake"); break;
+        }
+    }
 }
 
 public static class Fds
@@ -68,6 +71,9 @@ public static class Fds
     }
 
     public static int Count() => List().Length;
+
+    /// <summary>The numbers of the open fds (as <see cref="List"/>).</summary>
+    public static IEnumerable<int> Numbers() => List().Select(f => int.Parse(Path.GetFileName(f), System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>
     /// The fd count once it equals <paramref name="expected"/>, or the last count after 1 s. Runtime and test-host

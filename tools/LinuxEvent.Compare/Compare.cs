@@ -1,194 +1,164 @@
+using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
-using Spectre.Console;
 
 namespace LinuxEvent.Compare;
 
-/// <summary>Aggregate of the runs of one (load, shape, server).</summary>
-internal sealed class Summary
-{
-    public required LoadSpec Load;
-    public required Shape Shape;
-    public required ServerSpec Server;
-    public List<RunResult> Runs = [];
-    /// <summary>The runs the medians use: the clean ones when there are any, else every successful (noisy) one.</summary>
-    public IEnumerable<RunResult> Good => Runs.Any(r => r.Ok && r.Flag == "ok") ? Runs.Where(r => r.Ok && r.Flag == "ok") : Runs.Where(r => r.Ok);
-    public int OkCount => Runs.Count(r => r.Ok);
-    public int Noisy => Runs.Count(r => r.Ok && r.Flag == "noisy");
-    public int FailedCount => Runs.Count(r => !r.Ok);
-    public bool HasData => OkCount > 0;
-
-    public double Msgs => Median(Good.Select(r => r.MsgsPerSec));
-    public double MsgsMin => Good.Select(r => r.MsgsPerSec).DefaultIfEmpty().Min();
-    public double MsgsMax => Good.Select(r => r.MsgsPerSec).DefaultIfEmpty().Max();
-    public double P50 => Median(Good.Select(r => r.P50));
-    public double P99 => Median(Good.Select(r => r.P99));
-    public double SrvCpu => Median(Good.Select(r => r.ServerCpuPct));
-    public double CliCpu => Median(Good.Select(r => r.ClientCpu));
-    public double UsPerMsg => Median(Good.Select(r => r.ServerUsPerMsg));
-    public double? Alloc => Good.Any(r => r.AllocBytesPerMsg.HasValue) ? Median(Good.Where(r => r.AllocBytesPerMsg.HasValue).Select(r => r.AllocBytesPerMsg!.Value)) : null;
-    public long? Gen0 => Good.Any(r => r.Gen0InWindow.HasValue) ? Good.Sum(r => r.Gen0InWindow ?? 0) : null;
-    public string? FirstError => Runs.FirstOrDefault(r => !r.Ok)?.Error;
-
-    public static double Median(IEnumerable<double> xs)
-    {
-        var a = xs.OrderBy(x => x).ToArray();
-        if (a.Length == 0) return 0;
-        return a.Length % 2 == 1 ? a[a.Length / 2] : (a[a.Length / 2 - 1] + a[a.Length / 2]) / 2;
-    }
-}
-
+/// <summary>
+/// The comparison: selects workloads, servers and load generators; runs every (workload, rep, server, load) with the
+/// servers interleaved (A B C ... A B C ...) and a progress line; prints the terminal summary and writes results.md,
+/// chart.svg, results.json and raw.log to the results directory. <c>--from-raw</c> re-renders an earlier run instead.
+/// </summary>
 internal static class Compare
 {
     public static int Run(Settings s)
     {
-        if (s.Reps < 1 || s.Seconds <= 0 || s.Seconds > 600 || s.Warmup < 0 || s.Warmup > 600)
-            throw new UsageException("need --reps ≥ 1, 0 < --seconds ≤ 600, 0 ≤ --warmup ≤ 600");
+        if (s.Reps < 1 || s.Seconds <= 0 || s.Seconds > 600 || s.Warmup < 0 || s.Warmup > 600 || s.QuietWait < 0 || s.Retries < 0)
+            throw new UsageException("need --reps >= 1, 0 < --seconds <= 600, 0 <= --warmup <= 600, --quiet-wait >= 0, --retries >= 0");
+        if (s.Pin is not ("split" or "none")) throw new UsageException($"--pin: unknown '{s.Pin}' (split|none)");
         string repo = ServerCatalog.FindRepo(s.Repo);
-        if (s.FromRaw is not null) return FromRaw(s, repo);
+        if (s.FromRaw is not null) return Rerender(s, repo);
+
         var notes = new List<string>();
-        var shapes = ParseShapes(s.Shapes);
+        var workloads = WorkloadRegistry.Select(s.Workloads, notes);
         var servers = ServerCatalog.Resolve(s, repo, notes);
         var loads = ServerCatalog.ResolveLoads(s, repo, notes);
         var runnable = servers.Where(x => x.Missing is null).ToList();
         if (runnable.Count == 0) throw new UsageException("no server to run: " + string.Join("; ", notes));
 
-        string outDir = s.Out ?? Path.Combine(repo, "artifacts", "bench", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        var started = DateTime.Now;
+        string outDir = Path.GetFullPath(s.Out ?? Path.Combine(repo, "artifacts", "bench", started.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)));
         Directory.CreateDirectory(outDir);
+        var machine = MachineInfo.Read();
+        string command = CommandLine(s);
         using var raw = new StreamWriter(Path.Combine(outDir, "raw.log"));
-        raw.WriteLine($"# command: {string.Join(' ', Environment.GetCommandLineArgs().Skip(1))} | reps={s.Reps} seconds={s.Seconds} warmup={s.Warmup} retries={s.Retries} | {MachineDescription()}");
+        raw.WriteLine($"# command: {command} | reps={s.Reps} seconds={Fmt.Arg(s.Seconds)} warmup={Fmt.Arg(s.Warmup)} retries={s.Retries} | {machine.Describe()}");
         var runner = new Runner(s, raw);
-        if (s.Pin == "none") notes.Add("--pin none: server and load generator are NOT pinned (the scheduler places them; server CPU % may exceed 100 for multi-loop servers)");
+        if (s.Pin == "none") notes.Add("--pin none: server and load generator are NOT pinned (server CPU % may exceed 100 for multi-loop servers)");
         else if (!runner.Pinning) notes.Add("taskset not found: processes are NOT pinned to CPUs");
-        if (Environment.ProcessorCount < 2) notes.Add("only 1 CPU: server and load share CPU 0");
+        if (Environment.ProcessorCount < 2) notes.Add("only 1 CPU: server and load generator share CPU 0");
 
-        if (Console.IsOutputRedirected)
+        var plan = (from w in workloads from rep in Enumerable.Range(1, s.Reps) from srv in runnable where w.AppliesTo(srv) from load in loads
+                    select (w, rep, srv, load)).ToList();
+        var summaries = (from load in loads from w in workloads from srv in runnable where w.AppliesTo(srv)
+                         select new Summary { Load = load, Workload = w, Server = srv }).ToList();
+        double estimate = plan.Sum(p => p.w.EstimateSeconds(s) + (s.QuietWait >= 5 ? 0.5 : 0.15));
+
+        var o = Console.Out;
+        bool tty = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "" or "dumb");
+        string reps = s.Reps == 1 ? "1 rep" : $"{s.Reps} reps", gens = loads.Count > 1 ? $" x {loads.Count} load generators" : "";
+        var (srvCpu, ldCpu) = runner.Pinning ? ($"CPU {runner.ServerCpu}", $"CPU {runner.LoadCpu}") : ("not pinned", "not pinned");
+        foreach (var line in new[]
+                 {
+                     $"LinuxEvent echo comparison: {plan.Count} runs ({workloads.Count} workloads x {runnable.Count} servers x {reps}{gens}), about {estimate:F0} s",
+                     $"servers ({srvCpu}): {string.Join(", ", runnable.Select(x => x.Short))}",
+                     $"load ({ldCpu}): {string.Join(", ", loads.Select(l => l.Display))}; workloads: {string.Join(" ", workloads.Select(w => w.Name))}",
+                     $"results: {Relative(outDir)}/",
+                 }.SelectMany(l => Text.Wrap(Text.Ascii(l))))
+            o.WriteLine(line);
+        foreach (var n in notes) foreach (var line in Text.Wrap(Text.Ascii("note: " + n), 6)) o.WriteLine(line);
+
+        Console.CancelKeyPress += (_, _) => Spawned.StopAll();     // Ctrl-C: stop what this tool started, then exit
+        var clock = Stopwatch.StartNew();
+        var progress = new Progress(plan.Count, estimate, o, tty);
+        Summary? Find(string workload, ServerSpec server, LoadSpec load) =>
+            summaries.FirstOrDefault(x => x.Workload.Name == workload && x.Server == server && x.Load == load && x.HasData);
+        foreach (var (w, rep, server, load) in plan)
         {
-            // A log file gets plain text, wide enough for the table.
-            AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(Console.Out) });
-            AnsiConsole.Profile.Width = 260;
+            progress.Starting(w, server, rep);
+            if (server.Failed is not null) continue;                // could not start earlier: its later runs are skipped
+            var ctx = new RunContext(s, runner, load, Find);
+            var r = w.Run(ctx, server, rep);
+            runner.Log(r);
+            for (int retry = 0; retry < s.Retries && r.Ok && r.Flag == "noisy"; retry++)
+            {
+                progress.Persist($"      {w.Name} {server.Short}: noisy (other CPU {Fmt.F(r[Metric.OtherCpu], "0")}%), repeating");
+                r = w.Run(ctx, server, rep);
+                runner.Log(r);
+            }
+            if (r.Warning is not null && !notes.Contains(r.Warning)) notes.Add(r.Warning);
+            summaries.First(x => x.Load == load && x.Workload == w && x.Server == server).Runs.Add(r);
+            progress.Finished(r);
         }
-        int total = shapes.Count * s.Reps * runnable.Count * loads.Count;
-        double estimate = total * (s.Seconds + s.Warmup + 0.8 + (s.QuietWait >= 5 ? 0.5 : 0.2));
-        AnsiConsole.MarkupLine($"[bold]LinuxEvent echo comparison[/]: {total} runs ({shapes.Count} shapes × {s.Reps} reps × {runnable.Count} servers × {loads.Count} load generator(s)), " +
-                               $"{s.Seconds:0.##} s + {s.Warmup:0.##} s warm-up each, ≈{estimate:F0} s; {(s.Pin == "none" ? "server and load NOT pinned" : $"server on CPU {runner.ServerCpu}, load on CPU {runner.LoadCpu}")}");
-        AnsiConsole.MarkupLine($"servers: {Markup.Escape(string.Join(", ", runnable.Select(x => x.Display)))}; load: {Markup.Escape(string.Join(", ", loads.Select(l => l.Name)))}");
-        foreach (var n in notes) AnsiConsole.MarkupLine($"[yellow]note:[/] {Markup.Escape(n)}");
-
-        var summaries = new List<Summary>();
-        foreach (var load in loads)
-            foreach (var shape in shapes)
-                foreach (var server in runnable)
-                    summaries.Add(new Summary { Load = load, Shape = shape, Server = server });
-
-        int done = 0;
-        var started = DateTime.UtcNow;
-        foreach (var shape in shapes)
-            for (int rep = 1; rep <= s.Reps; rep++)
-                foreach (var server in runnable)          // interleaved: A B C … A B C …
-                    foreach (var load in loads)
-                    {
-                        done++;
-                        if (server.Failed is not null) continue;
-                        var r = runner.Run(shape, server, load, rep);
-                        for (int retry = 0; retry < s.Retries && r.Ok && r.Flag == "noisy"; retry++)
-                        {
-                            Console.WriteLine($"      noisy (other CPU {r.OtherCpu:F0}%): repeating");
-                            r = runner.Run(shape, server, load, rep);
-                        }
-                        if (r.Warning is not null && !notes.Contains(r.Warning)) notes.Add(r.Warning);
-                        summaries.First(x => x.Load == load && x.Shape == shape && x.Server == server).Runs.Add(r);
-                        string status = r.Ok
-                            ? $"{r.MsgsPerSec,12:N0} msgs/s  p99 {r.P99,8:F0} µs  srv {r.ServerCpuPct,3:F0}% {r.ServerUsPerMsg,6:F2} µs/msg  load {r.ClientCpu,3:F0}%{(r.Flag == "noisy" ? $"  [yellow]noisy (other {r.OtherCpu:F0}%)[/]" : "")}"
-                            : $"[red]FAILED[/] {Markup.Escape(r.Error ?? "")}";
-                        AnsiConsole.MarkupLine($"[grey][[{done,3}/{total}]][/] {shape.Name} rep {rep} {Markup.Escape(server.Display),-22} {load.Name,-8} {status}");
-                    }
+        progress.Clear();
         foreach (var srv in runnable.Where(x => x.Failed is not null))
-            notes.Add($"{srv.Display}: failed to start, remaining runs skipped — {srv.Failed}");
+            notes.Add($"{srv.Display}: failed to start, its remaining runs were skipped: {srv.Failed}");
 
-        var elapsed = DateTime.UtcNow - started;
-        var report = new Report(s, shapes, servers, loads, summaries, notes, runner, elapsed, repo);
-        report.PrintConsole();
-        string md = Path.Combine(outDir, "results.md"), svg = Path.Combine(outDir, "chart.svg");
-        File.WriteAllText(md, report.Markdown());
-        File.WriteAllText(svg, Chart.Svg(report));
-        AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(md)}[/], [bold]{Markup.Escape(svg)}[/], {Markup.Escape(Path.Combine(outDir, "raw.log"))}");
-        bool anyFailed = summaries.Any(x => x.FailedCount > 0) || runnable.Any(x => x.Failed is not null);
+        var results = new Results
+        {
+            Settings = s, Workloads = workloads, Servers = servers, Loads = loads, Summaries = summaries, Notes = notes, Machine = machine,
+            Command = command, Started = started, Elapsed = clock.Elapsed, Pinning = runner.Pinning, ServerCpu = runner.ServerCpu, LoadCpu = runner.LoadCpu,
+        };
+        ConsoleReport.Print(results, o);
+        WriteReports(results, outDir, o);
+        bool anyFailed = summaries.Any(x => x.FailedCount > 0 || x.Runs.Count == 0) || runnable.Any(x => x.Failed is not null);
         return anyFailed ? 1 : 0;
     }
 
-    /// <summary>Rebuilds the summaries from a raw.log (the last attempt of each run counts) and writes the report again.</summary>
-    private static int FromRaw(Settings s, string repo)
+    private static void WriteReports(Results results, string dir, TextWriter o)
+    {
+        File.WriteAllText(Path.Combine(dir, "results.md"), MarkdownReport.Render(results));
+        File.WriteAllText(Path.Combine(dir, "chart.svg"), Chart.Svg(results));
+        File.WriteAllText(Path.Combine(dir, "results.json"), JsonReport.Render(results));
+        o.WriteLine();
+        foreach (var line in Text.Wrap($"reports: {Relative(dir)}/ results.md chart.svg results.json raw.log")) o.WriteLine(line);
+    }
+
+    /// <summary><paramref name="path"/> relative to the working directory when it lies under it.</summary>
+    private static string Relative(string path)
+    {
+        string rel = Path.GetRelativePath(Environment.CurrentDirectory, path);
+        return rel.StartsWith("..", StringComparison.Ordinal) ? path : rel;
+    }
+
+    /// <summary>The command a person typed (ci/bench.sh exports it), else this tool's own command line.</summary>
+    private static string CommandLine(Settings s)
+    {
+        string own = ("LinuxEvent.Compare " + string.Join(' ', s.Argv.Select(a => a.Contains(' ') ? $"'{a}'" : a))).Trim();
+        string? outer = Environment.GetEnvironmentVariable("LINUXEVENT_BENCH_COMMAND");
+        return string.IsNullOrWhiteSpace(outer) ? own : $"{outer.Trim()} (runs {own})";
+    }
+
+    /// <summary>Rebuilds the summaries from a raw.log (the last attempt of each run counts) and writes the reports again,
+    /// next to it.</summary>
+    private static int Rerender(Settings s, string repo)
     {
         string path = Path.GetFullPath(s.FromRaw!);
         if (!File.Exists(path)) throw new UsageException($"--from-raw: {path} not found");
-        var lines = File.ReadAllLines(path).Where(l => l.StartsWith("shape=", StringComparison.Ordinal)).Select(Runner.ParseKv).ToList();
-        if (lines.Count == 0) throw new UsageException($"--from-raw: no run lines in {path}");
-        var notes = new List<string>();
-        var servers = ServerCatalog.Resolve(new Settings { Servers = string.Join(',', lines.Select(l => l["server"]).Distinct()) }, repo, []);
-        foreach (var sv in servers) sv.Missing = null;               // they ran then; presence now does not matter
-        var loads = lines.Select(l => l["load"]).Distinct().Select(n => new LoadSpec { Name = n, Executable = n }).ToList();
-        var shapes = Shape.All.Where(sh => lines.Any(l => l["shape"] == sh.Name)).ToList();
-        double D(Dictionary<string, string> kv, string k) => kv.TryGetValue(k, out var v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : 0;
-        var last = new Dictionary<(string, string, string, string), Dictionary<string, string>>();
-        foreach (var kv in lines) last[(kv["shape"], kv["server"], kv["load"], kv["rep"])] = kv;
-        var summaries = new List<Summary>();
-        foreach (var load in loads)
-            foreach (var shape in shapes)
-                foreach (var server in servers)
-                {
-                    var sum = new Summary { Load = load, Shape = shape, Server = server };
-                    foreach (var kv in last.Values.Where(k => k["shape"] == shape.Name && k["server"] == server.Name && k["load"] == load.Name).OrderBy(k => k["rep"]))
-                    {
-                        sum.Runs.Add(new RunResult
-                        {
-                            Shape = shape, Server = server, Load = load, Rep = (int)D(kv, "rep"), Flag = kv["flag"], Ok = kv["flag"] != "FAILED",
-                            MsgsPerSec = D(kv, "msgs_per_s"), P50 = D(kv, "p50_us"), P99 = D(kv, "p99_us"), P999 = D(kv, "p999_us"), Max = D(kv, "max_us"),
-                            ClientCpu = D(kv, "cli_cpu"), ServerCpuPct = D(kv, "srv_cpu"), ServerUsPerMsg = D(kv, "srv_us_per_msg"),
-                            Cpu0Busy = D(kv, "cpu0_busy"), Cpu1Busy = D(kv, "cpu1_busy"), OtherCpu = D(kv, "other_cpu"),
-                            AllocBytesPerMsg = kv.ContainsKey("srv_alloc_b_per_msg") ? D(kv, "srv_alloc_b_per_msg") : null,
-                            Gen0InWindow = kv.ContainsKey("srv_gen0") ? (long)D(kv, "srv_gen0") : null,
-                            Error = kv.GetValueOrDefault("error"),
-                        });
-                    }
-                    summaries.Add(sum);
-                }
-        var reps = summaries.Max(x => x.Runs.Count);
-        var header = File.ReadLines(path).FirstOrDefault(l => l.StartsWith("# command:", StringComparison.Ordinal));
-        double H(string k) => header is not null && Runner.ParseKv(header.Replace('|', ' ')).TryGetValue(k, out var v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : double.NaN;
-        var settings = new Settings { Reps = reps, Seconds = double.IsNaN(H("seconds")) ? D(lines[0], "secs") : H("seconds"), Warmup = H("warmup"), Retries = double.IsNaN(H("retries")) ? s.Retries : (int)H("retries") };
-        notes.Add($"re-rendered from {path}" + (header is not null ? $" ({header.TrimStart('#', ' ')})" : ""));
-        var report = new Report(settings, shapes, servers, loads, summaries, notes, new Runner(settings, TextWriter.Null), TimeSpan.Zero, repo);
-        report.PrintConsole();
-        string dir = Path.GetDirectoryName(path)!;
-        File.WriteAllText(Path.Combine(dir, "results.md"), report.Markdown());
-        File.WriteAllText(Path.Combine(dir, "chart.svg"), Chart.Svg(report));
-        AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.Combine(dir, "results.md"))}, {Markup.Escape(Path.Combine(dir, "chart.svg"))}");
+        var servers = new List<ServerSpec>();
+        var loads = new List<LoadSpec>();
+        ServerSpec Server(string n) => servers.FirstOrDefault(x => x.Name == n) ?? Add(servers, ServerCatalog.ForRaw(n, s, repo));
+        LoadSpec Load(string n) => loads.FirstOrDefault(x => x.Name == n) ?? Add(loads, new LoadSpec { Name = n, Display = n, Executable = n });
+        var runs = RawLog.Read(path, Server, Load);
+        if (runs.Count == 0) throw new UsageException($"--from-raw: no run lines in {path}");
+        var workloads = WorkloadRegistry.All.Where(w => runs.Any(r => r.Workload == w)).ToList();
+        var summaries = (from load in loads from w in workloads from srv in servers
+                         select new Summary { Load = load, Workload = w, Server = srv, Runs = runs.Where(r => r.Load == load && r.Workload == w && r.Server == srv).OrderBy(r => r.Rep).ToList() })
+                        .Where(x => x.Runs.Count > 0).ToList();
+        string? header = File.ReadLines(path).FirstOrDefault(l => l.StartsWith("# command:", StringComparison.Ordinal));
+        var hk = header is null ? [] : RawLog.ParseKv(header.Replace('|', ' '));
+        double H(string k, double fallback) => hk.TryGetValue(k, out var v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : fallback;
+        var settings = new Settings
+        {
+            Reps = summaries.Max(x => x.Runs.Count), Seconds = H("seconds", double.NaN), Warmup = H("warmup", double.NaN), Retries = (int)H("retries", 0),
+            QuietWait = double.NaN, Argv = s.Argv,
+        };
+        var parts = header?.Split('|') ?? [];
+        var machine = new MachineInfo { Recorded = parts.Length >= 3 ? parts[^1].Trim() : "(not recorded)" };
+        var results = new Results
+        {
+            Settings = settings, Workloads = workloads, Servers = servers, Loads = loads, Summaries = summaries,
+            Notes = [$"re-rendered from {path}"],
+            Machine = machine, Command = parts.Length > 0 ? parts[0].Replace("# command:", "", StringComparison.Ordinal).Trim() : "?",
+            Started = File.GetLastWriteTime(path), Elapsed = TimeSpan.Zero, Pinning = true, ServerCpu = 0, LoadCpu = 1,
+        };
+        ConsoleReport.Print(results, Console.Out);
+        WriteReports(results, Path.GetDirectoryName(path)!, Console.Out);
         return 0;
     }
 
-    private static List<Shape> ParseShapes(string spec)
+    private static T Add<T>(List<T> list, T item)
     {
-        var list = new List<Shape>();
-        foreach (var n in spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var sh = Shape.All.FirstOrDefault(x => x.Name == n) ?? throw new UsageException($"--shapes: unknown shape '{n}' (a, b, c, d)");
-            if (!list.Contains(sh)) list.Add(sh);
-        }
-        if (list.Count == 0) throw new UsageException("--shapes: none given");
-        return list;
-    }
-
-    public static string MachineDescription()
-    {
-        string cpu = "?";
-        try { cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?"; }
-        catch (IOException) { }
-        string kernel = "?";
-        try { kernel = File.ReadAllText("/proc/sys/kernel/osrelease").Trim(); } catch (IOException) { }
-        string os = "?";
-        try { os = File.ReadLines("/etc/os-release").FirstOrDefault(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))?.Split('=', 2)[1].Trim('"') ?? "?"; }
-        catch (IOException) { }
-        return $"{Environment.ProcessorCount} CPUs ({cpu}), kernel {kernel}, {os}, {RuntimeInformation.FrameworkDescription}";
+        list.Add(item);
+        return item;
     }
 }

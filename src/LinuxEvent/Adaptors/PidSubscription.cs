@@ -36,13 +36,17 @@ public sealed class PidSubscription : IDisposable
     /// </summary>
     /// <exception cref="InvalidOperationException">The watch has ended (the exit was reported or the watch cancelled).</exception>
     /// <exception cref="LinuxEventException">The kernel refused (e.g. ESRCH once the process has exited and been reaped).</exception>
-    public void Signal(int signal)
+    public void SendSignal(int signal)
     {
         int fd = PidFd;
-        if (fd < 0) throw new InvalidOperationException($"PidSubscription.Signal: the watch of pid {Pid} has ended.");
+        if (fd < 0) throw new InvalidOperationException($"PidSubscription.SendSignal: the watch of pid {Pid} has ended.");
         if (Native.Libc.PidfdSendSignal(fd, signal) != 0)
             throw new LinuxEventException(Libc.LastErrno, $"pidfd_send_signal(pid={Pid}, sig={signal})");
     }
+
+    /// <summary>Sends <paramref name="signal"/> (e.g. <see cref="System.Runtime.InteropServices.PosixSignal.SIGTERM"/>) through the
+    /// pidfd; see <see cref="SendSignal(int)"/>.</summary>
+    public void SendSignal(System.Runtime.InteropServices.PosixSignal signal) => SendSignal(Posix.SignalNumber(signal));
 
     /// <summary>Same as <see cref="Cancel"/>.</summary>
     public void Dispose() => Cancel();

@@ -47,11 +47,75 @@ internal static class SignalHub
         }
     }
 
+    private static int s_runtimeSignalThread;                 // tid of ".NET SigHandler", 0 unknown, -1 absent
+
+    /// <summary>
+    /// Re-sends <paramref name="signo"/> to the runtime's signal-handling thread (thread-directed, so no signalfd of ours
+    /// can dequeue it again), where the runtime runs every <see cref="PosixSignalRegistration"/> handler of the process.
+    /// False when that thread cannot take it (not found, or it blocks the signal): the caller delivers it itself.
+    /// </summary>
+    public static bool ForwardToRuntime(int signo)
+    {
+        int tid = Volatile.Read(ref s_runtimeSignalThread);
+        if (tid == 0) Volatile.Write(ref s_runtimeSignalThread, tid = FindRuntimeSignalThread());
+        if (tid < 0 || BlocksSignal(tid, signo)) return false;
+        if (Native.Libc.TgKill(Native.Libc.GetPid(), tid, signo) == 0) return true;
+        Volatile.Write(ref s_runtimeSignalThread, 0);            // the thread went away: look again next time
+        return false;
+    }
+
+    /// <summary>
+    /// A signal only a signalfd could see (blocked wherever it was sent): every loop subscribed to it counts it, as a
+    /// runtime delivery would, so several loops subscribed to one signal each get it.
+    /// </summary>
+    public static void DeliverFromSignalFd(Loop reader, int signo)
+    {
+        Loop[] loops;
+        lock (s_lock)
+        {
+            loops = s_entries.TryGetValue(signo, out var e) ? e.Loops.ToArray() : [reader];
+        }
+        foreach (var l in loops)
+        {
+            if (ReferenceEquals(l, reader)) l.CountSignal(signo);
+            else l.OnSignalFromRuntime(signo);
+        }
+    }
+
+    private static int FindRuntimeSignalThread()
+    {
+        try
+        {
+            foreach (var task in Directory.GetDirectories("/proc/self/task"))
+                if (File.ReadAllText(Path.Combine(task, "comm")).TrimEnd() == ".NET SigHandler")
+                    return int.Parse(Path.GetFileName(task), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return -1;
+    }
+
+    /// <summary>Whether thread <paramref name="tid"/> blocks <paramref name="signo"/> (SigBlk in /proc/self/task/TID/status).</summary>
+    private static bool BlocksSignal(int tid, int signo)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/self/task/{tid}/status"))
+            {
+                if (!line.StartsWith("SigBlk:", StringComparison.Ordinal)) continue;
+                ulong mask = ulong.Parse(line.AsSpan(7).Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+                return (mask & (1UL << (signo - 1))) != 0;
+            }
+        }
+        catch (IOException) { }
+        return true;                                          // unknown: do not risk losing the signal
+    }
+
     private static void Deliver(PosixSignalContext ctx)
     {
         ctx.Cancel = true;          // the loop handles it: suppress the runtime's default action (e.g. exit on SIGTERM)
         int signo = (int)ctx.Signal;
-        if (signo < 0) signo = RawNumber(ctx.Signal);
+        if (signo < 0) signo = Posix.SignalNumber(ctx.Signal);
         Loop[] loops;
         lock (s_lock)
         {
@@ -60,20 +124,4 @@ internal static class SignalHub
         }
         foreach (var l in loops) l.OnSignalFromRuntime(signo);
     }
-
-    /// <summary>The runtime reports named signals with its own negative PosixSignal values; map them back.</summary>
-    private static int RawNumber(PosixSignal s) => s switch
-    {
-        PosixSignal.SIGHUP => 1,
-        PosixSignal.SIGINT => 2,
-        PosixSignal.SIGQUIT => 3,
-        PosixSignal.SIGTERM => 15,
-        PosixSignal.SIGCHLD => 17,
-        PosixSignal.SIGCONT => 18,
-        PosixSignal.SIGWINCH => 28,
-        PosixSignal.SIGTTIN => 21,
-        PosixSignal.SIGTTOU => 22,
-        PosixSignal.SIGTSTP => 20,
-        _ => -1,
-    };
 }

@@ -1,6 +1,6 @@
 namespace LinuxEvent;
 
-/// <summary>A subscription made by <see cref="Loop.Signal"/>. Cancel it (or dispose it) to unsubscribe.</summary>
+/// <summary>A subscription made by <see cref="Loop.Signal(int, Action{Loop, SignalEvent})"/>. Cancel it (or dispose it) to unsubscribe.</summary>
 public sealed class SignalSubscription : IDisposable
 {
     internal readonly Loop Loop;

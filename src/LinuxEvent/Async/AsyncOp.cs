@@ -10,7 +10,7 @@ namespace LinuxEvent.Async;
 /// model its reusable machinery: a timer for DelayAsync, or one proactor <see cref="Operation"/>. Returned to the
 /// loop's pool once its result is taken, so an awaited operation allocates nothing in steady state.
 /// </summary>
-internal sealed class AsyncOp : LoopValueTaskSource<int>
+internal sealed partial class AsyncOp : LoopValueTaskSource<int>
 {
     // Operation arguments (reused).
     internal AsyncKind Kind;
@@ -23,6 +23,7 @@ internal sealed class AsyncOp : LoopValueTaskSource<int>
     internal IoFd? Target;                        // the fd state whose side this use occupies while pending
     internal bool Reading;                        // which side: read (receive, read, accept) or write (send, write, connect)
     internal bool OwnerDisposed;                  // cancelled by LoopFd.Dispose (settles as ObjectDisposedException)
+    internal Files.FileRequest? File;             // AsyncKind.File: the request (created once, reused)
 
     internal AsyncOp(Loop loop) : base(loop) { }
 
@@ -72,6 +73,7 @@ internal sealed class AsyncOp : LoopValueTaskSource<int>
         ConstBuffer = default;
         Remote = null;
         Target = null;
+        ClearMessage();
         Loop.ReturnAsyncOp(this);
     }
 }

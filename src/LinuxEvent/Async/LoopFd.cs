@@ -29,10 +29,13 @@ namespace LinuxEvent;
 /// disposed first (the registration then ends with it, and a later <see cref="Dispose"/> does nothing); otherwise the
 /// caller closes it after disposing the registration.</para>
 /// <para><b>Loop disposal:</b> pending operations fail with <see cref="ObjectDisposedException"/>, on both models.</para>
+/// <para><b>Files:</b> a regular file can be registered on both models (the reactor keeps it out of epoll, which
+/// refuses it); its file operations (<see cref="ReadAtAsync(Memory{byte}, long, CancellationToken)"/> and the others in
+/// <c>LoopFd.Files.cs</c>) follow the loop's file rules: they occupy no side, so any number may be pending.</para>
 /// <para><b>Register first:</b> register an fd before starting operations on it. On the proactor an fd-number
 /// operation already pending when the fd is registered is not tracked: <see cref="Dispose"/> does not cancel it.</para>
 /// </remarks>
-public sealed class LoopFd : LoopComponent, IDisposable
+public sealed partial class LoopFd : LoopComponent, IDisposable
 {
     private int _disposed;                // 0, then 1 exactly once: Dispose and the loop's disposal may race
 
@@ -90,6 +93,40 @@ public sealed class LoopFd : LoopComponent, IDisposable
         return Loop.StartIo(AsyncKind.Connect, Fd, default, default, remote, cancellationToken, "LoopFd.ConnectAsync", this).AsVoidValueTask();
     }
 
+    /// <summary>Sends one datagram to <paramref name="remote"/>; see <see cref="Loop.SendToAsync"/>.</summary>
+    /// <exception cref="ObjectDisposedException">The registration was disposed.</exception>
+    public ValueTask<int> SendToAsync(ReadOnlyMemory<byte> buffer, EndPoint remote, CancellationToken cancellationToken = default)
+    {
+        const string call = "LoopFd.SendToAsync";
+        Loop.CheckMessageArguments(remote, remoteRequired: true, default, call);
+        return Loop.StartMessageIo(AsyncKind.SendMessage, Fd, new Datagrams.MessageRequest(default, buffer, remote, default, default, false),
+            cancellationToken, call, this).AsValueTask();
+    }
+
+    /// <summary>Receives one datagram and its sender; a truncated datagram throws <see cref="DatagramTruncatedException"/>.
+    /// See <see cref="Loop.ReceiveFromAsync"/>.</summary>
+    /// <exception cref="ObjectDisposedException">The registration was disposed.</exception>
+    public ValueTask<System.Net.Sockets.SocketReceiveFromResult> ReceiveFromAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        => Loop.AsReceiveFrom(Loop.StartMessageIo(AsyncKind.ReceiveMessage, Fd, new Datagrams.MessageRequest(buffer, default, null, default, default, true),
+            cancellationToken, "LoopFd.ReceiveFromAsync", this));
+
+    /// <summary>sendmsg(2) with an optional destination and SCM_RIGHTS fds; see <see cref="Loop.SendMessageAsync"/>.</summary>
+    /// <exception cref="ObjectDisposedException">The registration was disposed.</exception>
+    public ValueTask<int> SendMessageAsync(ReadOnlyMemory<byte> buffer, EndPoint? remote, ReadOnlyMemory<int> fds, CancellationToken cancellationToken = default)
+    {
+        const string call = "LoopFd.SendMessageAsync";
+        Loop.CheckMessageArguments(remote, remoteRequired: false, fds.Span, call);
+        return Loop.StartMessageIo(AsyncKind.SendMessage, Fd, new Datagrams.MessageRequest(default, buffer, remote, fds, default, false),
+            cancellationToken, call, this).AsValueTask();
+    }
+
+    /// <summary>recvmsg(2) with the sender, SCM_RIGHTS fds and truncation flags; see <see cref="Loop.ReceiveMessageAsync"/>.</summary>
+    /// <exception cref="ObjectDisposedException">The registration was disposed.</exception>
+    public ValueTask<ReceiveMessageResult> ReceiveMessageAsync(Memory<byte> buffer, Memory<int> fds, CancellationToken cancellationToken = default)
+        => Loop.AsReceiveMessage(Loop.StartMessageIo(AsyncKind.ReceiveMessage, Fd,
+            new Datagrams.MessageRequest(buffer, default, null, default, fds.Length > Native.Libc.SCM_MAX_FD ? fds[..Native.Libc.SCM_MAX_FD] : fds, false),
+            cancellationToken, "LoopFd.ReceiveMessageAsync", this));
+
     /// <summary>Sends the whole buffer, awaiting as often as needed.</summary>
     public async ValueTask SendAllAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -103,7 +140,9 @@ public sealed class LoopFd : LoopComponent, IDisposable
     /// <summary>
     /// Ends the registration: pending operations complete with <see cref="ObjectDisposedException"/> (on the proactor
     /// their kernel operations are cancelled first, and one that had already completed in the kernel still delivers
-    /// its result, so no received data or accepted fd is lost). Then closes the fd if <see cref="OwnsFd"/>.
+    /// its result, so no received data or accepted fd is lost). File operations (<see cref="ReadAtAsync(Memory{byte}, long, CancellationToken)"/>
+    /// and the others) that have not started complete the same way; one already running delivers its result (the
+    /// reactor waits for its worker to leave the syscall, bounded, before the fd is closed). Then closes the fd if <see cref="OwnsFd"/>.
     /// Idempotent. Loop thread only while the loop runs; any thread after the loop was disposed (while another thread is
     /// still tearing the loop down, the loop's disposal ends the registration instead and this call returns at once).
     /// </summary>

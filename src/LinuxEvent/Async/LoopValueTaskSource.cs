@@ -18,7 +18,7 @@ namespace LinuxEvent;
 /// loop's ready ring; once the loop is gone it runs on the thread pool so awaiting code still resumes; from other
 /// threads it is posted. The scheduling context the awaiter asks for is deliberately ignored: the loop is the context.</para>
 /// </remarks>
-public abstract class LoopValueTaskSource<T> : IValueTaskSource<T>, IValueTaskSource
+public abstract class LoopValueTaskSource<T> : IValueTaskSource<T>, IValueTaskSource, ICrossThreadCancel
 {
     private static readonly Action<object?> s_completedSentinel = static _ => throw new InvalidOperationException("Completion sentinel invoked.");
     private static readonly Action<object?> s_runContinuation = static s => ((LoopValueTaskSource<T>)s!).RunContinuation();
@@ -91,9 +91,24 @@ public abstract class LoopValueTaskSource<T> : IValueTaskSource<T>, IValueTaskSo
         if (Loop.IsOnLoopThread) CancelOnLoop(version);
         else
         {
-            try { Loop.Post(static (_, s) => { var (a, v) = ((LoopValueTaskSource<T>, short))s!; a.CancelOnLoop(v); }, (this, version)); }
-            catch (ObjectDisposedException) { }
+            // From another thread (CancelAfter's timer, a storm of CancellationTokenSource.Cancel calls): hand the source
+            // itself to the loop, with the use it targets in a field rather than in a boxed tuple, so a cancel costs no
+            // allocation beyond the token's own. If two uses' cancels race, the field holds the later one; the earlier
+            // use is then either the current one (and cancelled, as asked) or retired (and the version check skips it).
+            Volatile.Write(ref _cancelVersion, version);
+            if (Interlocked.Exchange(ref _cancelQueued, 1) == 0) Loop.PostCancel(this);
         }
+    }
+
+    private int _cancelVersion, _cancelQueued;
+    private ICrossThreadCancel? _nextCancel;
+
+    ICrossThreadCancel? ICrossThreadCancel.NextCancel { get => _nextCancel; set => _nextCancel = value; }
+
+    void ICrossThreadCancel.RunCancel()
+    {
+        Volatile.Write(ref _cancelQueued, 0);
+        CancelOnLoop((short)Volatile.Read(ref _cancelVersion));
     }
 
     private void CancelOnLoop(short version)

@@ -67,8 +67,18 @@ public abstract class StreamChannel
     /// <summary>True between an error found inside <see cref="Write"/> and its report from the deferred phase.</summary>
     public bool HasPendingError { get; private set; }
 
-    /// <summary>Bytes the kernel accepted so far.</summary>
-    public long BytesSent { get; private protected set; }
+    /// <summary>Bytes the kernel accepted so far (also counted in the loop's <see cref="LoopMetrics.BytesSent"/>).</summary>
+    public long BytesSent
+    {
+        get => _bytesSent;
+        private protected set
+        {
+            Loop.Metrics.RecordSent(value - _bytesSent);
+            _bytesSent = value;
+        }
+    }
+
+    private long _bytesSent;
 
     /// <summary>Bytes written and not yet accepted by the kernel (queued, plus in flight on the proactor).</summary>
     public int QueuedBytes => (_output?.Length ?? 0) + InFlightBytes;

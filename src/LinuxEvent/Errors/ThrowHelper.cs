@@ -21,8 +21,11 @@ internal static class ThrowHelper
     public static InvalidOperationException SideBusy(string call, int fd, bool reading)
         => new($"{call}: another {(reading ? "read-side" : "write-side")} async operation is already pending on fd {fd}; await it first.");
 
+    /// <summary>The error of an I/O call: a <see cref="LinuxEventSocketException"/> for a socket call, else a
+    /// <see cref="LinuxEventException"/>, named after the syscall.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static LinuxEventException IoError(OperationKind kind, int fd, int errno) => new(errno, Seam.IoNames.Call(kind, fd));
+    public static Exception IoError(OperationKind kind, int fd, int errno)
+        => LinuxEventException.Create(errno, Seam.IoNames.Call(kind, fd), Seam.IoNames.IsSocketCall(kind));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static ObjectDisposedException LoopDisposedDuringOperation(Loop loop)

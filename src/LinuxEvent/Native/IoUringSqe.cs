@@ -39,6 +39,12 @@ internal struct IoUringSqe
     [FieldOffset(28)] public uint cancel_flags;
     /// <summary>splice(2) SPLICE_F_* flags.</summary>
     [FieldOffset(28)] public uint splice_flags;
+    /// <summary>IORING_FSYNC_* flags (IORING_FSYNC_DATASYNC).</summary>
+    [FieldOffset(28)] public uint fsync_flags;
+    /// <summary>openat(2) O_* flags.</summary>
+    [FieldOffset(28)] public uint open_flags;
+    /// <summary>statx(2) AT_* flags.</summary>
+    [FieldOffset(28)] public uint statx_flags;
     /// <summary>Opaque value copied verbatim into every CQE this request produces.</summary>
     [FieldOffset(32)] public ulong user_data;
     /// <summary>Registered-buffer index.</summary>

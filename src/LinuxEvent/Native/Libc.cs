@@ -101,6 +101,7 @@ internal static unsafe partial class Libc
     [LibraryImport(C, EntryPoint = "kill", SetLastError = true)] public static partial int Kill(int pid, int sig);
     [LibraryImport(C, EntryPoint = "getpid")] public static partial int GetPid();
     [LibraryImport(C, EntryPoint = "gettid")] public static partial int GetTid();
+    [LibraryImport(C, EntryPoint = "tgkill", SetLastError = true)] public static partial int TgKill(int tgid, int tid, int sig);
     [LibraryImport(C, EntryPoint = "waitid", SetLastError = true)] public static partial int WaitId(int idtype, int id, byte* siginfo, int options);
     public static int PidfdOpen(int pid, uint flags) => (int)Syscall2(SYS_pidfd_open, pid, flags);
     public static int PidfdSendSignal(int pidfd, int sig) => (int)Syscall6(SYS_pidfd_send_signal, pidfd, sig, 0, 0, 0, 0);
@@ -165,6 +166,32 @@ internal static unsafe partial class Libc
     /// <summary>send(2) for hot paths: the raw sendto syscall (see <see cref="RecvFast"/>).</summary>
     public static nint SendFast(int fd, byte* buf, nuint len, int flags)
         => s_sysSendTo >= 0 ? (nint)Syscall6(s_sysSendTo, fd, (long)buf, (long)len, flags, 0, 0) : Send(fd, buf, len, flags);
+
+    // ---- sendmsg/recvmsg (datagrams, ancillary data) ----
+    public const int MSG_CTRUNC = 0x8, MSG_TRUNC = 0x20, MSG_CMSG_CLOEXEC = 0x40000000;
+    public const int SCM_RIGHTS = 1;
+    /// <summary>SCM_MAX_FD (include/net/scm.h): the most fds one SCM_RIGHTS message may carry.</summary>
+    public const int SCM_MAX_FD = 253;
+    [LibraryImport(C, EntryPoint = "sendmsg", SetLastError = true)] public static partial nint SendMsg(int fd, MsgHdr* msg, int flags);
+    [LibraryImport(C, EntryPoint = "recvmsg", SetLastError = true)] public static partial nint RecvMsg(int fd, MsgHdr* msg, int flags);
+
+    // sendmsg/recvmsg numbers differ per architecture (x86-64: 46/47; arm64 and the other asm-generic ports: 211/212).
+    private static readonly long s_sysSendMsg = RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 => 46, Architecture.Arm64 => 211, _ => -1,
+    };
+    private static readonly long s_sysRecvMsg = RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 => 47, Architecture.Arm64 => 212, _ => -1,
+    };
+
+    /// <summary>sendmsg(2) for hot paths: the raw syscall, skipping glibc's cancellation-point bracketing (see <see cref="RecvFast"/>).</summary>
+    public static nint SendMsgFast(int fd, MsgHdr* msg, int flags)
+        => s_sysSendMsg >= 0 ? (nint)Syscall6(s_sysSendMsg, fd, (long)msg, flags, 0, 0, 0) : SendMsg(fd, msg, flags);
+
+    /// <summary>recvmsg(2) for hot paths: the raw syscall (see <see cref="RecvFast"/>).</summary>
+    public static nint RecvMsgFast(int fd, MsgHdr* msg, int flags)
+        => s_sysRecvMsg >= 0 ? (nint)Syscall6(s_sysRecvMsg, fd, (long)msg, flags, 0, 0, 0) : RecvMsg(fd, msg, flags);
 
     // ---- raw syscall (fixed arity: variadic calls are not portable through P/Invoke on arm64) ----
     [LibraryImport(C, EntryPoint = "syscall", SetLastError = true)] public static partial long Syscall2(long number, long a1, long a2);

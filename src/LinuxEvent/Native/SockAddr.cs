@@ -61,7 +61,9 @@ internal static class SockAddr
             {
                 var path = src.Slice(2, length - 2);
                 if (path.Length == 0) return null;                                   // unnamed socket
-                if (path[0] == 0) return new UnixDomainSocketEndPoint("@" + Encoding.UTF8.GetString(path.Slice(1)));
+                // Abstract name: .NET's own form is a leading NUL (ToString shows "@name", which Write also accepts), so the
+                // endpoint equals the one the peer bound with and means the same thing to a System.Net socket.
+                if (path[0] == 0) return new UnixDomainSocketEndPoint("\0" + Encoding.UTF8.GetString(path.Slice(1)));
                 int nul = path.IndexOf((byte)0);
                 return new UnixDomainSocketEndPoint(Encoding.UTF8.GetString(nul >= 0 ? path.Slice(0, nul) : path));
             }

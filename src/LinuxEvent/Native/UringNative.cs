@@ -25,6 +25,7 @@ internal static unsafe class UringNative
         IORING_OP_SEND_ZC = 47, IORING_OP_SENDMSG_ZC = 48, IORING_OP_READ_MULTISHOT = 49, IORING_OP_WAITID = 50,
         IORING_OP_FUTEX_WAIT = 51, IORING_OP_FIXED_FD_INSTALL = 54, IORING_OP_FTRUNCATE = 55, IORING_OP_BIND = 56,
         IORING_OP_LISTEN = 57;
+    public const byte IORING_OP_FALLOCATE = 17, IORING_OP_STATX = 21;
 
     // ---- sqe->flags (IOSQE_*) ----
     public const byte IOSQE_FIXED_FILE = 1 << 0, IOSQE_IO_DRAIN = 1 << 1, IOSQE_IO_LINK = 1 << 2,

@@ -40,6 +40,7 @@ public sealed class Operation
     internal MemoryHandle Pin;
     internal ProvidedBufferPool? BufferPool;
     internal object? BackendState;                            // fake timeout: its timer; connect: the pinned sockaddr
+    private object? _request;                                 // sendmsg/recvmsg: MessageBlock; other file ops: FileRequest
 
     internal Operation(ProactorLoop loop, OperationKind kind, Action<Operation>? callback)
     {
@@ -83,6 +84,22 @@ public sealed class Operation
         set => Offset = value;
     }
 
+    /// <summary>sendmsg/recvmsg: the pinned msghdr (owned by the AsyncOp; set per submission, shares storage with
+    /// <see cref="File"/>).</summary>
+    internal Datagrams.MessageBlock? Message
+    {
+        get => _request as Datagrams.MessageBlock;
+        set => _request = value;
+    }
+
+    /// <summary>File operations other than Read/Write: the arguments and pins (owned by the AsyncOp; set per
+    /// submission, shares storage with <see cref="Message"/>).</summary>
+    internal Files.FileRequest? File
+    {
+        get => _request as Files.FileRequest;
+        set => _request = value;
+    }
+
     /// <summary>Connect: the pinned (POH) sockaddr (kept in <see cref="BackendState"/>).</summary>
     internal byte[]? SockAddr
     {
@@ -120,6 +137,22 @@ public sealed class Operation
     /// <summary>The fd the operation targets (the input fd of a splice).</summary>
     public int FileDescriptor => Fd;
 
+    /// <summary>The file offset of a read, write (also vectored) or fallocate; -1 for "the fd's position" or none.</summary>
+    public long FileOffset => Offset;
+
+    /// <summary>Bytes the operation asked for: a buffer's length, the sum of a vector, a fallocate's length.</summary>
+    public long RequestedLength => File is { } f && Kind is not (OperationKind.Read or OperationKind.Write) ? f.Length : Length;
+
+    /// <summary>The path of an <see cref="OperationKind.OpenAt"/>, or of a <see cref="OperationKind.Statx"/> by path.</summary>
+    public string? Path => File?.PathText;
+
+    /// <summary>The status a completed <see cref="OperationKind.Statx"/> read.</summary>
+    /// <exception cref="InvalidOperationException">Not a completed Statx.</exception>
+    public FileStatus FileStatus
+        => Kind == OperationKind.Statx && State == OperationState.Completed && File is { } f
+            ? LinuxEvent.FileStatus.Read(f.StatxBlock!)
+            : throw new InvalidOperationException($"Operation.FileStatus: the operation is a {Kind} ({State}), not a completed Statx.");
+
     /// <summary>Free slot for the owner (e.g. the connection), so callbacks need no closure.</summary>
     public object? Data { get; set; }
 
@@ -132,13 +165,14 @@ public sealed class Operation
     /// </summary>
     public bool Cancel() => Loop.ProactorDriver.CancelOperation(this);
 
-    /// <summary>Throws a <see cref="LinuxEventException"/> if Failed, <see cref="OperationCanceledException"/> if Cancelled.</summary>
+    /// <summary>Throws if Failed (a <see cref="LinuxEventSocketException"/> for a socket operation, else a
+    /// <see cref="LinuxEventException"/>, named after the syscall) or <see cref="OperationCanceledException"/> if Cancelled.</summary>
     public int GetResultOrThrow()
     {
         return State switch
         {
             OperationState.Completed => Result,
-            OperationState.Failed => throw Error!.ToException(Kind.ToString()),
+            OperationState.Failed => throw LinuxEventException.Create(Error!.Errno, Seam.IoNames.Call(Kind, Fd), Seam.IoNames.IsSocketCall(Kind)),
             OperationState.Cancelled => throw new OperationCanceledException($"The {Kind} operation was cancelled."),
             _ => throw new InvalidOperationException($"The {Kind} operation has not settled yet."),
         };

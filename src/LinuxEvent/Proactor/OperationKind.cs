@@ -29,4 +29,22 @@ public enum OperationKind
     AcceptMultishot,
     /// <summary>Multishot receive into a provided-buffer ring: one item per chunk, then one final settlement.</summary>
     ReceiveMultishot,
+    /// <summary>sendmsg(2): a datagram (or stream bytes) with an optional destination and SCM_RIGHTS fds.</summary>
+    SendMessage,
+    /// <summary>recvmsg(2): a datagram (or stream bytes) with the sender's address and SCM_RIGHTS fds.</summary>
+    ReceiveMessage,
+    /// <summary>preadv(2): scatter read at an offset (IORING_OP_READV).</summary>
+    ReadV,
+    /// <summary>pwritev(2): gather write at an offset (IORING_OP_WRITEV).</summary>
+    WriteV,
+    /// <summary>fsync(2) (IORING_OP_FSYNC).</summary>
+    Fsync,
+    /// <summary>fdatasync(2) (IORING_OP_FSYNC with IORING_FSYNC_DATASYNC).</summary>
+    Fdatasync,
+    /// <summary>openat(2); the result is the new fd (close-on-exec), owned by the caller (IORING_OP_OPENAT).</summary>
+    OpenAt,
+    /// <summary>statx(2) (IORING_OP_STATX); the status is in <see cref="Operation.FileStatus"/>.</summary>
+    Statx,
+    /// <summary>fallocate(2) (IORING_OP_FALLOCATE).</summary>
+    Fallocate,
 }

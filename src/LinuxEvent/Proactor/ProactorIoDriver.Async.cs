@@ -27,6 +27,7 @@ internal sealed partial class ProactorIoDriver
         op.CancelRequested = false;
         op.Fd = state.Fd;
         op.Fd2 = -1;
+        op.File = null;
         op.Offset = -1;
         // One storage for both (an operation reads or writes, never both): set the one this kind uses.
         bool writes = opKind is OperationKind.Write or OperationKind.Send;
@@ -56,6 +57,9 @@ internal sealed partial class ProactorIoDriver
         op.ConstBuffer = default;                       // the buffer of either direction (one storage)
         switch (op.State)
         {
+            case OperationState.Completed or OperationState.Failed when op.Kind is OperationKind.SendMessage or OperationKind.ReceiveMessage:
+                Loop.FinishMessageIo(a, op.State == OperationState.Completed ? op.Result : -op.Error!.Errno);
+                break;
             case OperationState.Completed:
                 a.Complete(op.Result);
                 break;
@@ -70,11 +74,13 @@ internal sealed partial class ProactorIoDriver
                 a.Cancelled();
                 break;
             default:
-                a.Fail(op.Kind == OperationKind.Connect
-                    ? new LinuxEventException(op.Error!.Errno, $"connect(fd={op.Fd}, {a.Remote})")
+                a.Fail(a.Kind == AsyncKind.File ? Files.FileErrors.Create(a.File!, op.Error!.Errno)
+                    : op.Kind == OperationKind.Connect
+                    ? new LinuxEventSocketException(op.Error!.Errno, $"connect(fd={op.Fd}, {a.Remote})")
                     : ThrowHelper.IoError(op.Kind, op.Fd, op.Error!.Errno));
                 break;
         }
+        op.File?.ClearReferences();     // the request keeps no reference to the caller's memory once settled
     }
 
     public override void Cancel(AsyncOp a)
@@ -95,15 +101,17 @@ internal sealed partial class ProactorIoDriver
         var writer = state.Writer;
         // Cancelling queues SQEs and the flush below enters the kernel: refuse a thread the ring does not accept before
         // anything changes, so a failed Dispose leaves the registration intact.
-        if (reader is not null || writer is not null) Backend.CheckKernelAccess("LoopFd.Dispose");
+        bool files = HasFileOperations(state.Fd);
+        if (reader is not null || writer is not null || files) Backend.CheckKernelAccess("LoopFd.Dispose");
         if (reader is not null) CancelForDisposal(reader);
         if (writer is not null) CancelForDisposal(writer);
+        if (files) CancelFilesForDisposal(state.Fd);
         // They settle later, through their own completions; the sides are free now, so the fd number can be registered
         // again at once (a new socket may already have taken it).
         state.Reader = state.Writer = null;
         // A cancelled operation submitted in this iteration may still sit in the SQ naming the fd by number, and the fd
         // is closed next (by us when owned, by the caller otherwise): hand the queue to the kernel first.
-        if (reader is not null || writer is not null) FlushSubmissions("LoopFd.Dispose");
+        if (reader is not null || writer is not null || files) FlushSubmissions("LoopFd.Dispose");
     }
 
     private static void CancelForDisposal(AsyncOp a)

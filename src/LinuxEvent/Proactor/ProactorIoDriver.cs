@@ -72,7 +72,7 @@ internal sealed partial class ProactorIoDriver : IoDriver
     }
 
     /// <summary>Operations submitted and not yet settled.</summary>
-    public int LiveCount => _live;
+    public override int LiveCount => _live;
 
     /// <summary>True once loop disposal has started settling operations.</summary>
     public bool IsDisposing => _disposing;
@@ -100,8 +100,9 @@ internal sealed partial class ProactorIoDriver : IoDriver
         try
         {
             // Pinning can throw (a MemoryManager that refuses): inside the try, so the slot is released with it.
-            if (op.Kind is OperationKind.Read or OperationKind.Receive) { op.Pin = op.Buffer.Pin(); op.Pinned = true; }
-            else if (op.Kind is OperationKind.Write or OperationKind.Send) { op.Pin = op.ConstBuffer.Pin(); op.Pinned = true; }
+            if (op.Kind is OperationKind.Read or OperationKind.Receive or OperationKind.ReceiveMessage) { op.Pin = op.Buffer.Pin(); op.Pinned = true; }
+            else if (op.Kind is OperationKind.Write or OperationKind.Send or OperationKind.SendMessage) { op.Pin = op.ConstBuffer.Pin(); op.Pinned = true; }
+            else if (op.File is { } file) { file.Pin(); op.Pinned = true; }     // vectors, statx block (all or nothing)
             Backend.Submit(op);
         }
         catch
@@ -122,7 +123,7 @@ internal sealed partial class ProactorIoDriver : IoDriver
 
     private void ReleaseSlot(Operation op)
     {
-        if (op.Pinned) { op.Pin.Dispose(); op.Pinned = false; }
+        if (op.Pinned) { op.Pin.Dispose(); op.File?.Unpin(); op.Pinned = false; }
         if (op.Slot >= 0)
         {
             _slots[op.Slot] = null;

@@ -26,7 +26,7 @@ namespace LinuxEvent;
 /// releasing the ring, so the kernel never writes into a buffer that was unpinned. Those operations settle
 /// (normally as Cancelled) and their callbacks run during <see cref="Loop.Dispose"/>.</para>
 /// </remarks>
-public sealed class ProactorLoop : Loop
+public sealed partial class ProactorLoop : Loop
 {
     private readonly ProactorIoDriver _driver;
     private readonly ProactorBackendBase _backend;

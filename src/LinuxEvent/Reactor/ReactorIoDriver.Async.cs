@@ -26,7 +26,7 @@ internal sealed partial class ReactorIoDriver
         {
             int rc = Posix.TryConnect(fd, remote!);
             if (rc == 0) return IoStart.Done(0);
-            if (rc != -Errno.EINPROGRESS) return IoStart.Failed(new LinuxEventException(-rc, $"connect(fd={fd}, {remote})"));
+            if (rc != -Errno.EINPROGRESS) return IoStart.Failed(new LinuxEventSocketException(-rc, $"connect(fd={fd}, {remote})"));
         }
         else if (kind is not (AsyncKind.WaitReadable or AsyncKind.WaitWritable))
         {
@@ -167,6 +167,10 @@ internal sealed partial class ReactorIoDriver
             case AsyncKind.WaitWritable:
                 r = 0;
                 break;
+            case AsyncKind.SendMessage:
+            case AsyncKind.ReceiveMessage:
+                TryCompleteMessage(state, op);
+                return;
             case AsyncKind.Connect:
                 // A registered socket may carry an edge from before the connect started (an unconnected TCP socket
                 // polls as EPOLLOUT|EPOLLHUP): only a writable or failed socket has finished connecting.
@@ -190,7 +194,7 @@ internal sealed partial class ReactorIoDriver
                 break;
         }
         if (r >= 0) op.Complete(r);
-        else op.Fail(op.Kind == AsyncKind.Connect ? new LinuxEventException(-r, $"connect(fd={fd}, {op.Remote})") : ThrowHelper.IoError(IoNames.Of(op.Kind), fd, -r));
+        else op.Fail(op.Kind == AsyncKind.Connect ? new LinuxEventSocketException(-r, $"connect(fd={fd}, {op.Remote})") : ThrowHelper.IoError(IoNames.Of(op.Kind), fd, -r));
     }
 
     private static void FailAll(IoFd state, Exception error)
@@ -211,6 +215,11 @@ internal sealed partial class ReactorIoDriver
 
     public override void Cancel(AsyncOp op)
     {
+        if (op.Kind == AsyncKind.File)
+        {
+            CancelFile(op);
+            return;
+        }
         // The one-shot registration may stay armed; a later report finds no waiter and is ignored.
         op.Cancelled();
     }
@@ -226,8 +235,19 @@ internal sealed partial class ReactorIoDriver
         // Replaces the fd-number path's one-shot watcher if there was one (MOD, or ADD if the number was reused).
         // Throws LinuxEventException with nothing changed if epoll refuses the fd.
         // EPOLLRDHUP and EPOLLPRI: the short-read rule must see a FIN and urgent data (NoteTransfer).
-        var w = Watch(fd, WatchOptions.Read | WatchOptions.Write | WatchOptions.EdgeTriggered, s_asyncReadable, s_asyncWritable,
-            onError: null, extraEvents: Libc.EPOLLRDHUP | Libc.EPOLLPRI, "Loop.Register");
+        Watcher w;
+        try
+        {
+            w = Watch(fd, WatchOptions.Read | WatchOptions.Write | WatchOptions.EdgeTriggered, s_asyncReadable, s_asyncWritable,
+                onError: null, extraEvents: Libc.EPOLLRDHUP | Libc.EPOLLPRI, "Loop.Register");
+        }
+        catch (LinuxEventException ex) when (ex.Errno == Errno.EPERM)
+        {
+            // A regular file or a directory: epoll has no use for it (ep_insert refuses a file without a poll method),
+            // and it needs none: reads and writes never wait for readiness, and file operations go to the worker pool.
+            RegisterWithoutReadiness(state);
+            return;
+        }
         w.Data = state;
         state.Watcher = w;
         state.Readable = state.Writable = true;          // unknown: the first attempt finds out
@@ -241,6 +261,16 @@ internal sealed partial class ReactorIoDriver
         state.Readable = state.Writable = false;
         if (state.Watcher is { } w) { CancelWatcher(w); state.Watcher = null; }
         FailAll(state, ThrowHelper.RegistrationDisposedDuringOperation(state.Fd));
+        UnregisterFiles(state.Fd);
+    }
+
+    private void RegisterWithoutReadiness(ReactorFd state)
+    {
+        // A one-shot watcher left by an earlier file with this number (a socket, since closed) is dropped.
+        if (state.Watcher is { } old) { CancelWatcher(old); state.Watcher = null; }
+        state.Readable = state.Writable = true;          // always: a regular file never answers EAGAIN
+        state.Streaming = state.ReadShutdown = false;
+        state.ShortReadRule = state.ShortWriteRule = false;
     }
 
     /// <summary>Disposal: every pending readiness wait completes with <see cref="ObjectDisposedException"/>.</summary>

@@ -37,6 +37,17 @@ internal sealed partial class ReactorIoDriver(ReactorLoop loop) : IoDriver(loop)
     public override AcceptChannel CreateAcceptChannel(int fd, IAcceptChannelHandler handler, int maxPerWake)
         => new ReactorAcceptChannel(this, fd, maxPerWake, handler);
 
+    /// <summary>Async operations parked on readiness (a scan for the meter; approximate when read from another thread).</summary>
+    public override int LiveCount
+    {
+        get
+        {
+            int n = 0;
+            Loop.IoFds.ForEach(s => n += (s.Reader is not null ? 1 : 0) + (s.Writer is not null ? 1 : 0));
+            return n;
+        }
+    }
+
     /// <summary>Number of active watchers.</summary>
     public int WatcherCount => _watcherCount;
 
@@ -197,6 +208,7 @@ internal sealed partial class ReactorIoDriver(ReactorLoop loop) : IoDriver(loop)
     public override void Dispose()
     {
         FailPendingAsync();
+        DisposeFiles();
         _watchers.ForEach(static w => w.Active = false);
         _watchers.Clear();
         _watcherCount = 0;

@@ -31,6 +31,7 @@ public sealed class ReactorLoop : Loop
         if (options.MaxEventsPerWait is < 1 or > 65536)
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxEventsPerWait, "ReactorOptions.MaxEventsPerWait must be in 1..65536.");
         _driver = new ReactorIoDriver(this);
+        _driver.ConfigureFiles(options);
         ReactorBackendBase backend = options.Backend switch
         {
             ReactorBackend.Epoll => new EpollReactorBackend(this, _driver, options.MaxEventsPerWait),

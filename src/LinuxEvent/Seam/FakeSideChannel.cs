@@ -6,7 +6,7 @@ namespace LinuxEvent.Seam;
 /// <summary>
 /// What both fake backends share: the virtual clock, and the real kernel part of a fake loop, an epoll set holding
 /// the loop's wake eventfd and its adaptor fds (signalfd, pidfd). User I/O stays fake; these stay real, so
-/// <see cref="Loop.Post(Action{Loop})"/>, <see cref="Loop.Signal"/> and <see cref="Loop.WatchProcess"/> behave as in
+/// <see cref="Loop.Post(Action{Loop})"/>, <see cref="Loop.Signal(int, Action{Loop, SignalEvent})"/> and <see cref="Loop.WatchProcess"/> behave as in
 /// production. A fake loop therefore holds two fds (epoll + eventfd) but none per watched fd or operation.
 /// </summary>
 internal sealed class FakeSideChannel : IDisposable

@@ -23,7 +23,9 @@ namespace LinuxEvent.Seam;
 /// operation settles as cancelled, or with its real result if the kernel completed it first (no data is lost).</item>
 /// <item><see cref="Register"/> and <see cref="Unregister"/> bracket a <see cref="LoopFd"/>: after Unregister the
 /// driver holds nothing that names the fd, pending operations have been failed (or their kernel requests cancelled
-/// and flushed), and the fd may be closed.</item>
+/// and flushed), and the fd may be closed. That includes file operations on the fd (<see cref="StartFile"/>): those
+/// not started fail with ObjectDisposedException; those running deliver their result (a reactor waits, bounded, for
+/// its workers to leave the syscall; an io_uring request holds its own reference to the file).</item>
 /// <item><see cref="Dispose"/> settles everything the driver owns when the loop is disposed: pending operations fail
 /// with <see cref="ObjectDisposedException"/> (a proactor first cancels its kernel requests and waits for their
 /// completions, so a request the kernel finished still delivers its result).</item>
@@ -41,8 +43,27 @@ internal abstract class IoDriver(Loop loop)
     public abstract IoStart Start(IoFd state, AsyncKind kind, Memory<byte> buffer, ReadOnlyMemory<byte> constBuffer,
         System.Net.EndPoint? remote, CancellationToken token);
 
+    /// <summary>
+    /// Starts a sendmsg (<see cref="AsyncKind.SendMessage"/>) or recvmsg (<see cref="AsyncKind.ReceiveMessage"/>) on
+    /// <paramref name="state"/>'s fd; the rules above the seam have passed. Always parks a pooled awaitable with
+    /// <see cref="Loop.ParkMessageIo"/> (which prepares its msghdr) and settles it through
+    /// <see cref="Loop.FinishMessageIo"/>, which interprets what the kernel wrote the same way on both models.
+    /// </summary>
+    public abstract IoStart StartMessage(IoFd state, AsyncKind kind, in Datagrams.MessageRequest request, CancellationToken token);
+
     /// <summary>Cancels a pending operation (its token was cancelled).</summary>
     public abstract void Cancel(AsyncOp op);
+
+    /// <summary>
+    /// Starts a file operation (<c>Loop.Files.cs</c>): <paramref name="op"/> is rented and its
+    /// <see cref="AsyncOp.File"/> request filled and checked above the seam. The driver settles it at once (a result or
+    /// an error) or hands it to the kernel (proactor: an SQE) or to its worker pool (reactor); the loop arms the token
+    /// when this returns. A file operation occupies no side of its fd (any number may be pending on one fd).
+    /// <see cref="Cancel"/> on it: a request the kernel or a worker has not started settles cancelled; one already
+    /// running settles with its real result (a file read or write cannot be interrupted). Never throws: a failure to
+    /// start settles <paramref name="op"/> with the error.
+    /// </summary>
+    public abstract void StartFile(AsyncOp op);
 
     /// <summary>Makes <paramref name="registration"/> the fd's registration in the kernel's terms; throws with nothing
     /// changed if the driver refuses it.</summary>
@@ -57,6 +78,9 @@ internal abstract class IoDriver(Loop loop)
 
     /// <summary>The model's accept channel over a listening socket (Listener's seam).</summary>
     public abstract AcceptChannel CreateAcceptChannel(int fd, IAcceptChannelHandler handler, int maxPerWake);
+
+    /// <summary>Async operations pending (for the meter; may be read from another thread, so approximate).</summary>
+    public abstract int LiveCount { get; }
 
     /// <summary>Hands queued requests to the kernel now (proactor); nothing to do on the reactor.</summary>
     public virtual void FlushSubmissions(string call) { }

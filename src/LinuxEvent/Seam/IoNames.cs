@@ -22,6 +22,8 @@ internal static class IoNames
         OperationKind.Splice => "splice",
         OperationKind.Timeout => "timeout",
         OperationKind.Nop => "nop",
+        OperationKind.SendMessage => "sendmsg",
+        OperationKind.ReceiveMessage => "recvmsg",
         _ => k.ToString().ToLowerInvariant(),
     });
 
@@ -43,6 +45,11 @@ internal static class IoNames
     /// <summary>The proactor API call that starts <paramref name="kind"/> (e.g. "ProactorLoop.Receive").</summary>
     public static string ProactorCall(OperationKind kind) => (uint)kind < (uint)s_proactorCall.Length ? s_proactorCall[(int)kind] : "ProactorLoop operation";
 
+    /// <summary>True for the calls that only sockets take (their errors surface as <see cref="System.Net.Sockets.SocketException"/>).</summary>
+    public static bool IsSocketCall(OperationKind kind) => kind is OperationKind.Receive or OperationKind.Send or OperationKind.Accept
+        or OperationKind.Connect or OperationKind.Shutdown or OperationKind.AcceptMultishot or OperationKind.ReceiveMultishot
+        or OperationKind.SendMessage or OperationKind.ReceiveMessage;
+
     /// <summary>The syscall and fd, as errors name them: <c>recv(fd=7)</c>.</summary>
     public static string Call(OperationKind kind, int fd) => $"{Syscall(kind)}(fd={fd})";
 
@@ -55,6 +62,8 @@ internal static class IoNames
         AsyncKind.Send => OperationKind.Send,
         AsyncKind.Accept => OperationKind.Accept,
         AsyncKind.Connect => OperationKind.Connect,
+        AsyncKind.SendMessage => OperationKind.SendMessage,
+        AsyncKind.ReceiveMessage => OperationKind.ReceiveMessage,
         _ => OperationKind.Nop,
     };
 }

@@ -5,7 +5,7 @@ namespace LinuxEvent.Seam;
 /// Each returns the result, or -errno; EINTR is retried inside. The default is the kernel; a test or a simulated
 /// network replaces it on one loop (e.g. to make accept fail with EMFILE, or to serve fds that exist only in memory).
 /// </summary>
-internal class Syscalls
+internal unsafe class Syscalls
 {
     /// <summary>The kernel.</summary>
     public static readonly Syscalls Kernel = new();
@@ -15,4 +15,6 @@ internal class Syscalls
     public virtual int Receive(int fd, Span<byte> buffer) => Posix.TryReceive(fd, buffer);
     public virtual int Send(int fd, ReadOnlySpan<byte> buffer) => Posix.TrySend(fd, buffer);
     public virtual int Accept(int fd) => Posix.TryAccept(fd);
+    public virtual int SendMessage(int fd, Native.MsgHdr* message, int flags) => Posix.TrySendMessage(fd, message, flags);
+    public virtual int ReceiveMessage(int fd, Native.MsgHdr* message, int flags) => Posix.TryReceiveMessage(fd, message, flags);
 }

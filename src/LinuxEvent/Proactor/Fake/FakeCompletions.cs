@@ -1,3 +1,4 @@
+using System.Net;
 using LinuxEvent.Proactor;
 
 namespace LinuxEvent;
@@ -12,7 +13,7 @@ namespace LinuxEvent;
 /// When the loop would sleep, the virtual clock jumps instead (to the next deadline, or by the RunOnce timeout).
 /// Nop operations complete by themselves; every other operation waits for the script.
 /// </remarks>
-public sealed class FakeCompletions
+public sealed partial class FakeCompletions
 {
     private readonly FakeProactorBackend _backend;
     private readonly ProactorLoop _loop;
@@ -48,12 +49,16 @@ public sealed class FakeCompletions
     {
         CheckPending(op, nameof(Complete));
         if (result < 0) throw new ArgumentOutOfRangeException(nameof(result), result, "FakeCompletions.Complete: use Fail for errors.");
-        if (op.Kind is OperationKind.Read or OperationKind.Receive or OperationKind.Write or OperationKind.Send or OperationKind.Splice && result > op.Length)
+        if (op.Kind == OperationKind.ReceiveMessage)
+            throw new ArgumentException("FakeCompletions.Complete: a ReceiveMessage needs a datagram and its sender; use CompleteReceiveFrom or CompleteReceiveMessage.", nameof(op));
+        if (op.Kind is OperationKind.Read or OperationKind.Receive or OperationKind.Write or OperationKind.Send or OperationKind.Splice
+            or OperationKind.SendMessage or OperationKind.ReadV or OperationKind.WriteV && result > op.Length)
             throw new ArgumentOutOfRangeException(nameof(result), result, $"FakeCompletions.Complete: the {op.Kind} asked for at most {op.Length} bytes.");
         _backend.Resolve(op, result);
     }
 
-    /// <summary>Completes a read with <paramref name="data"/> copied into its buffer (empty = EOF).</summary>
+    /// <summary>Completes a read (also a vectored <see cref="OperationKind.ReadV"/>, filled in order) with
+    /// <paramref name="data"/> copied into its buffer (empty = EOF).</summary>
     /// <exception cref="ArgumentException">More data than the read asked for, or the operation is not a read.</exception>
     public void CompleteRead(Operation op, ReadOnlySpan<byte> data) => CompleteInto(op, data, OperationKind.Read, nameof(CompleteRead));
 
@@ -64,10 +69,50 @@ public sealed class FakeCompletions
     private void CompleteInto(Operation op, ReadOnlySpan<byte> data, OperationKind kind, string call)
     {
         CheckPending(op, call);
-        if (op.Kind != kind) throw new ArgumentException($"FakeCompletions.{call}: the operation is a {op.Kind}, not a {kind}.", nameof(op));
+        bool vector = kind == OperationKind.Read && op.Kind == OperationKind.ReadV;
+        if (op.Kind != kind && !vector) throw new ArgumentException($"FakeCompletions.{call}: the operation is a {op.Kind}, not a {kind}.", nameof(op));
         if (data.Length > op.Length) throw new ArgumentException($"FakeCompletions.{call}: {data.Length} bytes given but the {kind} asked for at most {op.Length}.", nameof(data));
-        data.CopyTo(op.Buffer.Span);
+        if (vector) LinuxEvent.Files.FakeFileData.Scatter(op.File!, data);
+        else data.CopyTo(op.Buffer.Span);
         _backend.Resolve(op, data.Length);
+    }
+
+    /// <summary>
+    /// Completes a pending ReceiveMessage (<see cref="Loop.ReceiveFromAsync"/>, <see cref="Loop.ReceiveMessageAsync"/>)
+    /// with one datagram from <paramref name="from"/> (null: an unnamed sender). Like the kernel, a datagram longer than
+    /// the buffer is truncated and flagged MSG_TRUNC (so ReceiveFromAsync fails with
+    /// <see cref="DatagramTruncatedException"/>), and an empty one is a zero-length datagram.
+    /// </summary>
+    /// <exception cref="ArgumentException">The operation is not a ReceiveMessage.</exception>
+    public void CompleteReceiveFrom(Operation op, ReadOnlySpan<byte> data, EndPoint? from) => CompleteReceiveMessage(op, data, from, default);
+
+    /// <summary>
+    /// Completes a pending ReceiveMessage with one datagram and SCM_RIGHTS <paramref name="fds"/>. Ownership of the fds
+    /// passes to the fake when this call succeeds (if it throws, they stay the caller's): the ones the receiver has room for are handed to it (it must close them), the
+    /// others are closed here and the result is flagged <see cref="ReceiveMessageFlags.ControlTruncated"/>, as the
+    /// kernel does.
+    /// </summary>
+    /// <exception cref="ArgumentException">The operation is not a ReceiveMessage.</exception>
+    public void CompleteReceiveMessage(Operation op, ReadOnlySpan<byte> data, EndPoint? from, ReadOnlySpan<int> fds)
+    {
+        CheckPending(op, nameof(CompleteReceiveMessage));
+        if (op.Kind != OperationKind.ReceiveMessage)
+            throw new ArgumentException($"FakeCompletions.CompleteReceiveMessage: the operation is a {op.Kind}, not a ReceiveMessage.", nameof(op));
+        _backend.Resolve(op, Datagrams.FakeMessageKernel.ReceiveInto(op, data, from, fds));
+    }
+
+    /// <summary>
+    /// What a pending SendMessage (<see cref="Loop.SendToAsync"/>, <see cref="Loop.SendMessageAsync"/>) would put on the
+    /// wire: its bytes, its destination and its SCM_RIGHTS fds. The operation stays pending; settle it with
+    /// <see cref="Complete"/> (bytes sent) or <see cref="Fail"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The operation is not a SendMessage.</exception>
+    public FakeDatagram GetSentMessage(Operation op)
+    {
+        CheckPending(op, nameof(GetSentMessage));
+        if (op.Kind != OperationKind.SendMessage)
+            throw new ArgumentException($"FakeCompletions.GetSentMessage: the operation is a {op.Kind}, not a SendMessage.", nameof(op));
+        return Datagrams.FakeMessageKernel.SentBy(op);
     }
 
     /// <summary>Fails <paramref name="op"/> with <paramref name="errno"/> (positive, e.g. 104 for ECONNRESET).</summary>

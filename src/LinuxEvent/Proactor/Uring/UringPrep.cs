@@ -14,7 +14,7 @@ namespace LinuxEvent.Proactor.Uring;
 /// so those need only outlive the <see cref="UringRing.Enter"/> call that submits them.
 /// </para>
 /// </summary>
-internal static unsafe class UringPrep
+internal static unsafe partial class UringPrep
 {
     /// <summary>Offset value meaning "use and advance the file position" (IORING_FEAT_RW_CUR_POS); also the
     /// right value for pipes and sockets, which ignore offsets.</summary>
@@ -182,5 +182,23 @@ internal static unsafe class UringPrep
     {
         Rw(sqe, UringNative.IORING_OP_POLL_REMOVE, -1, null, 0, 0, userData);
         sqe->addr = target;
+    }
+
+    /// <summary>IORING_OP_SENDMSG (5.3): sendmsg(fd, msg, flags); res = bytes sent. The kernel copies the msghdr and
+    /// iovec at prep (io_sendmsg_copy_hdr) but reads the data, the destination and the control buffer when it issues the
+    /// request, which may be after a poll-driven retry: all of it must stay valid until the CQE.</summary>
+    public static void SendMsg(IoUringSqe* sqe, int fd, MsgHdr* msg, int flags, ulong userData)
+    {
+        Rw(sqe, UringNative.IORING_OP_SENDMSG, fd, msg, 1, 0, userData);
+        sqe->msg_flags = (uint)flags;
+    }
+
+    /// <summary>IORING_OP_RECVMSG (5.3): recvmsg(fd, msg, flags); res = bytes received. At completion the kernel writes
+    /// the sender into msg_name and msg_namelen, msg_controllen and msg_flags back into <paramref name="msg"/>, which
+    /// must therefore stay valid (pinned) until the CQE.</summary>
+    public static void RecvMsg(IoUringSqe* sqe, int fd, MsgHdr* msg, int flags, ulong userData)
+    {
+        Rw(sqe, UringNative.IORING_OP_RECVMSG, fd, msg, 1, 0, userData);
+        sqe->msg_flags = (uint)flags;
     }
 }

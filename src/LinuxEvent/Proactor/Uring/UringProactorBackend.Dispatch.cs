@@ -22,6 +22,9 @@ internal sealed unsafe partial class UringProactorBackend
         else _ring.SubmitAndWait(timeoutNs);
         _loop.OnWaitReturned();
         ReapAndDispatch();
+        var metrics = _loop.Metrics;
+        metrics.RingOverflows = _ring.OverflowsSeen;
+        metrics.RingBusy = _ring.BusyCount;
     }
 
     /// <summary>

@@ -79,6 +79,21 @@ internal sealed unsafe partial class UringProactorBackend
                 RecordMultishot(op, pool.Ring.GroupId);
                 op.BufferPool!.Users++;               // released when the stream settles (SettleFinal)
                 break;
+            case OperationKind.SendMessage:
+                // The msghdr, iovec, sockaddr and SCM_RIGHTS buffer live in the operation's pinned MessageBlock until the
+                // CQE; the iovec now points at the buffer Submit pinned. MSG_NOSIGNAL as for Send.
+                op.Message!.ArmSend((byte*)op.Pin.Pointer, op.Length);
+                UringPrep.SendMsg(sqe, op.Fd, op.Message.Header, Libc.MSG_NOSIGNAL, ud);
+                break;
+            case OperationKind.ReceiveMessage:
+                // Received fds are installed close-on-exec (MSG_CMSG_CLOEXEC reaches scm_detach_fds through msg_flags).
+                op.Message!.ArmReceive((byte*)op.Pin.Pointer, op.Length);
+                UringPrep.RecvMsg(sqe, op.Fd, op.Message.Header, Libc.MSG_CMSG_CLOEXEC, ud);
+                break;
+            case OperationKind.ReadV or OperationKind.WriteV or OperationKind.Fsync or OperationKind.Fdatasync
+                or OperationKind.OpenAt or OperationKind.Statx or OperationKind.Fallocate:
+                PrepFile(sqe, op, ud);
+                break;
             default:
                 // Unreachable (every kind is handled above); keep the taken SQE harmless rather than throwing.
                 UringPrep.Nop(sqe, IgnoreUserData);
@@ -173,6 +188,7 @@ internal sealed unsafe partial class UringProactorBackend
             OperationKind.AcceptMultishot => "multishot accept (IORING_ACCEPT_MULTISHOT, Linux 5.19)",
             OperationKind.ReceiveMultishot => "multishot receive with provided-buffer rings (IORING_RECV_MULTISHOT, Linux 6.0)",
             OperationKind.Shutdown => "IORING_OP_SHUTDOWN (Linux 5.11)",
+            _ when FileOpcodeName(kind) is { } file => file,
             _ => "the io_uring opcode " + IoNames.ProactorCall(kind) + " needs",
         };
         throw new LinuxEventUnsupportedException(Errno.EINVAL, IoNames.ProactorCall(kind),

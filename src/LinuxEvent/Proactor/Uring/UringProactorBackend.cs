@@ -133,7 +133,7 @@ internal sealed unsafe partial class UringProactorBackend : ProactorBackendBase,
 
         // Without IORING_REGISTER_PROBE (before 5.6) nothing is known: let the kernel answer -EINVAL per request.
         bool known = caps.LastOpcode >= 0;
-        _kindSupported = new bool[(int)OperationKind.ReceiveMultishot + 1];
+        _kindSupported = new bool[(int)Enum.GetValues<OperationKind>().Max() + 1];
         _kindSupported[(int)OperationKind.Read] = !known || caps.Supports(UringNative.IORING_OP_READ);
         _kindSupported[(int)OperationKind.Write] = !known || caps.Supports(UringNative.IORING_OP_WRITE);
         _kindSupported[(int)OperationKind.Receive] = !known || caps.Supports(UringNative.IORING_OP_RECV);
@@ -147,6 +147,9 @@ internal sealed unsafe partial class UringProactorBackend : ProactorBackendBase,
         _kindSupported[(int)OperationKind.Nop] = true;
         _kindSupported[(int)OperationKind.AcceptMultishot] = known && caps.MultishotAccept;
         _kindSupported[(int)OperationKind.ReceiveMultishot] = known && caps.MultishotRecv && caps.ProvidedBufferRing;
+        _kindSupported[(int)OperationKind.SendMessage] = !known || caps.Supports(UringNative.IORING_OP_SENDMSG);
+        _kindSupported[(int)OperationKind.ReceiveMessage] = !known || caps.Supports(UringNative.IORING_OP_RECVMSG);
+        InitFileKinds(caps, known);
     }
 
     public override string Name => "uring";

@@ -278,8 +278,10 @@ internal sealed unsafe partial class UringRing
         switch (errno)
         {
             case Errno.ETIME:  // the wait timed out: a normal outcome
+                return 0;
             case Errno.EAGAIN: // could not allocate requests right now
             case Errno.EBUSY:  // CQ backlog (older kernels refuse to submit while overflowed CQEs are pending)
+                BusyCount++;
                 return 0;
         }
         string call = string.Create(CultureInfo.InvariantCulture,

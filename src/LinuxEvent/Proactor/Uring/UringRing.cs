@@ -180,6 +180,12 @@ internal sealed unsafe partial class UringRing : IDisposable
 
     /// <summary>Kernel counter of CQEs lost to overflow. Stays 0 with IORING_FEAT_NODROP unless the kernel could
     /// not allocate an overflow entry (then io_uring_enter also fails with EBADR).</summary>
+    /// <summary>Times the CQ was found overflowed (IORING_SQ_CQ_OVERFLOW: completions waiting in the kernel's list).</summary>
+    public long OverflowsSeen { get; private set; }
+
+    /// <summary>io_uring_enter calls answered EAGAIN or EBUSY (the kernel could not take requests right now).</summary>
+    public long BusyCount { get; internal set; }
+
     public uint CqOverflowCount => _ringFd < 0 ? 0 : Volatile.Read(ref *_kCqOverflow);
 
     /// <summary>
@@ -195,7 +201,9 @@ internal sealed unsafe partial class UringRing : IDisposable
             if (_ringFd < 0)
                 return false;
             Interlocked.MemoryBarrier();
-            return (Volatile.Read(ref *_kSqFlags) & (UringNative.IORING_SQ_CQ_OVERFLOW | UringNative.IORING_SQ_TASKRUN)) != 0;
+            uint flags = Volatile.Read(ref *_kSqFlags);
+            if ((flags & UringNative.IORING_SQ_CQ_OVERFLOW) != 0) OverflowsSeen++;
+            return (flags & (UringNative.IORING_SQ_CQ_OVERFLOW | UringNative.IORING_SQ_TASKRUN)) != 0;
         }
     }
 }

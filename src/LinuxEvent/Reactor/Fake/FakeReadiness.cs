@@ -1,3 +1,4 @@
+using System.Net;
 using LinuxEvent.Native;
 using LinuxEvent.Reactor;
 
@@ -14,10 +15,11 @@ namespace LinuxEvent;
 /// When the loop would sleep, the virtual clock jumps to the wake-up time instead (to the next timer deadline, or
 /// by the RunOnce timeout), so timer-driven code runs instantly and deterministically.
 /// </remarks>
-public sealed class FakeReadiness
+public sealed partial class FakeReadiness
 {
     private readonly FakeReactorBackend _backend;
     private readonly ReactorLoop _loop;
+    private FakeDatagramScript? _datagrams;
 
     internal FakeReadiness(FakeReactorBackend backend, ReactorLoop loop)
     {
@@ -70,5 +72,67 @@ public sealed class FakeReadiness
         if ((ev & Libc.EPOLLET) != 0) interest |= WatchOptions.EdgeTriggered;
         if ((ev & Libc.EPOLLONESHOT) != 0) interest |= WatchOptions.OneShot;
         return true;
+    }
+
+    // ------------------------------------------------------------------ scripted datagrams
+
+    /// <summary>
+    /// Queues one datagram for <paramref name="fd"/> and injects <see cref="Readiness.Readable"/>. From the first call
+    /// that names an fd here, its sendmsg/recvmsg (<see cref="Loop.ReceiveFromAsync"/>, <see cref="Loop.SendToAsync"/>
+    /// and the message forms) are served by this script instead of the kernel: a receive takes the next queued datagram
+    /// in order, or gets EAGAIN (and waits for readiness) when there is none. A datagram longer than the receiver's
+    /// buffer is truncated and flagged, as the kernel does. Ownership of <paramref name="fds"/> passes to the script:
+    /// the receiver gets the ones it has room for, the others are closed (flagged ControlTruncated), and any still
+    /// queued when the loop is disposed are closed then.
+    /// </summary>
+    /// <param name="fd">The socket (any fd number; scripted I/O never touches it).</param>
+    /// <param name="data">The datagram (empty: a zero-length datagram).</param>
+    /// <param name="from">The sender, or null for an unnamed one.</param>
+    /// <param name="fds">SCM_RIGHTS fds carried by the datagram.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="fd"/> is negative.</exception>
+    public void DeliverDatagram(int fd, ReadOnlySpan<byte> data, EndPoint? from, ReadOnlySpan<int> fds = default)
+    {
+        Script(fd, nameof(DeliverDatagram)).Deliver(fd, data, from, fds);
+        _backend.Inject(fd, Libc.EPOLLIN);
+    }
+
+    /// <summary>The datagrams sent on <paramref name="fd"/> since the last call, in order (scripts the fd: from now on
+    /// its sends are recorded here instead of reaching the kernel).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="fd"/> is negative.</exception>
+    public IReadOnlyList<FakeDatagram> TakeSentDatagrams(int fd) => Script(fd, nameof(TakeSentDatagrams)).TakeSent(fd);
+
+    /// <summary>
+    /// While blocked, a send on <paramref name="fd"/> gets EAGAIN, as with a full socket send buffer, and waits for
+    /// writability; unblocking injects <see cref="Readiness.Writable"/>. Scripts the fd.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="fd"/> is negative.</exception>
+    public void SetSendBlocked(int fd, bool blocked)
+    {
+        Script(fd, nameof(SetSendBlocked)).SetSendBlocked(fd, blocked);
+        if (!blocked) _backend.Inject(fd, Libc.EPOLLOUT);
+    }
+
+    /// <summary>
+    /// While <paramref name="errno"/> is not 0, a send on <paramref name="fd"/> fails with it (e.g. EHOSTUNREACH or
+    /// EMSGSIZE, as the kernel would refuse a datagram); 0 lets sends through again. Scripts the fd.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="fd"/> or <paramref name="errno"/> is negative.</exception>
+    public void FailSends(int fd, int errno)
+    {
+        if (errno < 0) throw new ArgumentOutOfRangeException(nameof(errno), errno, "FakeReadiness.FailSends: errno must be positive (or 0 to stop failing).");
+        Script(fd, nameof(FailSends)).FailSends(fd, errno);
+    }
+
+    private FakeDatagramScript Script(int fd, string call)
+    {
+        if (fd < 0) throw new ArgumentOutOfRangeException(nameof(fd), fd, $"FakeReadiness.{call}: the fd must not be negative.");
+        if (_loop.IsDisposed) throw new ObjectDisposedException(nameof(ReactorLoop));
+        if (_datagrams is null)
+        {
+            var driver = (ReactorIoDriver)_loop.Driver;
+            _datagrams = new FakeDatagramScript(_loop, driver.Sys);
+            driver.Sys = _datagrams.Syscalls;
+        }
+        return _datagrams;
     }
 }
