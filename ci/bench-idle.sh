@@ -5,10 +5,9 @@
 #   ci/bench-idle.sh [any LinuxEvent.IdleBench option, e.g. --connections 15000 --servers mini-redis --models proactor]
 #
 # 1. builds the example servers (chat-server, mini-redis, http-server) into artifacts/examples/NAME/bin, the echo
-#    server (examples/EchoServer) and tools/LinuxEvent.IdleBench, all in Release;
-# 2. if the reference kit exists (PEERS, default ../shared/peers beside the checkout), publishes its .NET Sockets echo
-#    into artifacts/peers/bin/EchoSockets (as ci/bench.sh does; nothing is built inside the kit);
-# 3. runs LinuxEvent.IdleBench: per server, model and count (default 10,000 and 15,000), a warm-up (3 rounds of 500
+#    server (examples/EchoServer), the .NET Sockets echo (tools/SocketsEcho) and tools/LinuxEvent.IdleBench, in Release
+#    (nothing outside the checkout is needed);
+# 2. runs LinuxEvent.IdleBench: per server, model and count (default 10,000 and 15,000), a warm-up (3 rounds of 500
 #    connections), the RSS, N idle connections from a separate client process (a process may hold at most 20,000 fds
 #    here) that each do one request/response, the RSS again once it has settled.
 # About 1 minute per measurement on the 2-CPU VM (use --repeat 3 for medians). Prints one line per measurement and a
@@ -30,25 +29,7 @@ for n in chat-server mini-redis http-server; do
     cp src/LinuxEvent.Net/bin/Release/net10.0/LinuxEvent*.dll "$out/$n/bin/"
 done
 dotnet build examples/EchoServer/EchoServer.csproj -c Release -nologo -v q -clp:ErrorsOnly
+dotnet build tools/SocketsEcho/SocketsEcho.csproj -c Release -nologo -v q -clp:ErrorsOnly
 dotnet build tools/LinuxEvent.IdleBench/LinuxEvent.IdleBench.csproj -c Release -nologo -v q -clp:ErrorsOnly
-
-peers=${PEERS:-$root/../shared/peers}
-if [ -d "$peers/EchoSockets" ]; then
-    src=artifacts/peers/src bin=artifacts/peers/bin
-    if [ ! -x "$bin/EchoSockets/EchoSockets" ] || ! diff -rq -x bin -x obj "$peers/EchoSockets" "$src/EchoSockets" > /dev/null 2>&1; then
-        echo "ci/bench-idle.sh: publishing the .NET Sockets echo from $peers into $bin"
-        mkdir -p "$src" "$bin"
-        rm -rf "$src/EchoSockets"
-        cp -r "$peers/EchoSockets" "$src/"
-        rm -rf "$src/EchoSockets/bin" "$src/EchoSockets/obj"
-        # Build it as shipped, without this repository's Directory.Build.* files.
-        echo '<Project></Project>' > "$src/Directory.Build.props"
-        echo '<Project></Project>' > "$src/Directory.Build.targets"
-        dotnet publish "$src/EchoSockets/EchoSockets.csproj" -c Release -o "$bin/EchoSockets" -nologo -v quiet ||
-            echo "ci/bench-idle.sh: EchoSockets did not build: the .NET Sockets echo is skipped" >&2
-    fi
-else
-    echo "ci/bench-idle.sh: no reference kit at $peers (set PEERS): the .NET Sockets echo is skipped"
-fi
 
 exec dotnet tools/LinuxEvent.IdleBench/bin/Release/net10.0/LinuxEvent.IdleBench.dll --repo "$root" "$@"

@@ -88,9 +88,7 @@ internal sealed class IdleRunner(BenchOptions options, TextWriter log)
                 r.Error ??= $"the server still holds {server.SocketCount() - fd0} connections 60 s after they were reset";
             r.RssAfterClose = server.Memory().Rss;
             r.ExitCode = server.Stop();
-            // The .NET Sockets echo has no SIGTERM handler: the default action (exit status 128 + 15) is its clean stop.
-            bool clean = r.ExitCode == 0 || (r.ExitCode == 143 && r.Server.Model is null);
-            if (!clean) r.Error ??= $"exit code {(r.ExitCode is { } c ? c.ToString(CultureInfo.InvariantCulture) : "none (killed after 20 s)")} after SIGTERM: {server.Output}";
+            if (r.ExitCode != 0) r.Error ??= $"exit code {(r.ExitCode is { } c ? c.ToString(CultureInfo.InvariantCulture) : "none (killed after 20 s)")} after SIGTERM: {server.Output}";
         }
         catch (Exception ex) when (ex is IOException or TimeoutException or InvalidOperationException)
         {

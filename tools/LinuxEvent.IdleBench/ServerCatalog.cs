@@ -23,10 +23,10 @@ internal static class ServerCatalog
                 if (!File.Exists(dll)) { missing = $"{dll} (ci/bench-idle.sh builds it)"; return null; }
                 return new ServerSpec(name, model, "dotnet", [dll, "--model", model, "--port", "@PORT@"], Protocol.Echo);
             case "sockets-echo":
-                // The reference .NET Sockets echo of ../shared/peers (64 KiB buffer per connection), as ci/bench.sh builds it.
-                string exe = Path.Combine(repo, "artifacts", "peers", "bin", "EchoSockets", "EchoSockets");
-                if (!File.Exists(exe)) { missing = $"{exe} (ci/bench-idle.sh builds it when ../shared/peers exists)"; return null; }
-                return new ServerSpec(".NET Sockets echo", null, exe, ["--port", "@PORT@"], Protocol.Echo);
+                // tools/SocketsEcho: the .NET Sockets baseline of ci/bench.sh (one async loop and a 64 KiB buffer per connection).
+                dll = Path.Combine(repo, "tools", "SocketsEcho", "bin", "Release", "net10.0", "SocketsEcho.dll");
+                if (!File.Exists(dll)) { missing = $"{dll} (ci/bench-idle.sh builds it)"; return null; }
+                return new ServerSpec(".NET Sockets echo", null, "dotnet", [dll, "--port", "@PORT@"], Protocol.Echo);
             default:
                 throw new UsageException($"unknown server '{name}'");
         }
