@@ -54,7 +54,7 @@ if ! dotnet build src/LinuxEvent/LinuxEvent.csproj -c Release -nologo -v q -clp:
   finish
 fi
 lib="src/LinuxEvent/bin/Release/net10.0"
-# Examples on LinuxEvent.Net (statsd) need its assembly too; built here once, like the core.
+# Examples on LinuxEvent.Net (the servers, statsd) need its assembly too; built here once, like the core.
 if ! dotnet build src/LinuxEvent.Net/LinuxEvent.Net.csproj -c Release -nologo -v q -clp:ErrorsOnly > "$logs/build-LinuxEvent.Net.log" 2>&1; then
   fail build-LinuxEvent.Net "see $logs/build-LinuxEvent.Net.log"
 fi

@@ -29,9 +29,11 @@ internal sealed partial class ProactorIoDriver
         op.Fd2 = -1;
         op.File = null;
         op.Offset = -1;
-        op.Buffer = buffer;
-        op.ConstBuffer = constBuffer;
-        op.Length = opKind is OperationKind.Write or OperationKind.Send ? constBuffer.Length : buffer.Length;
+        // One storage for both (an operation reads or writes, never both): set the one this kind uses.
+        bool writes = opKind is OperationKind.Write or OperationKind.Send;
+        if (writes) op.ConstBuffer = constBuffer;
+        else op.Buffer = buffer;
+        op.Length = writes ? constBuffer.Length : buffer.Length;
         try
         {
             if (remote is not null)
@@ -53,8 +55,7 @@ internal sealed partial class ProactorIoDriver
     {
         var a = (AsyncOp)op.Data!;
         if (op.State == OperationState.Failed && op.Error!.Errno == Errno.EINTR && RetryInterrupted(op, a)) return;
-        op.Buffer = default;
-        op.ConstBuffer = default;
+        op.ConstBuffer = default;                       // the buffer of either direction (one storage)
         switch (op.State)
         {
             case OperationState.Completed or OperationState.Failed when op.Kind is OperationKind.SendMessage or OperationKind.ReceiveMessage:

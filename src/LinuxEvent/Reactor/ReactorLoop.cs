@@ -49,6 +49,9 @@ public sealed class ReactorLoop : Loop
     /// <summary>Number of active watchers (user registrations, and the async API's own).</summary>
     public int WatcherCount => _driver.WatcherCount;
 
+    /// <summary>The I/O driver (watchers, the loop-wide receive buffer).</summary>
+    internal ReactorIoDriver ReactorDriver => _driver;
+
     /// <summary>
     /// Watches <paramref name="fd"/> for readiness. Watching an fd that already has a watcher replaces it: the old
     /// watcher becomes inactive and receives nothing more. The fd is not owned (never closed by the loop).

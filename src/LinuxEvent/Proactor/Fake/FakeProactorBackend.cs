@@ -194,7 +194,9 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
                     else Libc.Close(s.Value);             // a stale item for a retired stream: never leak the fd
                     break;
                 case SettlementKind.Received:
-                    if (s.Op.Generation == s.Generation) Driver.DeliverReceived(s.Op, s.Data);
+                    // Queued before the operation was resubmitted: its place in the queue is before the final settlement
+                    // (a cancel settles the fake at once), so it is delivered, as the kernel's CQE order would have it.
+                    if (s.Op.Generation == s.Generation) Driver.DeliverReceived(s.Op, s.Data, precedesFinal: true);
                     break;
                 case SettlementKind.Overflow:
                     if (s.Op.Generation == s.Generation && s.Op.State == OperationState.Pending) EndByOverflow(s.Op);
@@ -228,6 +230,10 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
 
     public override bool OwnsFd(int fd) => _side.OwnsFd(fd);
 
+    public override bool SupportsSharedReceiveRing => true;
+
+    public override bool MayRegisterNow => true;
+
     public override ProvidedBufferPool CreateBufferPool(int count, int size)
         => new(_loop, _nextGroup++, count, size, new ManagedPoolStorage(count, size));
 
@@ -258,8 +264,9 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
 
     private sealed class ManagedPoolStorage(int count, int size) : BufferPoolStorage
     {
-        private readonly byte[] _memory = new byte[count * size];
-        public override Span<byte> Buffer(ushort id, int length) => _memory.AsSpan(id * size, length);
+        // Fake deliveries carry their own bytes; the memory exists only for a caller that asks for a buffer.
+        private byte[]? _memory;
+        public override Span<byte> Buffer(ushort id, int length) => (_memory ??= new byte[count * size]).AsSpan(id * size, length);
         public override void Recycle(ushort id) { }
         public override void Dispose() { }
     }
