@@ -117,7 +117,7 @@ internal sealed class HttpServer
     public async Task RunAsync(IPEndPoint endpoint)
     {
         // Registered for its whole life (Loop.Register): no per-accept re-arming on the reactor; closed by Dispose.
-        using var listener = _loop.Register(Posix.CreateTcpListener(endpoint, backlog: 1024), ownsFd: true);
+        var listener = _loop.Register(Posix.CreateTcpListener(endpoint, backlog: 1024), ownsFd: true);
         // SIGINT/SIGTERM end the accept loop; the subscriptions last as long as the loop (its Dispose cancels them).
         _loop.Signal(2, (_, _) => _stopping.Cancel());
         _loop.Signal(15, (_, _) => _stopping.Cancel());
@@ -152,12 +152,14 @@ internal sealed class HttpServer
         finally
         {
             clock.Cancel();
+            listener.Dispose();     // first: connects are refused from here on, so the drain below misses nothing
         }
-        // Shutting a socket down makes its pending receive see end-of-stream, so each task ends and closes its fd.
+        // Graceful stop: shutting the receive side down lets each task read and answer the requests the kernel has
+        // already received; then its receive sees end-of-stream, and it closes its fd after the replies are sent.
         var tasks = new List<Task>();
         foreach (var c in _connections)
         {
-            try { Posix.Shutdown(c.Fd, 2); } catch (Exception e) when (e is ILinuxEventError) { /* already disconnected */ }
+            try { Posix.Shutdown(c.Fd, System.Net.Sockets.SocketShutdown.Receive); } catch (Exception e) when (e is ILinuxEventError) { /* already disconnected */ }
             tasks.Add(c.Completion);
         }
         await Task.WhenAny(Task.WhenAll(tasks), _loop.DelayAsync(TimeSpan.FromSeconds(2)).AsTask());
