@@ -68,8 +68,12 @@ fault_wait_exit() {
   wait "$pid"
 }
 
-# fault_fd_count PID: open fds of the process.
-fault_fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+# fault_fd_count PID: open fds of the process, except the assemblies the runtime maps (it loads some lazily, e.g.
+# System.Threading.ThreadPool.dll when tiered compilation first queues work, and keeps their fds: not the server's).
+fault_fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -printf '%l\n' 2>/dev/null | grep -vc '\.dll$'; }
+
+# fault_fd_list PID: what fault_fd_count counts, one target per line (for the logs).
+fault_fd_list() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -printf '%f %l\n' 2>/dev/null | grep -v '\.dll$' | sort -n; }
 
 # On exit (also on failure or interrupt): no server is left behind.
 fault_kill_all() {

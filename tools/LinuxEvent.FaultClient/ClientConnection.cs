@@ -199,9 +199,9 @@ internal sealed class ClientConnection : IDisposable
         }
         catch (SocketException ex)
         {
-            Fail(ex.SocketErrorCode == SocketError.TimedOut
-                ? $"no reply within the timeout ({_outstanding.Count} outstanding, request {PeekIndex()} first)"
-                : $"receive: {ex.SocketErrorCode} ({ex.Message})");
+            Fail(ex.SocketErrorCode != SocketError.TimedOut ? $"receive: {ex.SocketErrorCode} ({ex.Message})"
+                : _outstanding.IsEmpty ? "every reply came, but the server did not close the connection after our half-close within the timeout"
+                : $"no reply within the timeout ({_outstanding.Count} outstanding, request {PeekIndex()} first)");
         }
         catch (ObjectDisposedException) { }
         finally
