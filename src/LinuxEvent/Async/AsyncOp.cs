@@ -35,6 +35,9 @@ internal sealed partial class AsyncOp : LoopValueTaskSource<int>
         Target = null;
     }
 
+    /// <summary>True once this use's token asked for cancellation.</summary>
+    internal bool CancellationRequested => Token.IsCancellationRequested;
+
     /// <summary>The operation is armed: from now on a cancelled token may act on it (inline, on the loop thread).</summary>
     internal void Armed() => ArmCancellation();
 
