@@ -23,8 +23,11 @@ packages=(LinuxEvent LinuxEvent.Net LinuxEvent.Hosting LinuxEvent.AspNetCore Lin
 fail() { echo "FAIL: $*"; exit 1; }
 
 # ---------------------------------------------------------------- pack and inspect
+# ci/test.sh has just built the solution in Release: it sets PACKAGE_SMOKE_NO_BUILD=1 and the packs reuse that build.
+no_build=()
+[ "${PACKAGE_SMOKE_NO_BUILD:-0}" = 1 ] && no_build=(--no-build)
 for pkg in "${packages[@]}"; do
-  dotnet pack "src/$pkg/$pkg.csproj" -c Release -o "$out" -nologo -v quiet -clp:ErrorsOnly || fail "dotnet pack $pkg"
+  dotnet pack "src/$pkg/$pkg.csproj" -c Release -o "$out" -nologo -v quiet -clp:ErrorsOnly "${no_build[@]}" || fail "dotnet pack $pkg"
 done
 listing() { python3 -c "import zipfile,sys;print('\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))" "$1"; }
 entry() { python3 -c "import zipfile,sys;sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]).decode())" "$1" "$2"; }
@@ -109,10 +112,14 @@ if [ -r /proc/sys/kernel/io_uring_disabled ] && [ "$(cat /proc/sys/kernel/io_uri
 models=(reactor proactor)
 [ $uring -eq 1 ] || { models=(reactor); echo "SKIP: proactor runs (io_uring is disabled)"; }
 
+# A port below the kernel's ephemeral range: one inside it may be the local end of some client connection (or of its
+# TIME_WAIT) even though nothing listens there, and bind then fails with EADDRINUSE (seen after the test suites).
 free_port() {
-  local p
+  local p low
+  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  [ "$low" -gt 12000 ] || low=12000
   for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 30000))
+    p=$((10000 + RANDOM % (low - 10000)))
     (exec 9<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
   fail "no free port"
