@@ -113,10 +113,14 @@ run_demo() {
 }
 
 # ---------------------------------------------------------------- servers
+# A port below the kernel's ephemeral range: one inside it may be the local end of some client connection (or of its
+# TIME_WAIT) even though nothing listens there, and bind then fails with EADDRINUSE (seen after the test suites).
 free_port() {
-  local p
+  local p low
+  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  [ "$low" -gt 12000 ] || low=12000
   for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 30000))
+    p=$((10000 + RANDOM % (low - 10000)))
     (exec 9<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
   return 1

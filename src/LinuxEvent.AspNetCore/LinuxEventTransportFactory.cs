@@ -97,10 +97,16 @@ public sealed class LinuxEventTransportFactory : IConnectionListenerFactory, ICo
         group?.Dispose();
     }
 
-    /// <summary>Same as <see cref="Dispose"/>, off the calling thread.</summary>
+    /// <summary>Same as <see cref="Dispose"/>, without blocking the calling thread while the loops tear down.</summary>
     public ValueTask DisposeAsync()
     {
-        Dispose();
-        return default;
+        LoopGroup? group;
+        lock (_gate)
+        {
+            if (_disposed) return default;
+            _disposed = true;
+            group = _group;
+        }
+        return group?.DisposeAsync() ?? default;
     }
 }

@@ -15,6 +15,19 @@ public sealed class SimulationFailedException : Exception
         ReplayCommand = replayCommand;
     }
 
+    /// <summary>Creates an exception for an unnamed failure (for serializers and tests): seed 0, no replay command.</summary>
+    public SimulationFailedException() : this("simulation failed") { }
+
+    /// <summary>Creates an exception with <paramref name="message"/> as its failure: seed 0, no replay command.</summary>
+    public SimulationFailedException(string message) : this(message, null) { }
+
+    /// <summary>Creates an exception with <paramref name="message"/> as its failure, wrapping
+    /// <paramref name="innerException"/>: seed 0, no replay command.</summary>
+    public SimulationFailedException(string message, Exception? innerException) : base(message, innerException)
+    {
+        Failure = message ?? "";
+    }
+
     /// <summary>The seed of the failed run.</summary>
     public ulong Seed { get; }
 

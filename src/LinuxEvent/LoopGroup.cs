@@ -10,7 +10,7 @@ namespace LinuxEvent;
 /// <para>Each loop is created on its thread, so an io_uring ring (single-issuer) binds to the thread that runs it.
 /// <see cref="Start(int, LoopModel, Action{Loop, int}, bool, Action{Loop, int}?)"/> returns once every loop has run its
 /// setup callback; a setup failure stops the group and is rethrown. A loop whose <see cref="Loop.Run()"/> throws ends
-/// only that loop; the exception is kept for <see cref="Join"/>. Every loop is disposed on its own thread when its Run
+/// only that loop; the exception is kept for <see cref="Join(TimeSpan?)"/>. Every loop is disposed on its own thread when its Run
 /// returns.</para>
 /// <para><b>A loop that ends on its own</b> (its Run threw, or returned because something called
 /// <see cref="Loop.Stop"/> on it rather than on the group) is reported at once, on its own thread, to the
@@ -22,10 +22,11 @@ namespace LinuxEvent;
 /// until the NIC queues, the memory bandwidth or a shared resource of the application saturate. Connections never
 /// migrate between loops; a long-lived hot connection stays on one core.</para>
 /// </remarks>
-public sealed class LoopGroup : IDisposable
+public sealed class LoopGroup : IDisposable, IAsyncDisposable
 {
     private readonly Loop?[] _loops;
     private readonly Thread?[] _threads;
+    private readonly Task?[] _exited;    // completes when the slot's current thread has finished (what Thread.Join waits for)
     private readonly Exception?[] _errors;
     private readonly bool[] _ended;      // the slot's thread has finished with its loop (Restart may replace it)
     private readonly Func<int, Loop> _createLoop;
@@ -42,6 +43,7 @@ public sealed class LoopGroup : IDisposable
     {
         _loops = new Loop?[count];
         _threads = new Thread?[count];
+        _exited = new Task?[count];
         _errors = new Exception?[count];
         _ended = new bool[count];
         _createLoop = createLoop;
@@ -93,7 +95,7 @@ public sealed class LoopGroup : IDisposable
     /// <see cref="InvalidOperationException"/> when Run returned because <see cref="Loop.Stop"/> was called on the loop
     /// itself). Never called for loops ended by <see cref="Stop"/>/<see cref="Dispose"/>. It may call
     /// <see cref="Restart"/> only from another thread (e.g. a thread-pool task), and must not wait for that restart.
-    /// An exception it throws is kept for <see cref="Join"/>.</param>
+    /// An exception it throws is kept for <see cref="Join(TimeSpan?)"/>.</param>
     /// <exception cref="AggregateException">A loop could not be created or its setup threw; started loops are stopped
     /// and disposed before this is thrown.</exception>
     public static LoopGroup Start(int count, Func<int, Loop> createLoop, Action<Loop, int> setup, bool pinThreads = false,
@@ -165,12 +167,20 @@ public sealed class LoopGroup : IDisposable
     /// <summary>Creates and starts the thread of slot <paramref name="index"/>. Under <see cref="_lock"/>.</summary>
     private void StartThread(int index, Action<Exception?> started)
     {
-        var t = new Thread(() => ThreadMain(index, started))
+        // Completed as the thread's last act, so awaiting it is Thread.Join without a blocked thread. Continuations run
+        // elsewhere: never on the loop thread that is finishing.
+        var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var t = new Thread(() =>
+        {
+            try { ThreadMain(index, started); }
+            finally { exited.TrySetResult(); }
+        })
         {
             IsBackground = true,
             Name = $"LinuxEvent loop {index}",
         };
         _threads[index] = t;
+        _exited[index] = exited.Task;
         t.Start();
     }
 
@@ -222,7 +232,7 @@ public sealed class LoopGroup : IDisposable
         }
     }
 
-    /// <summary>Asks every loop to stop (thread-safe, returns at once). Use <see cref="Join"/> to wait. From then on
+    /// <summary>Asks every loop to stop (thread-safe, returns at once). Use <see cref="Join(TimeSpan?)"/> to wait. From then on
     /// loop exits are expected: they are not reported, and <see cref="Restart"/> is refused.</summary>
     public void Stop()
     {
@@ -234,24 +244,68 @@ public sealed class LoopGroup : IDisposable
     /// Waits until every loop's Run has returned (or the timeout passed: returns false). Throws an
     /// <see cref="AggregateException"/> with the exceptions that ended loops, if any.
     /// </summary>
-    public bool Join(TimeSpan? timeout = null)
+    public bool Join(TimeSpan? timeout = null) => Join(timeout, CancellationToken.None);
+
+    /// <summary>
+    /// Waits until every loop's thread has finished (its Run returned, its teardown ran and the loop was disposed), the
+    /// timeout passed (returns false) or <paramref name="cancellationToken"/> is cancelled (throws
+    /// <see cref="OperationCanceledException"/>; the loops are not stopped by that). Blocks the calling thread: from
+    /// async code use <see cref="JoinAsync"/>.
+    /// </summary>
+    /// <param name="timeout">How long to wait; null waits without a bound.</param>
+    /// <param name="cancellationToken">Ends the wait early.</param>
+    /// <returns>True once every loop has ended; false if the timeout passed first.</returns>
+    /// <exception cref="AggregateException">Loops ended with exceptions (their Run, teardown or disposal threw).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    public bool Join(TimeSpan? timeout, CancellationToken cancellationToken)
     {
-        var deadline = timeout is { } t ? DateTime.UtcNow + t : DateTime.MaxValue;
-        Thread?[] threads;
-        lock (_lock) threads = (Thread?[])_threads.Clone();
-        foreach (var th in threads)
-        {
-            if (th is null) continue;
-            var left = deadline == DateTime.MaxValue ? Timeout.InfiniteTimeSpan : deadline - DateTime.UtcNow;
-            if (left != Timeout.InfiniteTimeSpan && left < TimeSpan.Zero) left = TimeSpan.Zero;
-            if (!th.Join(left)) return false;
-        }
-        var errors = _errors.Where(e => e is not null).ToArray();
-        if (errors.Length > 0) throw new AggregateException("LoopGroup: loops ended with exceptions.", errors!);
+        if (timeout is { } t && t < TimeSpan.Zero && t != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(nameof(timeout), t, "LoopGroup.Join: the timeout must not be negative.");
+        var all = ExitedTasks(excludeCurrentThread: false);
+        if (!all.Wait(timeout ?? Timeout.InfiniteTimeSpan, cancellationToken)) return false;
+        ThrowLoopErrors();
         return true;
     }
 
-    /// <summary>Stops every loop and waits for its thread, which tears it down and disposes it. Idempotent.</summary>
+    /// <summary>
+    /// Completes once every loop's thread has finished (its Run returned, its teardown ran and the loop was disposed),
+    /// without blocking a thread meanwhile. Like <see cref="Join(TimeSpan?)"/> it waits; it does not stop the loops
+    /// (call <see cref="Stop"/> first, or use <see cref="DisposeAsync"/>).
+    /// </summary>
+    /// <param name="cancellationToken">Ends the wait early (the task is cancelled); the loops keep running.</param>
+    /// <exception cref="AggregateException">Loops ended with exceptions (their Run, teardown or disposal threw).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    public async Task JoinAsync(CancellationToken cancellationToken = default)
+    {
+        await ExitedTasks(excludeCurrentThread: false).WaitAsync(cancellationToken).ConfigureAwait(false);
+        ThrowLoopErrors();
+    }
+
+    /// <summary>One task for the current thread of every slot (a restart between two calls is seen by the later one).</summary>
+    private Task ExitedTasks(bool excludeCurrentThread)
+    {
+        var tasks = new List<Task>(_exited.Length);
+        lock (_lock)
+        {
+            for (int i = 0; i < _exited.Length; i++)
+            {
+                if (_exited[i] is not { } exited) continue;
+                if (excludeCurrentThread && ReferenceEquals(_threads[i], Thread.CurrentThread)) continue;
+                tasks.Add(exited);
+            }
+        }
+        return Task.WhenAll(tasks);
+    }
+
+    private void ThrowLoopErrors()
+    {
+        var errors = _errors.Where(e => e is not null).ToArray();
+        if (errors.Length > 0) throw new AggregateException("LoopGroup: loops ended with exceptions.", errors!);
+    }
+
+    /// <summary>Stops every loop and waits for its thread, which tears it down and disposes it. Idempotent. Blocks the
+    /// calling thread until then: from async code (a host's shutdown, a thread-pool thread) use
+    /// <see cref="DisposeAsync"/>.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _state, 2) == 2) return;
@@ -263,5 +317,20 @@ public sealed class LoopGroup : IDisposable
             if (th is null || ReferenceEquals(th, Thread.CurrentThread)) continue;
             th.Join();
         }
+    }
+
+    /// <summary>
+    /// The graceful asynchronous form of <see cref="Dispose"/>: stops every loop and completes once each loop's thread
+    /// has run its teardown and disposed its loop, without blocking a thread while it waits. Exceptions that ended loops
+    /// are not thrown here (as with <see cref="Dispose"/>); call <see cref="JoinAsync"/> first to observe them. Called
+    /// from a loop of the group, it does not wait for that loop's own thread (which can only finish after the call
+    /// returns). Calling it again, or after <see cref="Dispose"/>, waits for the same threads.
+    /// </summary>
+    public ValueTask DisposeAsync()
+    {
+        // _state stays as it is: a later Dispose still waits (Stop has made Restart impossible already).
+        Stop();
+        var exited = ExitedTasks(excludeCurrentThread: true);
+        return exited.IsCompleted ? ValueTask.CompletedTask : new ValueTask(exited);
     }
 }

@@ -68,7 +68,9 @@ public class LoopFailureTests(LoopModel model) : HostingTest(model)
         }, s => s.AddSingleton(probe).AddLoopService<ProbeLoopService>());
         await host.StartAsync();
         var first = Service(host).Loops[1];
-        WaitUntil(() => setups.GetValueOrDefault(1) == 2 && !ReferenceEquals(Service(host).Loops[1], first), "loop 1 to be restarted");
+        // The restart is logged once LoopGroup.Restart has returned, which is after the new loop's setup ran: wait for both.
+        WaitUntil(() => setups.GetValueOrDefault(1) == 2 && !ReferenceEquals(Service(host).Loops[1], first)
+            && Logs.WithEvent(11).Count == 1, "loop 1 to be restarted");
         var second = Service(host).Loops[1];
         Assert.That(second.Index, Is.EqualTo(1));
         Assert.That(first.Loop.IsDisposed, Is.True);

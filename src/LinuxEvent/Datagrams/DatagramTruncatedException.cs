@@ -23,6 +23,26 @@ public sealed class DatagramTruncatedException : LinuxEventSocketException
         RemoteEndPoint = remoteEndPoint;
     }
 
+    /// <summary>Creates an exception for an unknown truncated datagram (for serializers and tests): errno EMSGSIZE, no
+    /// socket (-1).</summary>
+    public DatagramTruncatedException() : base(LinuxEvent.Errno.EMSGSIZE, "recvmsg", "The datagram was larger than the buffer (MSG_TRUNC).")
+    {
+        Socket = -1;
+    }
+
+    /// <summary>Creates an exception with <paramref name="message"/>, no errno and no socket (-1).</summary>
+    public DatagramTruncatedException(string message) : base(message)
+    {
+        Socket = -1;
+    }
+
+    /// <summary>Creates an exception with <paramref name="message"/> wrapping <paramref name="innerException"/>, no errno
+    /// and no socket (-1).</summary>
+    public DatagramTruncatedException(string message, Exception? innerException) : base(message, innerException)
+    {
+        Socket = -1;
+    }
+
     /// <summary>The socket the datagram was received on.</summary>
     public int Socket { get; }
 

@@ -1,11 +1,13 @@
-// Installed-package smoke test: this program is copied into a scratch console project that references the packed
-// LinuxEvent, LinuxEvent.Net and LinuxEvent.Simulation packages from a local folder, then runs a timer and a TCP echo
-// round trip on both models, and an echo over a simulated network.
+// Installed-package smoke test (ci/package-smoke.sh): copied into a scratch console project that references the packed
+// LinuxEvent, LinuxEvent.Net and LinuxEvent.Simulation packages from a local folder; runs a timer and a TCP echo round
+// trip on both models, and an echo over a simulated network.
 using System.Net;
 using System.Text;
 using LinuxEvent;
 using LinuxEvent.Net;
 using LinuxEvent.Simulation;
+
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
 foreach (var model in new[] { LoopModel.Reactor, LoopModel.Proactor })
 {
