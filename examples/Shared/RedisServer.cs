@@ -162,7 +162,7 @@ internal sealed partial class RedisServer
             {
                 bool open = stream.Write(_replies.Span);
                 _replies.Length = 0;
-                if (!open && !stream.IsClosed && !c.CloseAfterReply)
+                if (!open && stream.IsWriteBlocked && !stream.IsClosed && !c.CloseAfterReply)
                 {
                     stream.PauseRead();                 // resumed by OnDrain; the rest stays in the stream
                     return _inStart;

@@ -67,6 +67,7 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
         DeliveryScheduled = 1 << 8,   // a deferred delivery is queued
         Detaching = 1 << 9,           // DetachAsync waits for the fd to go quiet: no reading, no new writes
         InputMode = 1 << 10,          // callback mode with OnInput: the handler says how much it consumed
+        WriteFailed = 1 << 11,        // a send failed (the peer reset): reading what it sent before, then closing with the error
     }
 
     private State _state;
@@ -267,7 +268,16 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
         if (Is(State.ReadPaused) || Is(State.Closed)) return;
         Set(State.ReadPaused, true);
         UpdateReadInterest();
+        // After a failed send the stream only waits to read what the reset peer sent; with reading paused there is
+        // nothing left to wait for: close with the send's error (from the deferred phase, not inside this call).
+        if (Is(State.WriteFailed)) _loop.Defer(s_reportWriteFailure, this);
     }
+
+    private static readonly Action<object?> s_reportWriteFailure = static s =>
+    {
+        var st = (LoopStream)s!;
+        if (!st.IsClosed && st.Is(State.WriteFailed)) st.ReportFailure(st._x!.Error!);
+    };
 
     /// <summary>Resumes delivery: input kept while paused is delivered first (from the loop's deferred phase, not
     /// inside this call), then reading continues.</summary>
@@ -315,7 +325,7 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
 
     private bool CanWrite(string call)
     {
-        if (Is(State.Closed) || _channel.HasPendingError) return false;
+        if (Is(State.Closed) || _channel.HasPendingError || _x?.Error is not null) return false;
         if (Is(State.Detaching)) throw new InvalidOperationException($"LoopStream.{call}: the stream is being detached (DetachAsync).");
         if (Is(State.ShutdownRequested) || Is(State.CloseAfterDrain))
             throw new InvalidOperationException($"LoopStream.{call}: writing was ended by {(Is(State.CloseAfterDrain) ? "CloseAfterDrain" : "ShutdownWrite")}.");
@@ -347,6 +357,11 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
     private void CloseAfterDrainWith(CloseReason reason)
     {
         if (Is(State.Closed) || Is(State.CloseAfterDrain)) return;
+        if (Is(State.WriteFailed))
+        {
+            ReportFailure(_x!.Error!);              // the queue can never drain: a send failed (the peer reset)
+            return;
+        }
         Set(State.CloseAfterDrain, true);
         _drainCloseReason = reason;
         UpdateReadInterest();
