@@ -27,7 +27,11 @@ namespace LinuxEvent.Net;
 /// <para><b>Errors.</b> EINTR is retried and EAGAIN waits for readiness; any other errno goes to <see cref="OnError"/>
 /// (a <see cref="LinuxEventSocketException"/> on a socket, a <see cref="LinuxEventException"/> on a pipe, naming the call
 /// and errno) and then the stream closes with
-/// <see cref="CloseReason.Error"/>. A codec rejection closes it with <see cref="CloseReason.CodecError"/>.</para>
+/// <see cref="CloseReason.Error"/>. A codec rejection closes it with <see cref="CloseReason.CodecError"/>. One exception
+/// in callback mode: a send that fails because the peer reset the connection (ECONNRESET, EPIPE) ends writing, but what
+/// the peer sent before the reset is still read and delivered first (the kernel keeps it queued); then OnError runs and
+/// the stream closes with <see cref="CloseReason.Error"/>. Pausing reading or <see cref="CloseAfterDrain"/> meanwhile
+/// ends that wait at once.</para>
 /// <para><b>Callbacks</b> run from the loop's dispatch, never inline inside a call you make on the stream: an error
 /// detected inside <see cref="Write"/> is reported from the next deferred phase. A throwing callback goes to the loop's
 /// <see cref="Loop.UnhandledException"/>; the stream carries on. <see cref="OnClose"/> runs exactly once, after
@@ -193,7 +197,8 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
     public Action<LoopStream>? OnDrain { get; set; }
 
     /// <summary>An I/O error (<see cref="ILinuxEventError"/>: a <see cref="LinuxEventSocketException"/> on a socket) or a codec error (<see cref="InvalidDataException"/>);
-    /// the stream closes right after. Runs at most once.</summary>
+    /// the stream closes right after (after a failed send, once the input the peer sent before its reset is delivered:
+    /// see the type's remarks). Runs at most once.</summary>
     public Action<LoopStream, Exception>? OnError { get; set; }
 
     /// <summary>The stream closed; runs exactly once, last, from the loop's deferred phase.</summary>
