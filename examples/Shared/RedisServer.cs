@@ -69,7 +69,7 @@ internal sealed partial class RedisServer
     public async Task RunAsync(int listeningSocket, CancellationToken stopping)
     {
         // Registered for its whole life (Loop.Register): no per-accept re-arming on the reactor; closed by Dispose.
-        using var listener = _loop.Register(listeningSocket, ownsFd: true);
+        var listener = _loop.Register(listeningSocket, ownsFd: true);
         var sweeper = _loop.Every(ActiveExpiryPeriod, this, static (_, s) => s.ExpireSweep());
         try
         {
@@ -98,6 +98,9 @@ internal sealed partial class RedisServer
         finally
         {
             sweeper.Cancel();
+            // Closed before the connections are drained: from here on a client's connect is refused, so nothing new
+            // arrives that the drain could miss.
+            listener.Dispose();
         }
         await ShutdownClientsAsync();
         _log($"mini-redis: stopped ({_data.Count} keys in memory)");
@@ -130,12 +133,21 @@ internal sealed partial class RedisServer
         if (_clients.Count == 0) _allClosed?.TrySetResult();
     }
 
-    /// <summary>Closes every connection once its pending replies are written, then waits for them (bounded).</summary>
+    /// <summary>
+    /// Graceful stop: shuts the receive side of every connection down. Commands the kernel has already received are
+    /// still read and answered; then the stream sees end-of-stream and closes once its replies are written
+    /// (PeerEndBehavior.CloseAfterDrain). Waits for that (bounded). (Shutting both sides down would fail the replies
+    /// still being sent.)
+    /// </summary>
     private async Task ShutdownClientsAsync()
     {
         if (_clients.Count == 0) return;
         _allClosed = new TaskCompletionSource();
-        foreach (var c in _clients.ToArray()) c.Stream.CloseAfterDrain();
+        foreach (var c in _clients.ToArray())
+        {
+            try { Posix.Shutdown(c.Stream.Fd, System.Net.Sockets.SocketShutdown.Receive); }
+            catch (Exception e) when (e is ILinuxEventError) { c.Stream.CloseAfterDrain(); }
+        }
         await Task.WhenAny(_allClosed.Task, _loop.DelayAsync(TimeSpan.FromSeconds(2)).AsTask());
     }
 
