@@ -1,6 +1,6 @@
 #!/usr/bin/env dotnet
-// chat-server: a line-based TCP chat room on LinuxEvent; one async reader per client plus a writer that drains the
-// client's outbound queue, the same code on the reactor (epoll) and the proactor (io_uring) model.
+// chat-server: a line-based TCP chat room on LinuxEvent; one LoopStream per client, the same code on the reactor
+// (epoll) and the proactor (io_uring) model.
 //
 //   dotnet run examples/chat-server.cs -- --model reactor|proactor --port 7000
 //   nc 127.0.0.1 7000        (or: telnet 127.0.0.1 7000)
@@ -11,7 +11,11 @@
 // (UTF-8 passes through untouched). A client that does not read fast enough (more than 1 MiB queued for it) is
 // disconnected, so one stuck client cannot make the server buffer without bound. SIGINT/SIGTERM tell everyone the
 // server is going away, close every connection and exit 0.
-#:project ../src/LinuxEvent/LinuxEvent.csproj
+//
+// Memory: an idle client costs its LoopStream and a small ChatMember. Receives go through the loop's shared buffer
+// (reactor) or shared provided-buffer ring (proactor); a partial line is all a stream keeps between reads, and its
+// output queue holds an array only while bytes wait for the kernel.
+#:project ../src/LinuxEvent.Net/LinuxEvent.Net.csproj
 #:include Shared/ExampleServer.cs
 #:include Shared/ChatRoom.cs
 #:include Shared/ChatMember.cs

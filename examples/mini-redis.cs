@@ -1,28 +1,35 @@
 #!/usr/bin/env dotnet
-// mini-redis: a single-threaded RESP2 key/value server on LinuxEvent, one async task per connection; the same code
+// mini-redis: a single-threaded RESP2 key/value server on LinuxEvent, one LoopStream per connection; the same code
 // runs on the reactor (epoll) and the proactor (io_uring) model.
 //
 //   dotnet run -c Release examples/mini-redis.cs -- --model reactor|proactor --port 6380
 //   redis-cli -p 6380 set greeting hello ex 60;  redis-benchmark -p 6380 -t ping,set,get,incr -P 16 -q
 //
-// What it shows: Loop.Register (LoopFd) with AcceptAsync/ReceiveAsync/SendAsync on either model, Spawn per connection, a loop timer for active
-// expiry, loop.NowNanoseconds for lazy expiry, graceful SIGINT/SIGTERM shutdown through loop.Signal (exit code 0).
+// What it shows: LoopStream.OnInput (every complete command of a batch is executed where it was received, a partial
+// one stays in the stream), one Write per batch of replies, backpressure with PauseRead/OnDrain, a LoopFd listener,
+// a loop timer for active expiry, loop.NowNanoseconds for lazy expiry, graceful SIGINT/SIGTERM shutdown through
+// loop.Signal (exit code 0).
 //
 // Commands: PING [msg], ECHO msg, SET key value [EX s|PX ms|KEEPTTL] [NX|XX], GET, DEL key.., EXISTS key..,
 // INCR, EXPIRE key s, TTL, DBSIZE, FLUSHALL [ASYNC|SYNC], SELECT 0, QUIT, COMMAND [COUNT|INFO|DOCS],
 // CONFIG GET (the two settings redis-benchmark asks for). Requests are RESP arrays of bulk strings or inline
-// commands (`PING\r\n`). Pipelining: every complete command in the receive buffer is executed and the replies go
-// out in one send. A protocol error gets a RESP error reply and that connection is closed; the server keeps serving.
+// commands (`PING\r\n`). Pipelining: every complete command received is executed and the replies go out in one
+// write. A protocol error gets a RESP error reply and that connection is closed; the server keeps serving.
 //
-// Hot path without allocations: commands are parsed in place on the receive buffer (byte spans, no strings), keys
-// are looked up with a span-keyed alternate lookup of the Dictionary, and SET/INCR overwrite a value's bytes in
-// place when the length is unchanged.
-#:project ../src/LinuxEvent/LinuxEvent.csproj
+// Hot path without allocations: a batch is copied once into the server's parse buffer and parsed in place there
+// (byte spans, no strings), keys are looked up with a span-keyed alternate lookup of the Dictionary, SET/INCR
+// overwrite a value's bytes in place when the length is unchanged, and replies are assembled in one buffer shared by
+// every connection.
+//
+// Memory: an idle connection costs its LoopStream and a small RedisConnection. Receives go through the loop's shared
+// buffer (reactor) or shared provided-buffer ring (proactor); a partial command is all a stream keeps between reads.
+#:project ../src/LinuxEvent.Net/LinuxEvent.Net.csproj
 #:include Shared/ExampleServer.cs
 #:include Shared/RedisServer.cs
 #:include Shared/RedisServer.Protocol.cs
 #:include Shared/RedisServer.Commands.cs
 #:include Shared/RedisConnection.cs
+#:include Shared/RedisReplyBuffer.cs
 #:include Shared/RedisEntry.cs
 #:include Shared/RedisParseStatus.cs
 #:include Shared/ByteKeyComparer.cs

@@ -1,16 +1,15 @@
 // Shared by examples/chat-server.cs (`#:include Shared/ChatMember.cs`) and the simulation's chat scenario
 // (tools/LinuxEvent.Simulate): one connected chat client as the server sees it.
+using LinuxEvent.Net;
 
-/// <summary>One connected client. Reader and writer are separate tasks; the fd is closed when both are done.</summary>
-internal sealed class ChatMember(int fd)
+/// <summary>
+/// One connected client: its stream, its name once chosen, and its place in the room's list. An idle member costs this
+/// object and its <see cref="LoopStream"/>: no receive buffer (the loop's shared one is used) and no output array
+/// (the stream's queue holds one only while bytes wait for the kernel).
+/// </summary>
+internal sealed class ChatMember(LoopStream stream)
 {
-    public readonly int Fd = fd;
+    public readonly LoopStream Stream = stream;
     public byte[]? Name;                               // null until the client has picked one
-    public byte[] Outbound = new byte[4096];           // queued bytes, sent by the writer task
-    public int OutboundLength;
-    public byte[] Sending = new byte[4096];            // the batch the writer is sending (swapped with Outbound)
-    public bool Writing;                               // a writer task is running
-    public bool ReaderDone;                            // the reader has finished; the writer closes the fd if still busy
-    public bool Dropped;                               // shut down by the server (slow consumer or shutdown)
-    public Task Completion = Task.CompletedTask;
+    public int Index = -1;                             // position in ChatRoom._clients while connected
 }

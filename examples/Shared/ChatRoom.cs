@@ -2,8 +2,14 @@
 // (tools/LinuxEvent.Simulate), which runs this very code on simulated networks under seeded faults.
 // The room asks each client for a name (unique, 1-32 visible characters), then relays every line the client sends to
 // every other client as "name : line". Joins and departures are announced as "* name joined" / "* name left".
+//
+// One LoopStream per client, input through LoopStream.OnInput: the room sees what the stream has received and not yet
+// consumed, relays every complete line and leaves a partial one in the stream. So an idle client holds no buffer:
+// receives go through the loop's shared buffer (reactor) or shared provided-buffer ring (proactor), a partial line is
+// all a stream keeps between reads, and its output queue holds an array only while bytes wait for the kernel.
 using System.Text;
 using LinuxEvent;
+using LinuxEvent.Net;
 
 internal sealed class ChatRoom
 {
@@ -11,16 +17,25 @@ internal sealed class ChatRoom
     private const int MaxNameLength = 32;
     private const int MaxQueued = 1024 * 1024;         // per-client outbound limit before it is dropped
 
+    // One options object for every client: the stream keeps a reference, not a copy.
+    private static readonly LoopStreamOptions s_streamOptions = new() { HighWatermark = MaxQueued, LowWatermark = MaxQueued / 4 };
+
     private readonly Loop _loop;
     private readonly Action<string> _log;
     private readonly List<ChatMember> _clients = new();      // every connection, named or not
+    private TaskCompletionSource? _allClosed;
+    // The stream callbacks, created once for the room: every client shares them (the member rides in LoopStream.Data).
+    private readonly StreamInputHandler _onInput;
+    private readonly Action<LoopStream, CloseReason> _onClose;
 
     /// <param name="loop">The loop the room runs on.</param>
-    /// <param name="log">Where diagnostics go (the example: stderr).</param>
+    /// <param name="log">Where diagnostics go (the example: stderr; the simulation: its trace).</param>
     public ChatRoom(Loop loop, Action<string> log)
     {
         _loop = loop;
         _log = log;
+        _onInput = (s, input) => OnInput((ChatMember)s.Data!, input);
+        _onClose = (s, _) => OnClosed((ChatMember)s.Data!);
     }
 
     /// <summary>Connections currently served (named or not).</summary>
@@ -47,14 +62,13 @@ internal sealed class ChatRoom
                 }
                 catch (Exception ex) when (ex is ILinuxEventError)
                 {
+                    // Out of fds, or a connection that died in the backlog: report, pause briefly, keep serving.
                     _log($"chat-server: accept: {ex.Message}");
                     try { await _loop.DelayAsync(TimeSpan.FromMilliseconds(10), stopping); }
                     catch (OperationCanceledException) { break; }
                     continue;
                 }
-                var client = new ChatMember(fd);
-                _clients.Add(client);
-                client.Completion = _loop.Spawn(() => ServeAsync(client));
+                Accept(fd);
             }
         }
         finally
@@ -62,62 +76,66 @@ internal sealed class ChatRoom
             Posix.Close(listener);
         }
 
-        // Say goodbye, give the writers a moment to deliver it, then cut every connection (pending receives see EOF).
-        var tasks = new List<Task>();
-        foreach (var c in _clients)
-        {
-            Enqueue(c, "* server shutting down\r\n"u8);
-            tasks.Add(c.Completion);
-        }
+        // Say goodbye, give the streams a moment to deliver it, then close every connection (bounded wait).
+        foreach (var c in _clients) Send(c, "* server shutting down\r\n"u8);
         await _loop.DelayAsync(TimeSpan.FromMilliseconds(100));
-        foreach (var c in _clients.ToArray()) Drop(c);
-        await Task.WhenAny(Task.WhenAll(tasks), _loop.DelayAsync(TimeSpan.FromSeconds(2)).AsTask());
+        if (_clients.Count > 0)
+        {
+            _allClosed = new TaskCompletionSource();
+            foreach (var c in _clients.ToArray()) c.Stream.Close();
+            await Task.WhenAny(_allClosed.Task, _loop.DelayAsync(TimeSpan.FromSeconds(2)).AsTask());
+        }
         _log("chat-server: stopped");
     }
 
-    private async Task ServeAsync(ChatMember c)
+    private void Accept(int fd)
     {
-        var buffer = new byte[MaxLine];
-        int length = 0;
-        try
+        var stream = new LoopStream(_loop, fd, s_streamOptions);
+        var client = new ChatMember(stream);
+        stream.Data = client;
+        stream.OnInput = _onInput;
+        stream.OnClose = _onClose;
+        client.Index = _clients.Count;
+        _clients.Add(client);
+        Send(client, "Welcome to LinuxEvent chat! What is your name?\r\n"u8);
+        stream.Start();
+    }
+
+    /// <summary>Relays every complete line of <paramref name="input"/>; returns the bytes consumed (a partial line stays
+    /// in the stream until the rest arrives).</summary>
+    private int OnInput(ChatMember c, ReadOnlySpan<byte> input)
+    {
+        int start = 0;
+        while (!c.Stream.IsClosed)
         {
-            Enqueue(c, "Welcome to LinuxEvent chat! What is your name?\r\n"u8);
-            while (true)
+            var rest = input[start..];
+            int nl = rest.IndexOf((byte)'\n');
+            if (nl < 0)
             {
-                int n = await _loop.ReceiveAsync(c.Fd, buffer.AsMemory(length));
-                if (n == 0) break;
-                length += n;
-                int start = 0;
-                while (true)
-                {
-                    int nl = buffer.AsSpan(start, length - start).IndexOf((byte)'\n');
-                    if (nl < 0) break;
-                    var line = buffer.AsSpan(start, nl);
-                    if (line.Length > 0 && line[^1] == (byte)'\r') line = line[..^1];
-                    OnLine(c, line);
-                    start += nl + 1;
-                }
-                if (start == 0 && length == buffer.Length)
-                {
-                    OnLine(c, buffer);         // a line longer than MaxLine: relay what we have as one line
-                    start = length;
-                }
-                buffer.AsSpan(start, length - start).CopyTo(buffer);
-                length -= start;
+                if (rest.Length < MaxLine) break;
+                OnLine(c, rest[..MaxLine]);              // a line longer than MaxLine: relay what we have as one line
+                start += MaxLine;
+                continue;
             }
+            var line = rest[..nl];
+            if (line.Length > 0 && line[^1] == (byte)'\r') line = line[..^1];
+            OnLine(c, line);
+            start += nl + 1;
         }
-        catch (Exception e) when (e is ILinuxEventError)
-        {
-            // ECONNRESET and friends: the client vanished.
-        }
-        finally
-        {
-            _clients.Remove(c);
-            if (c.Name is not null) Broadcast(c, $"* {Encoding.UTF8.GetString(c.Name)} left\r\n");
-            c.ReaderDone = true;
-            if (c.Writing) Shutdown(c);        // wakes a writer stuck on a full socket; it closes the fd when it ends
-            else Posix.Close(c.Fd);
-        }
+        return c.Stream.IsClosed ? input.Length : start;
+    }
+
+    private void OnClosed(ChatMember c)
+    {
+        // Swap-remove: O(1), so 100,000 departures do not cost a quadratic scan.
+        int i = c.Index;
+        var last = _clients[^1];
+        _clients[i] = last;
+        last.Index = i;
+        _clients.RemoveAt(_clients.Count - 1);
+        c.Index = -1;
+        if (c.Name is not null) Broadcast(c, $"* {Encoding.UTF8.GetString(c.Name)} left\r\n");
+        if (_clients.Count == 0) _allClosed?.TrySetResult();
     }
 
     private void OnLine(ChatMember c, ReadOnlySpan<byte> line)
@@ -135,26 +153,26 @@ internal sealed class ChatRoom
         line.CopyTo(message.AsSpan(c.Name.Length + 3));
         "\r\n"u8.CopyTo(message.AsSpan(message.Length - 2));
         foreach (var other in _clients)
-            if (other != c && other.Name is not null) Enqueue(other, message);
+            if (other != c && other.Name is not null) Send(other, message);
     }
 
     private void PickName(ChatMember c, ReadOnlySpan<byte> name)
     {
         if (name.IsEmpty || name.Length > MaxNameLength || name.IndexOfAnyInRange((byte)0, (byte)0x1f) >= 0 || name.Contains((byte)0x7f))
         {
-            Enqueue(c, "Names are 1-32 visible characters. What is your name?\r\n"u8);
+            Send(c, "Names are 1-32 visible characters. What is your name?\r\n"u8);
             return;
         }
         foreach (var other in _clients)
             if (other.Name is not null && other.Name.AsSpan().SequenceEqual(name))
             {
-                Enqueue(c, "That name is taken. What is your name?\r\n"u8);
+                Send(c, "That name is taken. What is your name?\r\n"u8);
                 return;
             }
         c.Name = name.ToArray();
         string text = Encoding.UTF8.GetString(c.Name);
         var others = _clients.Where(o => o != c && o.Name is not null).Select(o => Encoding.UTF8.GetString(o.Name!)).ToList();
-        Enqueue(c, Encoding.UTF8.GetBytes(others.Count == 0
+        Send(c, Encoding.UTF8.GetBytes(others.Count == 0
             ? $"Hello {text}! You are the first one here.\r\n"
             : $"Hello {text}! Also here: {string.Join(", ", others)}.\r\n"));
         Broadcast(c, $"* {text} joined\r\n");
@@ -164,66 +182,22 @@ internal sealed class ChatRoom
     {
         var bytes = Encoding.UTF8.GetBytes(text);
         foreach (var other in _clients)
-            if (other != from && other.Name is not null) Enqueue(other, bytes);
+            if (other != from && other.Name is not null) Send(other, bytes);
     }
 
-    /// <summary>Queues bytes for <paramref name="c"/> and starts its writer if none is running.</summary>
-    private void Enqueue(ChatMember c, ReadOnlySpan<byte> bytes)
+    /// <summary>Queues bytes for <paramref name="c"/>; a client with more than MaxQueued bytes waiting is dropped.</summary>
+    private void Send(ChatMember c, ReadOnlySpan<byte> bytes)
     {
-        if (c.ReaderDone || c.Dropped) return;
-        if (c.OutboundLength + bytes.Length > MaxQueued)
+        var s = c.Stream;
+        // A client that ended its side is on its way out (the stream closes once its queue drained; OnClose announces
+        // the departure): nothing more is queued for it.
+        if (s.IsClosed || s.IsPeerEnded) return;
+        if (s.QueuedBytes + bytes.Length > MaxQueued)
         {
-            _log($"chat-server: dropping a slow client (fd {c.Fd})");
-            Drop(c);
+            _log($"chat-server: dropping a slow client (fd {s.Fd})");
+            s.Close();                                 // OnClose announces the departure
             return;
         }
-        if (c.Outbound.Length - c.OutboundLength < bytes.Length)
-            Array.Resize(ref c.Outbound, Math.Max(c.Outbound.Length * 2, c.OutboundLength + bytes.Length));
-        bytes.CopyTo(c.Outbound.AsSpan(c.OutboundLength));
-        c.OutboundLength += bytes.Length;
-        if (!c.Writing)
-        {
-            c.Writing = true;
-            _loop.Spawn(() => WriteAsync(c));
-        }
-    }
-
-    /// <summary>Sends the queue until it is empty. The only task that sends on this fd, so sends never interleave.</summary>
-    private async Task WriteAsync(ChatMember c)
-    {
-        try
-        {
-            while (c.OutboundLength > 0 && !c.ReaderDone)
-            {
-                (c.Sending, c.Outbound) = (c.Outbound, c.Sending);        // new messages queue up while we send
-                int length = c.OutboundLength;
-                c.OutboundLength = 0;
-                for (int sent = 0; sent < length;)
-                    sent += await _loop.SendAsync(c.Fd, c.Sending.AsMemory(sent, length - sent));
-            }
-        }
-        catch (Exception e) when (e is ILinuxEventError)
-        {
-            Drop(c);           // the reader will see EOF and clean up
-        }
-        finally
-        {
-            c.Writing = false;
-            if (c.ReaderDone) Posix.Close(c.Fd);
-        }
-    }
-
-    /// <summary>Disconnects a client from the server side: its reader sees EOF and runs the usual cleanup.</summary>
-    private static void Drop(ChatMember c)
-    {
-        if (c.Dropped || c.ReaderDone) return;
-        c.Dropped = true;
-        Shutdown(c);
-    }
-
-    private static void Shutdown(ChatMember c)
-    {
-        try { Posix.Shutdown(c.Fd, 2); }
-        catch (Exception e) when (e is ILinuxEventError) { /* already disconnected */ }
+        s.Write(bytes);
     }
 }

@@ -1,35 +1,25 @@
 // Part of mini-redis, shared by examples/mini-redis.cs (`#:include`) and the simulation's redis scenario
 // (tools/LinuxEvent.Simulate), which runs this very code under seeded faults and checks every reply against a model.
-using LinuxEvent;
+using LinuxEvent.Net;
 
-/// <summary>One client connection: its socket and its receive/reply buffers (pinned, so io_uring needs no pin handle).</summary>
-internal sealed class RedisConnection(LoopFd io)
+/// <summary>
+/// One client connection: its stream, and the server's reply buffer that its commands write into. An idle connection
+/// costs this object and its <see cref="LoopStream"/>: no receive or reply buffer of its own (a partial command is all
+/// its stream keeps between reads).
+/// </summary>
+internal sealed class RedisConnection(LoopStream stream, RedisReplyBuffer replies)
 {
-    public const int InitialBufferSize = 16 * 1024;
-    public readonly LoopFd Io = io;      // registered once for the connection's life; owns the socket
-    public int Fd => Io.Fd;
-    public byte[] In = GC.AllocateUninitializedArray<byte>(InitialBufferSize, pinned: true);
-    public byte[] Out = GC.AllocateUninitializedArray<byte>(InitialBufferSize, pinned: true);
-    public int InStart, InEnd;      // unparsed bytes: In[InStart..InEnd)
-    public int OutLength;           // replies waiting to be sent: Out[..OutLength)
+    public readonly LoopStream Stream = stream;
+    public readonly RedisReplyBuffer Replies = replies;
     public bool CloseAfterReply;    // QUIT or a protocol error
-    public Task Completion = Task.CompletedTask;
+    public int NeedBytes;           // a partial command is known to need at least this much input: do not parse before
+    public int Index = -1;          // position in RedisServer._clients while connected
 
     /// <summary>Makes room for at least <paramref name="bytes"/> more reply bytes.</summary>
-    public Span<byte> ReserveOut(int bytes)
-    {
-        if (Out.Length - OutLength < bytes)
-        {
-            var bigger = GC.AllocateUninitializedArray<byte>(Math.Max(Out.Length * 2, OutLength + bytes), pinned: true);
-            Out.AsSpan(0, OutLength).CopyTo(bigger);
-            Out = bigger;
-        }
-        return Out.AsSpan(OutLength);
-    }
+    public Span<byte> ReserveOut(int bytes) => Replies.Reserve(bytes);
 
-    public void Write(ReadOnlySpan<byte> bytes)
-    {
-        bytes.CopyTo(ReserveOut(bytes.Length));
-        OutLength += bytes.Length;
-    }
+    /// <summary>Reply bytes assembled so far.</summary>
+    public ref int OutLength => ref Replies.Length;
+
+    public void Write(ReadOnlySpan<byte> bytes) => Replies.Write(bytes);
 }

@@ -14,14 +14,14 @@ internal sealed partial class RedisServer
         _args[_argc++] = (start, length);
     }
 
-    /// <summary>Parses one command at c.InStart into _args. Incomplete: wait for more bytes (nothing consumed).</summary>
-    private RedisParseStatus Parse(RedisConnection c, out int consumed, out string? error)
+    /// <summary>Parses one command at _inStart into _args. Incomplete: wait for more bytes (nothing consumed).</summary>
+    private RedisParseStatus Parse(out int consumed, out string? error)
     {
         consumed = 0;
         error = null;
         _argc = 0;
-        var buf = c.In.AsSpan(c.InStart, c.InEnd - c.InStart);
-        return buf[0] == (byte)'*' ? ParseMultiBulk(c.InStart, buf, out consumed, out error) : ParseInline(c.InStart, buf, out consumed, out error);
+        var buf = _in.AsSpan(_inStart, _inEnd - _inStart);
+        return buf[0] == (byte)'*' ? ParseMultiBulk(_inStart, buf, out consumed, out error) : ParseInline(_inStart, buf, out consumed, out error);
     }
 
     private RedisParseStatus ParseInline(int origin, ReadOnlySpan<byte> buf, out int consumed, out string? error)
@@ -68,7 +68,11 @@ internal sealed partial class RedisServer
             st = ReadNumberLine(buf, ref pos, out long length);
             if (st == RedisParseStatus.Incomplete) return st;
             if (st == RedisParseStatus.Error || length < 0 || length > MaxBulkLength) { error = "ERR Protocol error: invalid bulk length"; return RedisParseStatus.Error; }
-            if (buf.Length - pos < length + 2) return RedisParseStatus.Incomplete;
+            if (buf.Length - pos < length + 2)
+            {
+                _need = pos + (int)length + 2;         // the command needs at least this much: skip re-parsing until then
+                return RedisParseStatus.Incomplete;
+            }
             if (buf[pos + (int)length] != (byte)'\r' || buf[pos + (int)length + 1] != (byte)'\n')
             {
                 error = "ERR Protocol error: bulk string not terminated by CRLF";

@@ -1,10 +1,16 @@
 // Part of mini-redis, shared by examples/mini-redis.cs (`#:include`) and the simulation's redis scenario
 // (tools/LinuxEvent.Simulate), which runs this very code under seeded faults and checks every reply against a model.
-using System.Runtime.InteropServices;
+//
+// One LoopStream per connection, input through LoopStream.OnInput: every complete command of a batch is executed where
+// it was received (copied once into the server's parse buffer and parsed in place there), a partial one stays in the
+// stream, and the replies go out with one Write per batch. So an idle connection holds no buffer: receives go through
+// the loop's shared buffer (reactor) or shared provided-buffer ring (proactor), and replies are assembled in one buffer
+// shared by every connection.
 using LinuxEvent;
+using LinuxEvent.Net;
 
 /// <summary>
-/// The server: accept loop, per-connection tasks, the RESP parser and the command table. Everything runs on the loop
+/// The server: accept loop, per-connection streams, the RESP parser and the command table. Everything runs on the loop
 /// thread, so the keyspace needs no locks.
 /// </summary>
 internal sealed partial class RedisServer
@@ -15,26 +21,42 @@ internal sealed partial class RedisServer
     private const int FlushThreshold = 256 * 1024;          // send mid-batch when this much reply is pending
     private static readonly TimeSpan ActiveExpiryPeriod = TimeSpan.FromMilliseconds(100);
 
+    // One options object for every client (a stream keeps a reference). Past the high watermark a client stops being
+    // read until its queue drains: a pipelining client cannot make the server buffer replies without bound.
+    private static readonly LoopStreamOptions s_streamOptions = new() { FdKind = StreamFdKind.Socket };
+
     private readonly Loop _loop;
+    private readonly Action<string> _log;
     private readonly Dictionary<byte[], RedisEntry> _data = new(ByteKeyComparer.Instance);
     private readonly Dictionary<byte[], RedisEntry>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
     private readonly List<RedisEntry> _volatile = new();         // entries with a TTL, for the active expiry sweep
     private int _sweepCursor;
-    private readonly List<RedisConnection> _clients = new();      // in accept order: shutdown walks it
-    private readonly Action<string> _log;
+    private readonly List<RedisConnection> _clients = new();      // every connection; swap-removed on close
+    private readonly RedisReplyBuffer _replies = new(FlushThreshold + 64 * 1024);
+    private TaskCompletionSource? _allClosed;
+    // The stream callbacks, created once: every client shares them (the connection rides in LoopStream.Data).
+    private readonly StreamInputHandler _onInput;
+    private readonly Action<LoopStream> _onDrain;
+    private readonly Action<LoopStream, CloseReason> _onClose;
 
-    // Parsed arguments of the current command: offsets into the client's receive buffer (no copies).
+    // The batch being executed, copied out of the stream once, and the parsed arguments of the current command:
+    // offsets into _in (no copies).
+    private byte[] _in = new byte[16 * 1024];
+    private int _inStart, _inEnd;
+    private int _need;              // set by the parser on an incomplete bulk string: bytes the command needs in all
     private (int Start, int Length)[] _args = new (int, int)[64];
     private int _argc;
-    private byte[] _in = [];
 
     /// <param name="loop">The loop the server runs on.</param>
-    /// <param name="log">Where diagnostics go (the example: stderr).</param>
+    /// <param name="log">Where diagnostics go (the example: stderr; the simulation: its trace).</param>
     public RedisServer(Loop loop, Action<string> log)
     {
         _loop = loop;
         _log = log;
         _lookup = _data.GetAlternateLookup<ReadOnlySpan<byte>>();
+        _onInput = (s, input) => HandleInput((RedisConnection)s.Data!, input);
+        _onDrain = static s => s.ResumeRead();
+        _onClose = (s, _) => OnClosed((RedisConnection)s.Data!);
     }
 
     /// <summary>Connections currently served.</summary>
@@ -42,7 +64,7 @@ internal sealed partial class RedisServer
 
     /// <summary>
     /// Serves connections accepted on <paramref name="listeningSocket"/> (which the server owns and closes) until
-    /// <paramref name="stopping"/> is cancelled, then shuts the connections down and returns.
+    /// <paramref name="stopping"/> is cancelled, then closes the connections once their replies are written and returns.
     /// </summary>
     public async Task RunAsync(int listeningSocket, CancellationToken stopping)
     {
@@ -70,11 +92,7 @@ internal sealed partial class RedisServer
                     catch (OperationCanceledException) { break; }
                     continue;
                 }
-                try { Posix.SetTcpNoDelay(fd); }
-                catch (Exception e) when (e is ILinuxEventError) { /* not TCP (a simulated or Unix socket), or already reset: serve it anyway */ }
-                var client = new RedisConnection(_loop.Register(fd, ownsFd: true));
-                _clients.Add(client);
-                client.Completion = _loop.Spawn(() => ServeAsync(client));
+                Accept(fd);
             }
         }
         finally
@@ -88,106 +106,116 @@ internal sealed partial class RedisServer
         _log($"mini-redis: stopped ({_data.Count} keys in memory)");
     }
 
+    private void Accept(int fd)
+    {
+        try { Posix.SetTcpNoDelay(fd); }
+        catch (Exception e) when (e is ILinuxEventError) { /* not TCP (a simulated or Unix socket), or already reset: serve it anyway */ }
+        var stream = new LoopStream(_loop, fd, s_streamOptions);
+        var client = new RedisConnection(stream, _replies);
+        stream.Data = client;
+        stream.OnInput = _onInput;
+        stream.OnDrain = _onDrain;
+        stream.OnClose = _onClose;
+        client.Index = _clients.Count;
+        _clients.Add(client);
+        stream.Start();
+    }
+
+    private void OnClosed(RedisConnection c)
+    {
+        // Swap-remove: O(1) per departure.
+        int i = c.Index;
+        var last = _clients[^1];
+        _clients[i] = last;
+        last.Index = i;
+        _clients.RemoveAt(_clients.Count - 1);
+        c.Index = -1;
+        if (_clients.Count == 0) _allClosed?.TrySetResult();
+    }
+
     /// <summary>
     /// Graceful stop: shuts the receive side of every connection down. Commands the kernel has already received are
-    /// still read and answered; then the receive sees end-of-stream and the connection closes once its replies are
-    /// sent. Waits for the tasks (bounded). (Shutting both sides down would fail the replies still being sent.)
+    /// still read and answered; then the stream sees end-of-stream and closes once its replies are written
+    /// (PeerEndBehavior.CloseAfterDrain). Waits for that (bounded). (Shutting both sides down would fail the replies
+    /// still being sent.)
     /// </summary>
     private async Task ShutdownClientsAsync()
     {
         if (_clients.Count == 0) return;
-        var tasks = new List<Task>();
-        foreach (var c in _clients)
+        _allClosed = new TaskCompletionSource();
+        foreach (var c in _clients.ToArray())
         {
-            try { Posix.Shutdown(c.Fd, System.Net.Sockets.SocketShutdown.Receive); } catch (Exception e) when (e is ILinuxEventError) { /* already disconnected */ }
-            tasks.Add(c.Completion);
+            try { Posix.Shutdown(c.Stream.Fd, System.Net.Sockets.SocketShutdown.Receive); }
+            catch (Exception e) when (e is ILinuxEventError) { c.Stream.CloseAfterDrain(); }
         }
-        await Task.WhenAny(Task.WhenAll(tasks), _loop.DelayAsync(TimeSpan.FromSeconds(2)).AsTask());
-    }
-
-    private async Task ServeAsync(RedisConnection c)
-    {
-        try
-        {
-            while (true)
-            {
-                if (c.InEnd == c.In.Length) MakeRoom(c);
-                int n = await c.Io.ReceiveAsync(MemoryMarshal.CreateFromPinnedArray(c.In, c.InEnd, c.In.Length - c.InEnd));
-                if (n == 0) break;
-                c.InEnd += n;
-                while (true)
-                {
-                    bool more = ExecuteBuffered(c);
-                    // Replies of every complete command go out together: one send per batch (per FlushThreshold bytes).
-                    int sent = 0;
-                    while (sent < c.OutLength)
-                        sent += await c.Io.SendAsync(MemoryMarshal.CreateFromPinnedArray(c.Out, sent, c.OutLength - sent));
-                    c.OutLength = 0;
-                    if (!more) break;
-                }
-                if (c.CloseAfterReply) break;
-                if (c.InStart == c.InEnd) c.InStart = c.InEnd = 0;
-                if (c.Out.Length > 4 * RedisConnection.InitialBufferSize) c.Out = GC.AllocateUninitializedArray<byte>(RedisConnection.InitialBufferSize, pinned: true);
-            }
-        }
-        catch (Exception e) when (e is ILinuxEventError)
-        {
-            // ECONNRESET, EPIPE...: the client went away; nothing to tell it.
-        }
-        finally
-        {
-            _clients.Remove(c);
-            c.Io.Dispose();     // ends the registration and closes the socket
-        }
-    }
-
-    /// <summary>Compacts the receive buffer, or grows it when one command is larger than the buffer.</summary>
-    private static void MakeRoom(RedisConnection c)
-    {
-        int pending = c.InEnd - c.InStart;
-        if (c.InStart > 0)
-        {
-            c.In.AsSpan(c.InStart, pending).CopyTo(c.In);
-        }
-        else
-        {
-            var bigger = GC.AllocateUninitializedArray<byte>(c.In.Length * 2, pinned: true);
-            c.In.AsSpan(0, pending).CopyTo(bigger);
-            c.In = bigger;
-        }
-        c.InStart = 0;
-        c.InEnd = pending;
+        await Task.WhenAny(_allClosed.Task, _loop.DelayAsync(TimeSpan.FromSeconds(2)).AsTask());
     }
 
     /// <summary>
-    /// Executes every complete command in the receive buffer, appending replies. Returns true when it stopped early
-    /// because FlushThreshold bytes of replies are pending (the caller sends them and calls again).
+    /// Executes every complete command of <paramref name="input"/> (everything the stream has not consumed yet) and
+    /// writes the replies with one Write per batch (per FlushThreshold bytes). Returns the bytes consumed: a partial
+    /// command stays in the stream until the rest arrives.
+    /// </summary>
+    private int HandleInput(RedisConnection c, ReadOnlySpan<byte> input)
+    {
+        // A large bulk string arrives in many chunks: do not copy and re-parse its head for every one of them.
+        if (input.Length < c.NeedBytes) return 0;
+        c.NeedBytes = 0;
+        if (_in.Length < input.Length) _in = new byte[Math.Max(_in.Length * 2, input.Length)];
+        input.CopyTo(_in);
+        _inStart = 0;
+        _inEnd = input.Length;
+        var stream = c.Stream;
+        while (true)
+        {
+            bool more = ExecuteBuffered(c);
+            // Replies of every complete command go out together: one write per batch (per FlushThreshold bytes).
+            if (_replies.Length > 0)
+            {
+                bool open = stream.Write(_replies.Span);
+                _replies.Length = 0;
+                if (!open && stream.IsWriteBlocked && !stream.IsClosed && !c.CloseAfterReply)
+                {
+                    stream.PauseRead();                 // resumed by OnDrain; the rest stays in the stream
+                    return _inStart;
+                }
+            }
+            if (!more || stream.IsClosed) break;
+        }
+        if (c.CloseAfterReply || stream.IsClosed)
+        {
+            if (!stream.IsClosed) stream.CloseAfterDrain();
+            return input.Length;
+        }
+        if (_need > 0) c.NeedBytes = _need;
+        return _inStart;
+    }
+
+    /// <summary>
+    /// Executes every complete command in the parse buffer, appending replies. Returns true when it stopped early
+    /// because FlushThreshold bytes of replies are pending (the caller writes them and calls again).
     /// </summary>
     private bool ExecuteBuffered(RedisConnection c)
     {
-        _in = c.In;
-        try
+        _need = 0;
+        while (_inStart < _inEnd && !c.CloseAfterReply)
         {
-            while (c.InStart < c.InEnd && !c.CloseAfterReply)
+            var status = Parse(out int consumed, out string? error);
+            // Incomplete: _need (if set) counts from this command's first byte, which is where the stream's next
+            // input will start, since everything before it is consumed.
+            if (status == RedisParseStatus.Incomplete) break;
+            _need = 0;
+            if (status == RedisParseStatus.Error)
             {
-                var status = Parse(c, out int consumed, out string? error);
-                if (status == RedisParseStatus.Incomplete) break;
-                if (status == RedisParseStatus.Error)
-                {
-                    WriteError(c, error!);
-                    c.CloseAfterReply = true;
-                    break;
-                }
-                c.InStart += consumed;
-                if (_argc > 0) Execute(c);
-                if (c.OutLength >= FlushThreshold) return true;
+                WriteError(c, error!);
+                c.CloseAfterReply = true;
+                break;
             }
-            return false;
+            _inStart += consumed;
+            if (_argc > 0) Execute(c);
+            if (c.OutLength >= FlushThreshold) return true;
         }
-        finally
-        {
-            _in = [];
-        }
+        return false;
     }
 
     // ------------------------------------------------------------------ keyspace

@@ -13,8 +13,39 @@ public sealed partial class LoopStream
     private void Fail(int errno, string call)
     {
         if (Is(State.Closed)) return;
+        if (Is(State.WriteFailed))
+        {
+            // Reading after a failed send has ended too (a receive error, or the stream stopped reading): close with the
+            // send's error, which is the one already recorded.
+            if (call is "send" or "write") return;
+            ReportFailure(_x!.Error!);
+            return;
+        }
         var ex = LinuxEventException.Create(errno, $"{call}(fd={Fd})", _isSocket);
         X.Error = ex;
+        if (call is "send" or "write" && errno is Errno.ECONNRESET or Errno.EPIPE && _isSocket && _mode == ReadMode.Callback
+            && !Is(State.PeerEnded) && !Is(State.ReadPaused) && !Is(State.CloseAfterDrain) && !Is(State.Detaching))
+        {
+            // The peer reset the connection, but the bytes it sent before the reset are still queued in the kernel (a
+            // receive returns them, then the end of the stream): read and deliver them, then close with this error
+            // (OnPeerClosed or a receive error ends it). Writing is over: CanWrite refuses while an error is recorded.
+            Set(State.WriteFailed, true);
+            UpdateReadInterest();
+            if (_in.Length > 0 && CanDeliver) DeliverInput();
+            return;
+        }
+        ReportFailure(ex);
+    }
+
+    /// <summary>OnError, then close with <see cref="CloseReason.Error"/>; input received before the error goes to the
+    /// owner first.</summary>
+    private void ReportFailure(Exception ex)
+    {
+        // Input received before the error was reported is the peer's and still goes to the owner first: a send that
+        // fails (a reset seen by a Write) is reported from the deferred phase, and a chunk received meanwhile was kept
+        // rather than delivered. Writes during this delivery are refused (CanWrite: the stream is failing).
+        if (_in.Length > 0 && CanDeliver) DeliverInput();
+        if (Is(State.Closed)) return;
         var onError = OnError;
         if (onError is not null)
         {

@@ -69,6 +69,14 @@ public sealed partial class LoopStream
     {
         Set(State.DeliveryScheduled, false);
         if (!CanDeliver) return;
+        DeliverInput();
+        // Raw chunks are all delivered before EOF; a codec's or an input handler's leftover is settled by DeliverEnd.
+        if (Is(State.PeerEnded) && (_in.Length == 0 || _codec is not null || Is(State.InputMode))) DeliverEnd();
+    }
+
+    /// <summary>Delivers (offers, for an input handler or a codec) the buffered input in callback mode.</summary>
+    private void DeliverInput()
+    {
         if (_in.Length > 0)
         {
             if (_codec is null && !Is(State.InputMode))
@@ -86,8 +94,6 @@ public sealed partial class LoopStream
             }
             TrimInput();
         }
-        // Raw chunks are all delivered before EOF; a codec's or an input handler's leftover is settled by DeliverEnd.
-        if (Is(State.PeerEnded) && (_in.Length == 0 || _codec is not null || Is(State.InputMode))) DeliverEnd();
     }
 
     /// <summary>
@@ -174,6 +180,13 @@ public sealed partial class LoopStream
         if (Is(State.PeerEnded) || Is(State.Closed)) return;
         Set(State.PeerEnded, true);
         UpdateReadInterest();
+        if (Is(State.WriteFailed))
+        {
+            // Everything the reset peer sent is in: deliver it, then close with the send's error (no OnEnd: the
+            // connection did not end cleanly).
+            ReportFailure(_x!.Error!);
+            return;
+        }
         if (_mode == ReadMode.Async) SatisfyWaiters();
         else if (CanDeliver) DeliverBuffered();
     }

@@ -27,7 +27,11 @@ namespace LinuxEvent.Net;
 /// <para><b>Errors.</b> EINTR is retried and EAGAIN waits for readiness; any other errno goes to <see cref="OnError"/>
 /// (a <see cref="LinuxEventSocketException"/> on a socket, a <see cref="LinuxEventException"/> on a pipe, naming the call
 /// and errno) and then the stream closes with
-/// <see cref="CloseReason.Error"/>. A codec rejection closes it with <see cref="CloseReason.CodecError"/>.</para>
+/// <see cref="CloseReason.Error"/>. A codec rejection closes it with <see cref="CloseReason.CodecError"/>. One exception
+/// in callback mode: a send that fails because the peer reset the connection (ECONNRESET, EPIPE) ends writing, but what
+/// the peer sent before the reset is still read and delivered first (the kernel keeps it queued); then OnError runs and
+/// the stream closes with <see cref="CloseReason.Error"/>. Pausing reading or <see cref="CloseAfterDrain"/> meanwhile
+/// ends that wait at once.</para>
 /// <para><b>Callbacks</b> run from the loop's dispatch, never inline inside a call you make on the stream: an error
 /// detected inside <see cref="Write"/> is reported from the next deferred phase. A throwing callback goes to the loop's
 /// <see cref="Loop.UnhandledException"/>; the stream carries on. <see cref="OnClose"/> runs exactly once, after
@@ -67,6 +71,7 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
         DeliveryScheduled = 1 << 8,   // a deferred delivery is queued
         Detaching = 1 << 9,           // DetachAsync waits for the fd to go quiet: no reading, no new writes
         InputMode = 1 << 10,          // callback mode with OnInput: the handler says how much it consumed
+        WriteFailed = 1 << 11,        // a send failed (the peer reset): reading what it sent before, then closing with the error
     }
 
     private State _state;
@@ -199,7 +204,8 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
     public Action<LoopStream>? OnDrain { get; set; }
 
     /// <summary>An I/O error (<see cref="ILinuxEventError"/>: a <see cref="LinuxEventSocketException"/> on a socket) or a codec error (<see cref="InvalidDataException"/>);
-    /// the stream closes right after. Runs at most once.</summary>
+    /// the stream closes right after (after a failed send, once the input the peer sent before its reset is delivered:
+    /// see the type's remarks). Runs at most once.</summary>
     public Action<LoopStream, Exception>? OnError { get; set; }
 
     /// <summary>The stream closed; runs exactly once, last, from the loop's deferred phase.</summary>
@@ -274,7 +280,16 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
         if (Is(State.ReadPaused) || Is(State.Closed)) return;
         Set(State.ReadPaused, true);
         UpdateReadInterest();
+        // After a failed send the stream only waits to read what the reset peer sent; with reading paused there is
+        // nothing left to wait for: close with the send's error (from the deferred phase, not inside this call).
+        if (Is(State.WriteFailed)) _loop.Defer(s_reportWriteFailure, this);
     }
+
+    private static readonly Action<object?> s_reportWriteFailure = static s =>
+    {
+        var st = (LoopStream)s!;
+        if (!st.IsClosed && st.Is(State.WriteFailed)) st.ReportFailure(st._x!.Error!);
+    };
 
     /// <summary>Resumes delivery: input kept while paused is delivered first (from the loop's deferred phase, not
     /// inside this call), then reading continues.</summary>
@@ -322,7 +337,7 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
 
     private bool CanWrite(string call)
     {
-        if (Is(State.Closed) || _channel.HasPendingError) return false;
+        if (Is(State.Closed) || _channel.HasPendingError || _x?.Error is not null) return false;
         if (Is(State.Detaching)) throw new InvalidOperationException($"LoopStream.{call}: the stream is being detached (DetachAsync).");
         if (Is(State.ShutdownRequested) || Is(State.CloseAfterDrain))
             throw new InvalidOperationException($"LoopStream.{call}: writing was ended by {(Is(State.CloseAfterDrain) ? "CloseAfterDrain" : "ShutdownWrite")}.");
@@ -354,6 +369,11 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
     private void CloseAfterDrainWith(CloseReason reason)
     {
         if (Is(State.Closed) || Is(State.CloseAfterDrain)) return;
+        if (Is(State.WriteFailed))
+        {
+            ReportFailure(_x!.Error!);              // the queue can never drain: a send failed (the peer reset)
+            return;
+        }
         Set(State.CloseAfterDrain, true);
         _drainCloseReason = reason;
         UpdateReadInterest();

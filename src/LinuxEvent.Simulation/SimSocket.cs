@@ -109,10 +109,12 @@ internal sealed class SimSocket
                 return Readiness.None;
         }
         var r = Readiness.None;
-        if (ShutWrite || Dead || SendSpace > 0) r |= Readiness.Writable;
         // A stalled reader (the StopReading fault) sees its socket as if the held bytes, and whatever came after them
-        // (a FIN, a reset), had not arrived yet.
-        if (Rx.Length > 0 && IsStalled(now)) return r;
+        // (a FIN, a reset), had not arrived yet: for sending too (Simulator.Send), so a hidden reset makes it writable
+        // only when there is room.
+        bool hidden = Rx.Length > 0 && IsStalled(now);
+        if (ShutWrite || (Dead && !hidden) || SendSpace > 0) r |= Readiness.Writable;
+        if (hidden) return r;
         bool rcvShutdown = FinReceived || ShutRead || Dead;
         if (Rx.Length > 0 || rcvShutdown || PendingError != 0) r |= Readiness.Readable;
         if (rcvShutdown) r |= Readiness.ReadHangUp;

@@ -52,8 +52,12 @@ public sealed partial class Simulator
             case SocketRole.Connecting: return -Errno.EAGAIN;
             case SocketRole.Unbound: return s.PendingError != 0 ? -TakeError(s) : -Errno.EPIPE;
         }
-        if (s.PendingError != 0) return -TakeError(s);
-        if (s.ShutWrite || s.Dead) return -Errno.EPIPE;
+        // A stalled reader's socket looks as if the held bytes, and a reset behind them, had not arrived (Receive, Level):
+        // send must not see that reset either. Otherwise the application learns of the reset from a send while the bytes
+        // that came before it are still hidden, which no kernel does (there, the reset arrives after them).
+        bool resetHidden = s.Rx.Length > 0 && s.IsStalled(NowNanoseconds);
+        if (s.PendingError != 0 && !resetHidden) return -TakeError(s);
+        if (s.ShutWrite || (s.Dead && !resetHidden)) return -Errno.EPIPE;
         if (data.Length == 0) return 0;
         int space = s.SendSpace;
         if (space == 0)

@@ -175,4 +175,33 @@ public class StreamInputTests(Backend backend) : FdCheckedTest
         Finish(loop, s, b);
         Finish(loop, m, d);
     }
+
+    [Test]
+    public void WhatAResetPeerSentIsDeliveredEvenWhenAWriteSawTheResetFirst()
+    {
+        // A chat room relaying to a client that has just left with unread data (so its close sent a reset) finds the
+        // reset in a Write before it has read that client's last line, which is still in the kernel's receive queue.
+        using var loop = backend.Create();
+        var (server, client) = Net.TcpPair();
+        var lines = new List<string>();
+        var errors = new List<Exception>();
+        var reasons = new List<CloseReason>();
+        var s = new LoopStream(loop, server);
+        s.OnInput = (st, input) => Lines(st, input, lines);
+        s.OnError = (_, e) => errors.Add(e);
+        s.OnClose = (_, r) => reasons.Add(r);
+        s.Write("welcome\n"u8);
+        loop.RunUntil(() => s.QueuedBytes == 0);
+        Posix.Write(client, "last words\n"u8);
+        Posix.Close(client);                     // "welcome" unread: the kernel answers with a reset
+        s.Write("someone : hi\n"u8);             // the reset is already here: this send fails (now or once submitted)
+        s.Start();
+        loop.RunUntil(() => reasons.Count == 1);
+        Assert.That(lines, Is.EqualTo(new[] { "last words" }), "the line that came before the reset is delivered");
+        Assert.That(reasons, Is.EqualTo(new[] { CloseReason.Error }));
+        Assert.That(errors, Has.Count.EqualTo(1));
+        Assert.That((errors[0] as LinuxEventSocketException)?.Errno, Is.AnyOf(104, 32), errors[0].ToString());   // ECONNRESET or EPIPE
+        Assert.That(s.Write("more\n"u8), Is.False, "writes after the failure are dropped");
+        Streams.Settle(loop);
+    }
 }
