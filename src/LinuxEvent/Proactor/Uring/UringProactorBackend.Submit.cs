@@ -146,18 +146,9 @@ internal sealed unsafe partial class UringProactorBackend
         // complete at once post CQEs that stay in the CQ (or the NODROP overflow list) until Wait reaps them, so
         // nothing completes inline for the caller.
         EnsureKernelAccess(call);
-        var backoff = new SpinWait();
-        for (int attempt = 0; attempt < 100; attempt++)
-        {
-            _ring.Submit();
-            if (_ring.TryGetSqe(out IoUringSqe* sqe)) return sqe;
-            // EAGAIN/EBUSY from io_uring_enter (request allocation failed, or an old kernel refusing submissions while
-            // CQEs are backlogged): nothing was consumed. Back off briefly (spin, then yield) and retry.
-            backoff.SpinOnce();
-        }
-        throw new LinuxEventException(Errno.EBUSY, string.Create(CultureInfo.InvariantCulture,
-            $"io_uring_enter(fd={_ring.RingFd}, submit) for {call}"),
-            "The submission queue is full and the kernel did not accept any queued request after 100 attempts.");
+        _ring.Submit();
+        if (_ring.TryGetSqe(out IoUringSqe* sqe)) return sqe;
+        return NextSqeAfterBusy(call);
     }
 
     /// <summary>
@@ -172,13 +163,15 @@ internal sealed unsafe partial class UringProactorBackend
             _ring.Enable();
             return;
         }
-        if (!_ring.IsOwnerThread) ThrowWrongThread(call);
+        // Disposal may drain from the disposing thread when the kernel allows it (no SINGLE_ISSUER): it is the last
+        // user of the ring, and draining beats abandoning the pins.
+        if (!_ring.IsOwnerThread && !(Is(State.Draining) && _ring.KernelAcceptsThisThread)) ThrowWrongThread(call);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowWrongThread(string call)
         => throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-            $"{call}: this proactor loop's io_uring ring belongs to managed thread {_ring.OwnerThreadId} (the first thread that drove it; IORING_SETUP_SINGLE_ISSUER makes the kernel refuse io_uring_enter/io_uring_register from any other task with EEXIST), but it is now used from managed thread {Environment.CurrentManagedThreadId}. Drive a proactor loop from one thread for its whole life, and hand work to it with Loop.Post."));
+            $"{call}: this proactor loop's io_uring ring belongs to managed thread {_ring.OwnerThreadId} (the first thread that drove it; {(_ring.SingleIssuer ? "IORING_SETUP_SINGLE_ISSUER makes the kernel refuse io_uring_enter/io_uring_register from any other task with EEXIST" : "this kernel's ring is not SINGLE_ISSUER, but the loop keeps the same one-thread rule")}), but it is now used from managed thread {Environment.CurrentManagedThreadId}. Drive a proactor loop from one thread for its whole life, and hand work to it with Loop.Post."));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowUnsupported(OperationKind kind)

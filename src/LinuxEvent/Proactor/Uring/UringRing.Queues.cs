@@ -223,7 +223,7 @@ internal sealed unsafe partial class UringRing
     {
         while (true)
         {
-            int r = UringNative.Enter(_ringFd, toSubmit, minComplete, flags, null, 0);
+            int r = SysEnter(toSubmit, minComplete, flags, null, 0);
             if (r >= 0)
                 return r;
             int errno = Libc.LastErrno;
@@ -242,7 +242,7 @@ internal sealed unsafe partial class UringRing
             KernelTimespec ts = KernelTimespec.FromNanoseconds(remaining);
             IoUringGeteventsArg arg = default;
             arg.ts = (ulong)&ts; // read by the kernel during this call only
-            int r = UringNative.Enter(_ringFd, toSubmit, minComplete, flags, &arg, (nuint)sizeof(IoUringGeteventsArg));
+            int r = SysEnter(toSubmit, minComplete, flags, &arg, (nuint)sizeof(IoUringGeteventsArg));
             if (r >= 0)
                 return r;
             int errno = Libc.LastErrno;

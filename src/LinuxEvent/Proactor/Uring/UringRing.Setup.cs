@@ -33,11 +33,11 @@ internal sealed unsafe partial class UringRing
     /// Like <see cref="Create"/>, but starts the step-down at <paramref name="firstTier"/> (0 = best … 4 = no
     /// optional flags), so tests can exercise on a new kernel the code paths older kernels take.
     /// </summary>
-    internal static UringRing CreateAtTier(int firstTier, uint entries, uint cqEntries = 0)
+    internal static UringRing CreateAtTier(int firstTier, uint entries, uint cqEntries = 0, bool startDisabled = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(firstTier);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(firstTier, SetupTierCount);
-        return CreateCore(entries, cqEntries, startDisabled: false, firstTier);
+        return CreateCore(entries, cqEntries, startDisabled, firstTier);
     }
 
     private static UringRing CreateCore(uint entries, uint cqEntries, bool startDisabled, int firstTier)
