@@ -20,6 +20,15 @@ internal abstract class ProactorBackendBase(ProactorIoDriver driver) : LoopBacke
     /// </summary>
     public abstract void Submit(Operation op);
 
+    /// <summary>
+    /// Queues the steps of a chain (their <see cref="Operation.ChainNext"/> links are set) so that each starts only when
+    /// the one before it completed. Throws, leaving nothing queued, on a step the backend cannot encode.
+    /// </summary>
+    public virtual void SubmitChain(Operation[] steps)
+    {
+        foreach (var step in steps) Submit(step);
+    }
+
     /// <summary>Requests cancellation of a pending operation; the outcome arrives through <see cref="LoopBackend.Wait"/>.</summary>
     public abstract void Cancel(Operation op);
 

@@ -32,6 +32,7 @@ internal sealed partial class ProactorIoDriver
         op.Buffer = buffer;
         op.ConstBuffer = constBuffer;
         op.Length = opKind is OperationKind.Write or OperationKind.Send ? constBuffer.Length : buffer.Length;
+        op.LinkTimeoutNs = a.TimeoutNs;         // the call's deadline, linked to the SQE (Loop.Deadlines.cs)
         try
         {
             if (remote is not null)
@@ -70,6 +71,10 @@ internal sealed partial class ProactorIoDriver
                 a.Fail(ThrowHelper.LoopDisposedDuringOperation(Loop));
                 break;
             case OperationState.Cancelled:
+                a.Cancelled();
+                break;
+            case OperationState.TimedOut:
+                a.TimedOut = true;      // the linked timeout fired: the await fails with LinuxEventTimeoutException
                 a.Cancelled();
                 break;
             default:

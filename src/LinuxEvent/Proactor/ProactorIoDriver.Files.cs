@@ -26,6 +26,7 @@ internal sealed partial class ProactorIoDriver
         op.ConstBuffer = r.Kind == OperationKind.Write ? r.ConstBuffer : default;
         op.Length = (int)Math.Min(r.Length, int.MaxValue);
         op.File = r;
+        op.LinkTimeoutNs = a.TimeoutNs;
         try
         {
             if (_disposing) throw new ObjectDisposedException(nameof(ProactorLoop), "This proactor loop is being disposed.");

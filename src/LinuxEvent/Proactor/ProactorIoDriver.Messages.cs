@@ -32,6 +32,7 @@ internal sealed partial class ProactorIoDriver
         op.ConstBuffer = request.ConstBuffer;
         op.Length = opKind == OperationKind.SendMessage ? request.ConstBuffer.Length : request.Buffer.Length;
         op.Message = a.Message;
+        op.LinkTimeoutNs = a.TimeoutNs;
         try
         {
             Submit(op);

@@ -10,7 +10,7 @@ namespace LinuxEvent.Proactor;
 /// the loop's virtual clock, so they interleave with loop timers by (deadline, scheduling order). Nops complete by
 /// themselves at the next dispatch.
 /// </summary>
-internal sealed class FakeProactorBackend : ProactorBackendBase
+internal sealed partial class FakeProactorBackend : ProactorBackendBase
 {
     private readonly ProactorLoop _loop;
     private readonly FakeSideChannel _side;
@@ -50,6 +50,7 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
     public override void Submit(Operation op)
     {
         _pending.Add(op);
+        if (op.LinkTimeoutNs >= 0) ArmLinkTimer(op);
         switch (op.Kind)
         {
             case OperationKind.Nop:
@@ -71,9 +72,12 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
         if (op.Kind == OperationKind.ReceiveMultishot && op.State == OperationState.Pending) op.BufferPool!.Users--;
         _pending.Remove(op);
         uint gen = op.Generation;
+        var next = op.ChainNext;
         if (!Driver.ApplyResult(op, res)) return;
+        DisarmLinkTimer(op);
         op.CallbackPending = true;          // Resubmit waits for the callback, as on a real ring
         _queue.Enqueue(new Settlement(op, SettlementKind.Final, res, null, gen));
+        if (next is not null) EndOrContinueChain(op, next);
     }
 
     /// <summary>Settles and runs the callback right away: used from inside the loop's timer phase so that timeouts
@@ -81,7 +85,11 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
     public void ResolveNow(Operation op, int res)
     {
         _pending.Remove(op);
-        if (Driver.ApplyResult(op, res)) Driver.RunSettledCallback(op);
+        var next = op.ChainNext;
+        if (!Driver.ApplyResult(op, res)) return;
+        DisarmLinkTimer(op);
+        Driver.RunSettledCallback(op);
+        if (next is not null) EndOrContinueChain(op, next);
     }
 
     public void QueueAccepted(Operation op, int fd) => _queue.Enqueue(new Settlement(op, SettlementKind.Accepted, fd, null, op.Generation));
@@ -90,6 +98,9 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
 
     public override void Cancel(Operation op)
     {
+        // Like the kernel's ASYNC_CANCEL, which does not find a linked request that has not been issued yet: a chain step
+        // still waiting for the one before it runs when its turn comes (or is cancelled with the chain).
+        if (op.IsWaitingForChain) return;
         if (op.Kind == OperationKind.Timeout && op.BackendState is TimerHandle t) t.Cancel();
         Resolve(op, -Errno.ECANCELED);
     }
@@ -100,8 +111,15 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
         _loop.OnWaitReturned();
         if (_nops.Count > 0)
         {
-            foreach (var nop in _nops) if (nop.State == OperationState.Pending) Resolve(nop, 0);
-            _nops.Clear();
+            // A nop that is a chain step waiting for the step before it stays until its turn (FakeProactorBackend.Links.cs).
+            int kept = 0;
+            for (int i = 0; i < _nops.Count; i++)
+            {
+                var nop = _nops[i];
+                if (nop.State == OperationState.Pending && nop.IsWaitingForChain) _nops[kept++] = nop;
+                else if (nop.State == OperationState.Pending) Resolve(nop, 0);
+            }
+            _nops.RemoveRange(kept, _nops.Count - kept);
         }
         Dispatch();
     }
@@ -146,6 +164,7 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
         foreach (var op in _pending.ToArray())
         {
             if (op.Kind == OperationKind.Timeout && op.BackendState is TimerHandle t) t.State = TimerHandle.TimerState.Cancelled;
+            if (op.LinkTimer is { } lt) lt.State = TimerHandle.TimerState.Cancelled;
             op.CancelRequested = true;
             Resolve(op, -Errno.ECANCELED);
         }

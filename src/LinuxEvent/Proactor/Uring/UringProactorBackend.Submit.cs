@@ -24,6 +24,7 @@ internal sealed unsafe partial class UringProactorBackend
             if (pool.Disposed) throw new ObjectDisposedException(nameof(ProvidedBufferPool));
         }
         KernelTimespec* ts = op.Kind == OperationKind.Timeout ? TimespecFor(op.Slot) : null;
+        KernelTimespec* linkTs = op.LinkTimeoutNs >= 0 ? PrepareLinkTimeout(op) : null;
         if (op.Kind is OperationKind.AcceptMultishot or OperationKind.ReceiveMultishot) EnsureMultishotCapacity(op.Slot);
 
         IoUringSqe* sqe = NextSqe(IoNames.ProactorCall(op.Kind));
@@ -100,6 +101,8 @@ internal sealed unsafe partial class UringProactorBackend
                 ThrowUnsupported(op.Kind);
                 break;
         }
+        if (op.ChainNext is not null) sqe->flags |= UringNative.IOSQE_IO_LINK;     // a chain step (UringProactorBackend.Links.cs)
+        if (linkTs != null) LinkTimeoutAfter(sqe, op, linkTs);
     }
 
     private static ulong OffsetOf(long offset) => offset < 0 ? UringPrep.CurrentPosition : (ulong)offset;
