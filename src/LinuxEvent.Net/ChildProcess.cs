@@ -195,7 +195,11 @@ public sealed class ChildProcess : LoopComponent, IDisposable
             stdinW = Plumb(spec.Stdin, 0, parentWrites: true, toClose, fdMap);
             stdoutR = Plumb(spec.Stdout, 1, parentWrites: false, toClose, fdMap);
             stderrR = Plumb(spec.Stderr, 2, parentWrites: false, toClose, fdMap);
-            pid = Posix.Spawn(spec.Program, spec.Arguments, BuildEnvironment(spec), spec.WorkingDirectory, fdMap, spec.NewProcessGroup);
+            var (program, arguments) = spec.Umask is { } umask
+                ? ("/bin/sh", (IReadOnlyList<string>)[
+                    "-c", $"umask {Convert.ToString((int)umask & 0x1FF, 8)} && exec \"$0\" \"$@\"", spec.Program, .. spec.Arguments])
+                : (spec.Program, spec.Arguments);
+            pid = Posix.Spawn(program, arguments, BuildEnvironment(spec), spec.WorkingDirectory, fdMap, spec.NewProcessGroup);
         }
         catch
         {

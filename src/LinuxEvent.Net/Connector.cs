@@ -44,16 +44,26 @@ public static class Connector
         return attempt;
     }
 
-    /// <summary>Resolves <paramref name="host"/> (an IP literal is used as is) and connects to <paramref name="port"/>.</summary>
+    /// <summary>Resolves <paramref name="host"/> (an IP literal, bracketed or not — "127.0.0.1", "::1", "[::1]",
+    /// "[127.0.0.1]" — is used as is) and connects to <paramref name="port"/>.</summary>
     public static ConnectAttempt Connect(Loop loop, string host, int port, Action<ConnectResult> callback, ConnectOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(loop);
         ArgumentException.ThrowIfNullOrEmpty(host);
         ArgumentNullException.ThrowIfNull(callback);
         if (port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(port), port, "Connector.Connect: the port must be in 0..65535.");
+        // An address literal in brackets ("[::1]", "[127.0.0.1]", as in a URL's authority) is that literal, never a name to
+        // resolve: strip the brackets for both families. Brackets around anything else are a malformed host.
+        string bare = host;
+        if (host.Length >= 2 && host[0] == '[' && host[^1] == ']')
+        {
+            bare = host[1..^1];
+            if (!IPAddress.TryParse(bare, out _))
+                throw new ArgumentException($"Connector.Connect: '{host}' has brackets but is not an IP address literal.", nameof(host));
+        }
         var attempt = new ConnectAttempt(loop, callback, options ?? ConnectOptions.Default, $"{host}:{port}");
-        if (IPAddress.TryParse(host, out var literal)) attempt.Begin([new IPEndPoint(literal, port)]);
-        else attempt.Resolve(host, port);
+        if (IPAddress.TryParse(bare, out var literal)) attempt.Begin([new IPEndPoint(literal, port)]);
+        else attempt.Resolve(bare, port);
         return attempt;
     }
 

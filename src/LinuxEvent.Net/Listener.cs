@@ -53,6 +53,7 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
 
     private void Set(State flag, bool on) => _state = on ? _state | flag : _state & ~flag;
     private int _handedThisIteration;
+    private long _handIteration = -1;           // the loop iteration _handedThisIteration counts for
     private TimerHandle? _backoffTimer;
     private LoopAwaitable<SocketConnection>? _acceptWaiter;
 
@@ -348,7 +349,7 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
             if (!WantsAccept) UpdateAccepting();
             return;
         }
-        if (Is(State.Paused) || _ready.Count > 0 || _handedThisIteration >= _cap)
+        if (Is(State.Paused) || _ready.Count > 0 || !UnderCap())
         {
             // Over the per-iteration cap (or paused while a multishot raced): hand it out in a later iteration.
             _ready.Enqueue(connection);
@@ -359,9 +360,25 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
         Hand(connection);
     }
 
+    /// <summary>
+    /// True while this iteration's budget (<see cref="ListenerOptions.MaxAcceptsPerIteration"/>) is not spent. The count is
+    /// keyed by the loop's iteration number, so the deferred pump running later in the same iteration cannot reset it
+    /// (it used to, and a multishot batch plus the pump handed out up to twice the cap in one iteration).
+    /// </summary>
+    private bool UnderCap()
+    {
+        long iteration = _loop.Metrics.Iterations;
+        if (iteration != _handIteration)
+        {
+            _handIteration = iteration;
+            _handedThisIteration = 0;
+        }
+        return _handedThisIteration < _cap;
+    }
+
     private void Hand(SocketConnection connection)
     {
-        if (_handedThisIteration++ == 0) SchedulePump();     // the pump resets the per-iteration count
+        _handedThisIteration++;
         try { _onAccept!(this, connection); }
         catch (Exception ex) { _loop.ReportException(ex); }
     }
@@ -373,13 +390,12 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
         _loop.Defer(s_pump, this);
     }
 
-    /// <summary>Deferred phase: a new iteration's budget; hands out queued connections within it.</summary>
+    /// <summary>Deferred phase: hands out queued connections within this iteration's budget; the rest wait their turn.</summary>
     private void Pump()
     {
         Set(State.PumpScheduled, false);
-        _handedThisIteration = 0;
         if (Is(State.Disposed) || _onAccept is null) return;
-        while (_ready.Count > 0 && !Is(State.Paused) && _handedThisIteration < _cap && !Is(State.Disposed))
+        while (_ready.Count > 0 && !Is(State.Paused) && UnderCap() && !Is(State.Disposed))
             Hand(_ready.Dequeue());
         // Work deferred from the deferred phase runs next iteration, after I/O: the rest waits its turn.
         if (_ready.Count > 0 && !Is(State.Paused)) SchedulePump();

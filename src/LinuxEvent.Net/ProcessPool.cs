@@ -53,11 +53,64 @@ public sealed class ProcessPool
         return child;
     }
 
+    /// <summary>
+    /// Cancels every queued child (none of them starts): each one's <see cref="ChildProcess.StartError"/> becomes an
+    /// <see cref="OperationCanceledException"/>, reported like a failed spawn (its <see cref="ChildProcess.OnStartError"/>
+    /// and a faulted <see cref="ChildProcess.Completion"/>). Running children are not touched. Returns how many were
+    /// cancelled. Loop thread.
+    /// </summary>
+    public int CancelQueued()
+    {
+        _loop.CheckLoopThread("ProcessPool.CancelQueued");
+        int n = 0;
+        while (_queue.Count > 0)
+        {
+            var (child, _) = _queue.Dequeue();
+            child.Pool = null;
+            child.FailStart(new OperationCanceledException("ProcessPool.CancelQueued: the child was cancelled before it started."));
+            n++;
+        }
+        CheckDrained();
+        return n;
+    }
+
+    /// <summary>
+    /// A task that completes once no child is running or queued (at once if none is), after the exits have been
+    /// reported; with <paramref name="cancelQueued"/> the queued children are cancelled first (<see cref="CancelQueued"/>),
+    /// so only the running ones are waited for. Also <see cref="OnDrained"/> runs then. Loop thread.
+    /// </summary>
+    public Task DrainAsync(bool cancelQueued = false)
+    {
+        _loop.CheckLoopThread("ProcessPool.DrainAsync");
+        if (cancelQueued) CancelQueued();
+        if (Running == 0 && _queue.Count == 0) return Task.CompletedTask;
+        _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _drained.Task;
+    }
+
+    /// <summary>Runs on the loop thread each time the pool becomes idle (nothing running, nothing queued).</summary>
+    public Action<ProcessPool>? OnDrained { get; set; }
+
+    private TaskCompletionSource? _drained;
+
+    private void CheckDrained()
+    {
+        if (Running != 0 || _queue.Count != 0) return;
+        var drained = _drained;
+        _drained = null;
+        drained?.TrySetResult();
+        if (OnDrained is { } callback)
+        {
+            try { callback(this); } catch (Exception ex) { _loop.ReportException(ex); }
+        }
+    }
+
     internal void OnChildFinished(ChildProcess child)
     {
         child.Pool = null;
         Running--;
         SchedulePump();
+        CheckDrained();
     }
 
     private void SchedulePump()
@@ -90,5 +143,6 @@ public sealed class ProcessPool
                 try { onStarted(child); } catch (Exception ex) { _loop.ReportException(ex); }
             }
         }
+        CheckDrained();                        // every queued spawn may have failed
     }
 }

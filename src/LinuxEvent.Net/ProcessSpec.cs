@@ -48,6 +48,14 @@ public sealed class ProcessSpec
     /// <summary>Put the child in its own process group.</summary>
     public bool NewProcessGroup { get; init; }
 
+    /// <summary>
+    /// The child's file-mode creation mask (umask(2)), e.g. <c>UnixFileMode.GroupWrite | UnixFileMode.OtherWrite | ...</c>
+    /// for 027; null (the default) inherits this process's. posix_spawn has no umask attribute and changing this
+    /// process's mask around the spawn would race with every other thread, so the child is started through
+    /// <c>/bin/sh -c 'umask NNN; exec "$0" "$@"'</c>, which sets it and then becomes the program (same pid, same argv).
+    /// </summary>
+    public UnixFileMode? Umask { get; init; }
+
     /// <summary>Options of the pipe streams (watermarks, codec, buffer size). The fd kind and ownership are forced
     /// (pipes, owned).</summary>
     public LoopStreamOptions? StreamOptions { get; init; }

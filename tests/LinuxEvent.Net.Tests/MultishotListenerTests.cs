@@ -64,7 +64,9 @@ public class MultishotListenerTests(Backend backend) : FdCheckedTest
             perIteration.Add(calls - before);
         }
         Assert.That(calls, Is.EqualTo(10));
-        Assert.That(perIteration.Max(), Is.LessThanOrEqualTo(3 * 2));
+        // The cap holds per iteration, as documented: the deferred pump that hands out the rest runs in the same iteration
+        // as the multishot batch and used to reset the count (up to twice the cap).
+        Assert.That(perIteration.Max(), Is.LessThanOrEqualTo(3), string.Join(",", perIteration));
         Assert.That(perIteration.Count(n => n > 0), Is.GreaterThan(1));
         listener.Dispose();
         p.Fake.RunUntilIdle();

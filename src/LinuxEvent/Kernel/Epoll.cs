@@ -34,6 +34,15 @@ internal sealed unsafe class Epoll : IDisposable, Seam.InternalWatchTable.IKerne
 
     public int Fd => _fd;
 
+    /// <summary>Replaces the epoll instance with an empty one (the caller re-adds what it needs); closes the old one.</summary>
+    public void Recreate()
+    {
+        int fd = Libc.EpollCreate1(Libc.EPOLL_CLOEXEC);
+        if (fd < 0) throw new LinuxEventException(Libc.LastErrno, "epoll_create1(EPOLL_CLOEXEC)");
+        int old = Interlocked.Exchange(ref _fd, fd);
+        if (old >= 0) Libc.Close(old);
+    }
+
     /// <summary>epoll_ctl; returns 0 or the errno (callers decide which errnos are expected).</summary>
     public int Control(int op, int fd, uint events, ulong data)
     {

@@ -175,12 +175,21 @@ internal sealed partial class ReactorIoDriver(ReactorLoop loop) : IoDriver(loop)
         int fd = (int)(uint)data;
         uint gen = (uint)(data >> 32);
         var w = _watchers[fd];
-        if (w is null || w.Generation != gen || !w.Active) return;
+        if (w is null || w.Generation != gen || !w.Active)
+        {
+            NoteStale(data);
+            return;
+        }
         if (w.OneShot) w.Armed = false;             // the kernel disarmed it (EPOLLONESHOT)
         w.LastEvents = events;
 
         bool err = (events & Libc.EPOLLERR) != 0;
         bool hup = (events & (Libc.EPOLLHUP | Libc.EPOLLRDHUP)) != 0;
+        if ((err || hup) && !Posix.IsOpen(fd))
+        {
+            DropClosedWatcher(w);
+            return;
+        }
         if (err && w.OnError is not null)
         {
             Loop.Invoke(w.OnError, w);
@@ -198,6 +207,61 @@ internal sealed partial class ReactorIoDriver(ReactorLoop loop) : IoDriver(loop)
             else if (hup) writable = true;
         }
         if (writable && w.OnWritable is not null) Loop.Invoke(w.OnWritable, w);
+    }
+
+    // ------------------------------------------------------------------ zombie registrations
+    //
+    // epoll keys an item by (open file, fd number) and removes it when the file's last reference goes, not when the
+    // number is closed (epoll(7), "Q6"). Closing a watched fd while a duplicate (dup, fork, SCM_RIGHTS) keeps the file
+    // open leaves an item the loop can no longer remove by number: EPOLL_CTL_DEL fails with EBADF, or finds another file.
+    // A level-triggered item that stays ready (a hang-up) then comes back from every epoll_wait: a busy loop. The driver
+    // detects it (the same stale report in three iterations, or a hang-up on a watcher whose fd is no longer open) and
+    // has the backend rebuild its epoll set from the live registrations, which drops the zombie with the old set.
+
+    private ulong _staleData;
+    private int _staleHits;
+    private long _staleIteration = -1;
+
+    /// <summary>Set when a zombie item was detected; the backend rebuilds its set after the current batch.</summary>
+    internal bool RebuildRequested { get; set; }
+
+    private void NoteStale(ulong data)
+    {
+        long iteration = Loop.Metrics.Iterations;
+        if (data != _staleData) { _staleData = data; _staleHits = 0; _staleIteration = -1; }
+        if (iteration == _staleIteration) return;      // one report per iteration counts
+        _staleIteration = iteration;
+        // A report for a watcher cancelled or replaced earlier in the same batch comes once; the same one three iterations
+        // in a row is an item nothing will remove.
+        if (++_staleHits >= 3)
+        {
+            _staleHits = 0;
+            RebuildRequested = true;
+        }
+    }
+
+    /// <summary>A hang-up or error on a watcher whose fd number is no longer open: it was closed while watched, and a
+    /// duplicate keeps the file (and so the item) alive. The watcher ends, the error is reported, the set is rebuilt.</summary>
+    private void DropClosedWatcher(Watcher w)
+    {
+        w.Active = false;
+        w.Registered = false;
+        _watcherCount--;
+        if (ReferenceEquals(_watchers[w.Fd], w)) _watchers.Set(w.Fd, null);
+        RebuildRequested = true;
+        Loop.ReportException(new LinuxEventException(Errno.EBADF, $"epoll(fd={w.Fd})",
+            "The fd was closed while still watched, and a duplicate of it keeps its epoll registration alive (a hang-up was " +
+            "reported for it every iteration). The watcher was cancelled and the loop rebuilt its epoll set; cancel a watcher " +
+            "(or dispose its LoopFd) before closing its fd."));
+    }
+
+    /// <summary>The registrations a rebuilt epoll set must hold: every watcher the kernel still has armed.</summary>
+    internal void ForEachRegistration(Action<int, uint, ulong> add)
+    {
+        _watchers.ForEach(w =>
+        {
+            if (w.Active && w.Registered && (w.Armed || !w.OneShot)) add(w.Fd, EventsOf(w), DataOf(w));
+        });
     }
 
     /// <summary>Loop disposal: pending readiness waits fail with <see cref="ObjectDisposedException"/> and every watcher

@@ -48,6 +48,25 @@ internal sealed class EpollReactorBackend : ReactorBackendBase
             if (data == ReactorIoDriver.WakeData) _wake.Drain();
             else if (!_internal.TryDispatch(data)) Driver.Dispatch(data, _epoll.EventsAt(i));
         }
+        if (Driver.RebuildRequested)
+        {
+            Driver.RebuildRequested = false;
+            RebuildRegistrations();
+        }
+    }
+
+    /// <summary>
+    /// A fresh epoll set with the wake eventfd, the internal watches and every live watcher; the old set (and the items
+    /// in it that no fd number can reach) is closed. O(registrations), and only after a zombie item was detected.
+    /// </summary>
+    public override void RebuildRegistrations()
+    {
+        _epoll.Recreate();
+        int err = _epoll.Control(Libc.EPOLL_CTL_ADD, _wake.Fd, Libc.EPOLLIN, ReactorIoDriver.WakeData);
+        if (err != 0) throw new LinuxEventException(err, $"epoll_ctl(ADD, fd={_wake.Fd}) rebuilding the epoll set");
+        foreach (var entry in _internal.Snapshot())
+            if (!entry.Cancelled) _epoll.Control(Libc.EPOLL_CTL_ADD, entry.Fd, Libc.EPOLLIN, entry.Token);
+        Driver.ForEachRegistration((fd, events, data) => _epoll.Control(Libc.EPOLL_CTL_ADD, fd, events, data));
     }
 
     public override void Wake() => _wake.Signal();
