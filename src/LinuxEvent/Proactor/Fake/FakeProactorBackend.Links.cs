@@ -31,7 +31,12 @@ internal sealed partial class FakeProactorBackend
     /// later step settles as Cancelled, in order.</summary>
     private void EndOrContinueChain(Operation settled, Operation next)
     {
-        if (!ProactorIoDriver.EndsChain(settled) || next.State != OperationState.Pending) return;
+        if (next.State != OperationState.Pending) return;
+        if (!ProactorIoDriver.EndsChain(settled))
+        {
+            if (next.Kind == OperationKind.Nop) _nops.Add(next);      // its turn: it completes at the next dispatch
+            return;
+        }
         Resolve(next, -Errno.ECANCELED);           // cascades to the steps after it
     }
 }

@@ -54,7 +54,9 @@ internal sealed partial class FakeProactorBackend : ProactorBackendBase
         switch (op.Kind)
         {
             case OperationKind.Nop:
-                _nops.Add(op);                 // completes at the next dispatch, like a kernel round trip
+                // Completes at the next dispatch, like a kernel round trip; a chain step only once its turn comes
+                // (FakeProactorBackend.Links.cs).
+                if (!op.IsWaitingForChain) _nops.Add(op);
                 break;
             case OperationKind.Timeout:
                 op.BackendState = _loop.After(TimeSpan.FromTicks(Math.Min(op.TimeoutNs / 100, TimeSpan.MaxValue.Ticks)), op,
@@ -111,15 +113,10 @@ internal sealed partial class FakeProactorBackend : ProactorBackendBase
         _loop.OnWaitReturned();
         if (_nops.Count > 0)
         {
-            // A nop that is a chain step waiting for the step before it stays until its turn (FakeProactorBackend.Links.cs).
-            int kept = 0;
-            for (int i = 0; i < _nops.Count; i++)
-            {
-                var nop = _nops[i];
-                if (nop.State == OperationState.Pending && nop.IsWaitingForChain) _nops[kept++] = nop;
-                else if (nop.State == OperationState.Pending) Resolve(nop, 0);
-            }
-            _nops.RemoveRange(kept, _nops.Count - kept);
+            // A nop that is the next chain step is added while this runs: it completes at the following dispatch.
+            int n = _nops.Count;
+            for (int i = 0; i < n; i++) if (_nops[i].State == OperationState.Pending) Resolve(_nops[i], 0);
+            _nops.RemoveRange(0, n);
         }
         Dispatch();
     }
