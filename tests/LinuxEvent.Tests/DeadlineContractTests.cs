@@ -147,6 +147,25 @@ public class DeadlineContractTests(Backend backend) : FdCheckedTest
     }
 
     [Test]
+    public void AClosedFdFailsWithItsErrnoNotATimeoutAndDisarmsTheDeadline()
+    {
+        using var loop = backend.Create();
+        int closed = Enumerable.Range(15_000, 1000).First(n => !Posix.IsOpen(n));
+        var receive = loop.ReceiveAsync(closed, new byte[8], TimeSpan.FromSeconds(5));
+        if (loop is ProactorLoop { Fake: { } fake })       // the fake reaches no kernel: script its answer
+        {
+            loop.RunOnce(TimeSpan.Zero);
+            fake.Fail(fake.Pending.Single(), Errno.EBADF);
+        }
+        var ex = Faulted(loop, receive);
+        Assert.That(ex, Is.Not.InstanceOf<TimeoutException>());
+        Assert.That(((ILinuxEventError)ex).Errno, Is.EqualTo(Errno.EBADF));
+        Assert.That(((ILinuxEventError)ex).Call, Is.EqualTo($"recv(fd={closed})"));
+        Assert.That(loop.PendingTimerCount, Is.Zero, "no deadline left armed");
+        AssertNoLiveOperations(loop);
+    }
+
+    [Test]
     public void AReceiveFromWithADeadlineTimesOutAndTheSocketStillReceives()
     {
         using var loop = backend.Create();
