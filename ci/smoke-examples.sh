@@ -6,7 +6,9 @@
 #      with a small bash /dev/tcp client, checks the replies, sends SIGTERM and requires exit code 0;
 #   4. the same for the UDP server (statsd), with a python3 socket client (skipped when python3 is missing);
 #   5. the same for the projects examples/EchoServer and examples/HostedChat (the latter also socket-activated by
-#      ci/socket-activate.py, which needs python3; skipped without it).
+#      ci/socket-activate.py, which needs python3; skipped without it);
+#   6. tls-echo (examples/TlsEcho, both models), with openssl s_client as the client and a certificate made by openssl
+#      at test time.
 # Needs only the .NET SDK and bash (and python3 for the UDP and activation cases). Proactor cases are skipped (not
 # failed) when io_uring is disabled by the kernel.
 # Writes TestResults/smoke.counts as "<passed> <failed>" (read by ci/test.sh) and exits non-zero on any failure.
@@ -36,7 +38,7 @@ servers=(chat-server mini-redis http-server)
 udp_servers=(statsd)
 if [ $# -gt 0 ]; then
   names=()
-  for n in "$@"; do [ "$n" = echo-server ] || [ "$n" = hosted-chat ] || names+=("$n"); done    # projects, handled below
+  for n in "$@"; do [ "$n" = echo-server ] || [ "$n" = hosted-chat ] || [ "$n" = tls-echo ] || names+=("$n"); done    # projects, handled below
 else
   names=()
   for f in examples/*.cs; do names+=("$(basename "$f" .cs)"); done
@@ -52,7 +54,7 @@ if ! dotnet build src/LinuxEvent/LinuxEvent.csproj -c Release -nologo -v q -clp:
   finish
 fi
 lib="src/LinuxEvent/bin/Release/net10.0"
-# Examples on LinuxEvent.Net (statsd) need its assembly too; built here once, like the core.
+# Examples on LinuxEvent.Net (the servers, statsd) need its assembly too; built here once, like the core.
 if ! dotnet build src/LinuxEvent.Net/LinuxEvent.Net.csproj -c Release -nologo -v q -clp:ErrorsOnly > "$logs/build-LinuxEvent.Net.log" 2>&1; then
   fail build-LinuxEvent.Net "see $logs/build-LinuxEvent.Net.log"
 fi
@@ -379,6 +381,51 @@ if [ $# -eq 0 ] || [[ " $* " == *" hosted-chat "* ]]; then
     done
   else
     fail "build hosted-chat" "see $logs/build-hosted-chat.log"
+  fi
+fi
+# ---------------------------------------------------------------- tls-echo (examples/TlsEcho, a project)
+# Both models: a certificate made now by openssl, two lines through `openssl s_client` (verifying the certificate),
+# close_notify when its stdin ends, then SIGTERM must end the server with exit code 0.
+run_tls_echo() {
+  local model=$1 name="tls-echo --model $1" log="$logs/run-tls-echo-$1.log" port pid rc got t0=$SECONDS
+  if [ "$model" = proactor ] && [ $uring -eq 0 ]; then skip "$name" "io_uring is disabled"; return; fi
+  port=$(free_port) || { fail "$name" "no free port"; return; }
+  dotnet "$tls_dll" --model "$model" --port "$port" --cert "$tls_dir/cert.pem" --key "$tls_dir/key.pem" > "$log" 2>&1 &
+  pid=$!
+  if ! wait_listening "$pid" "$port"; then
+    kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    fail "$name" "did not listen on $port (see $log)"; return
+  fi
+  # -quiet implies -ign_eof; -no_ign_eof makes s_client send close_notify when its input ends (after the echo is back).
+  got=$( (printf 'hello over tls\nsecond line\n'; sleep 1) | timeout 15 openssl s_client -connect "127.0.0.1:$port" -quiet -no_ign_eof \
+    -verify_return_error -CAfile "$tls_dir/cert.pem" -servername localhost 2>> "$log")
+  kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid"; rc=$?
+  if [ "$got" != $'hello over tls\nsecond line' ]; then fail "$name" "echoed $(printf %q "$got") (see $log)"; return; fi
+  if [ $rc -ne 0 ]; then fail "$name" "exit code $rc after SIGTERM (see $log)"; return; fi
+  pass "$name ($((SECONDS - t0)) s)"
+}
+
+if [ $# -eq 0 ] || [[ " $* " == *" tls-echo "* ]]; then
+  if ! command -v openssl > /dev/null; then
+    (apt-get update -qq && apt-get install -y -qq openssl) > /dev/null 2>&1 || true
+  fi
+  tls_dll="$root/examples/TlsEcho/bin/Release/net10.0/tls-echo.dll"
+  dotnet build examples/TlsEcho/TlsEcho.csproj -c Release -nologo -v quiet > "$logs/build-tls-echo.log" 2>&1 \
+    || fail "build tls-echo" "see $logs/build-tls-echo.log"
+  if ! command -v openssl > /dev/null; then
+    fail "tls-echo" "openssl is not installed and could not be installed"
+  elif [ -f "$tls_dll" ]; then
+    tls_dir=$(mktemp -d)
+    if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost \
+         -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$tls_dir/key.pem" -out "$tls_dir/cert.pem" > "$logs/openssl-req.log" 2>&1; then
+      for model in reactor proactor; do run_tls_echo "$model"; done
+    else
+      fail "tls-echo" "openssl req failed (see $logs/openssl-req.log)"
+    fi
+    rm -rf "$tls_dir"
   fi
 fi
 finish

@@ -1,5 +1,5 @@
 #!/usr/bin/env dotnet
-// http-server: a minimal HTTP/1.1 server on LinuxEvent for wrk-style benchmarks; one async task per connection, the
+// http-server: a minimal HTTP/1.1 server on LinuxEvent for wrk-style benchmarks; one LoopStream per connection, the
 // same code on the reactor (epoll) and the proactor (io_uring) model.
 //
 //   dotnet run -c Release examples/http-server.cs -- --model reactor|proactor --port 8080
@@ -13,9 +13,14 @@
 // A malformed request gets 400 (oversized head 431, Transfer-Encoding 501, oversized body 413) and its connection is
 // closed after the response; other connections are unaffected. SIGINT/SIGTERM stop the server cleanly (exit 0).
 //
-// Hot path without allocations: requests are parsed as byte spans in the receive buffer, and responses are assembled
-// from pre-encoded byte blocks.
-#:project ../src/LinuxEvent/LinuxEvent.csproj
+// Hot path without allocations: requests are parsed as byte spans where they were received (LoopStream.OnInput hands
+// over everything not consumed yet), and responses are assembled from pre-encoded byte blocks in one buffer shared by
+// every connection, then written with one LoopStream.Write per batch.
+//
+// Memory: an idle keep-alive connection costs its LoopStream and a small HttpConnection. Receives go through the
+// loop's shared buffer (reactor) or shared provided-buffer ring (proactor); a partial request head is all a stream
+// keeps between reads, and its output queue holds an array only while bytes wait for the kernel.
+#:project ../src/LinuxEvent.Net/LinuxEvent.Net.csproj
 #:include Shared/ExampleServer.cs
 #:property PublishAot=false
 #:property TieredPGO=true
@@ -23,39 +28,35 @@
 #:property ConcurrentGarbageCollection=false
 
 using System.Net;
-using System.Runtime.InteropServices;
 using System.Text;
 using LinuxEvent;
+using LinuxEvent.Net;
 
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
 return ExampleServer.Run("http-server", args, defaultPort: 8080, static (loop, endpoint) => new HttpServer(loop).RunAsync(endpoint));
 
-/// <summary>One connection: socket plus pinned receive and response buffers (io_uring then needs no pin handle).</summary>
-internal sealed class HttpConnection(LoopFd? io)
+/// <summary>One connection: its stream and where it is in the request stream.</summary>
+internal sealed class HttpConnection(LoopStream stream)
 {
-    public const int InitialBufferSize = 8 * 1024;
-    // Registered once for the connection's life and owns the socket; null only for the response-building scratch.
-    public LoopFd Io => io ?? throw new InvalidOperationException("The scratch connection has no socket.");
-    public int Fd => Io.Fd;
-    public byte[] In = GC.AllocateUninitializedArray<byte>(InitialBufferSize, pinned: true);
-    public byte[] Out = GC.AllocateUninitializedArray<byte>(InitialBufferSize * 2, pinned: true);
-    public int InStart, InEnd;      // unparsed request bytes
-    public int OutLength;           // response bytes waiting to be sent
+    public readonly LoopStream Stream = stream;
     public bool Close;              // close after sending what is pending
-    public long BodyToSkip;         // request body bytes still to discard (a body larger than the buffer)
-    public Task Completion = Task.CompletedTask;
+    public long BodyToSkip;         // request body bytes still to discard (they are skipped as they arrive)
+}
+
+/// <summary>Responses being assembled: one buffer for the whole server (a batch is written out before the next begins).</summary>
+internal sealed class ResponseBuffer(int size)
+{
+    public byte[] Bytes = new byte[size];
+    public int Length;
+
+    public ReadOnlySpan<byte> Span => Bytes.AsSpan(0, Length);
 
     public void Write(ReadOnlySpan<byte> bytes)
     {
-        if (Out.Length - OutLength < bytes.Length)
-        {
-            var bigger = GC.AllocateUninitializedArray<byte>(Math.Max(Out.Length * 2, OutLength + bytes.Length), pinned: true);
-            Out.AsSpan(0, OutLength).CopyTo(bigger);
-            Out = bigger;
-        }
-        bytes.CopyTo(Out.AsSpan(OutLength));
-        OutLength += bytes.Length;
+        if (Bytes.Length - Length < bytes.Length) Array.Resize(ref Bytes, Math.Max(Bytes.Length * 2, Length + bytes.Length));
+        bytes.CopyTo(Bytes.AsSpan(Length));
+        Length += bytes.Length;
     }
 }
 
@@ -79,10 +80,20 @@ internal sealed class HttpServer
     private const long MaxBodyLength = 1024 * 1024;
     private const int FlushThreshold = 64 * 1024;
 
+    // One options object for every connection (a stream keeps a reference). Past the high watermark a connection stops
+    // reading until its queue drains: a pipelining client cannot make the server buffer without bound.
+    private static readonly LoopStreamOptions s_streamOptions = new() { FdKind = StreamFdKind.Socket };
+
     private readonly Loop _loop;
     private readonly HashSet<HttpConnection> _connections = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly byte[] _date = new byte[29];        // "Sun, 06 Nov 1994 08:49:37 GMT", rewritten every second
+    private readonly ResponseBuffer _out = new(FlushThreshold + MaxHeadLength);
+    private TaskCompletionSource? _allClosed;
+    // The stream callbacks, created once: every connection shares them (the connection rides in LoopStream.Data).
+    private readonly StreamInputHandler _onInput;
+    private readonly Action<LoopStream> _onDrain;
+    private readonly Action<LoopStream, CloseReason> _onClose;
 
     private static readonly byte[] s_helloBody = "Hello, World!"u8.ToArray();
     private static readonly byte[] s_jsonBody = "{\"message\":\"Hello, World!\"}"u8.ToArray();
@@ -91,12 +102,19 @@ internal sealed class HttpServer
     public HttpServer(Loop loop)
     {
         _loop = loop;
+        _onInput = (s, input) => HandleInput((HttpConnection)s.Data!, input);
+        _onDrain = static s => s.ResumeRead();
+        _onClose = (s, _) =>
+        {
+            _connections.Remove((HttpConnection)s.Data!);
+            if (_connections.Count == 0) _allClosed?.TrySetResult();
+        };
         UpdateDate();
     }
 
     // The two benchmark responses (HTTP/1.1, keep-alive) pre-assembled: a request costs one copy. Rebuilt with the Date.
     private byte[] _plaintextResponse = [], _jsonResponse = [];
-    private readonly HttpConnection _scratch = new(null);
+    private readonly ResponseBuffer _scratch = new(256);
 
     private void UpdateDate()
     {
@@ -108,10 +126,10 @@ internal sealed class HttpServer
     private byte[] BuildResponse(ReadOnlySpan<byte> contentType, byte[] body)
     {
         var scratch = _scratch;
-        scratch.OutLength = 0;
+        scratch.Length = 0;
         WriteHead(scratch, "200 OK"u8, contentType, body.Length, keepAlive: true, http10: false, extra: default);
         scratch.Write(body);
-        return scratch.Out.AsSpan(0, scratch.OutLength).ToArray();
+        return scratch.Span.ToArray();
     }
 
     public async Task RunAsync(IPEndPoint endpoint)
@@ -144,106 +162,78 @@ internal sealed class HttpServer
                     continue;
                 }
                 Posix.SetTcpNoDelay(fd);
-                var connection = new HttpConnection(_loop.Register(fd, ownsFd: true));
+                var stream = new LoopStream(_loop, fd, s_streamOptions);
+                var connection = new HttpConnection(stream);
+                stream.Data = connection;
+                stream.OnInput = _onInput;
+                stream.OnDrain = _onDrain;
+                stream.OnClose = _onClose;
                 _connections.Add(connection);
-                connection.Completion = _loop.Spawn(() => ServeAsync(connection));
+                stream.Start();
             }
         }
         finally
         {
             clock.Cancel();
         }
-        // Shutting a socket down makes its pending receive see end-of-stream, so each task ends and closes its fd.
-        var tasks = new List<Task>();
-        foreach (var c in _connections)
+        // Answer what was received, then close every connection (bounded wait).
+        if (_connections.Count > 0)
         {
-            try { Posix.Shutdown(c.Fd, 2); } catch (Exception e) when (e is ILinuxEventError) { /* already disconnected */ }
-            tasks.Add(c.Completion);
+            _allClosed = new TaskCompletionSource();
+            foreach (var c in _connections.ToArray()) c.Stream.CloseAfterDrain();
+            await Task.WhenAny(_allClosed.Task, _loop.DelayAsync(TimeSpan.FromSeconds(2)).AsTask());
         }
-        await Task.WhenAny(Task.WhenAll(tasks), _loop.DelayAsync(TimeSpan.FromSeconds(2)).AsTask());
         Console.Error.WriteLine("http-server: stopped");
     }
 
-    private async Task ServeAsync(HttpConnection c)
-    {
-        try
-        {
-            while (!c.Close)
-            {
-                if (c.InEnd == c.In.Length) MakeRoom(c);
-                int n = await c.Io.ReceiveAsync(MemoryMarshal.CreateFromPinnedArray(c.In, c.InEnd, c.In.Length - c.InEnd));
-                if (n == 0) break;
-                c.InEnd += n;
-                while (true)
-                {
-                    bool more = HandleBuffered(c);
-                    int sent = 0;
-                    while (sent < c.OutLength)
-                        sent += await c.Io.SendAsync(MemoryMarshal.CreateFromPinnedArray(c.Out, sent, c.OutLength - sent));
-                    c.OutLength = 0;
-                    if (!more) break;
-                }
-                if (c.InStart == c.InEnd) c.InStart = c.InEnd = 0;
-            }
-        }
-        catch (Exception e) when (e is ILinuxEventError)
-        {
-            // ECONNRESET, EPIPE...: the client is gone.
-        }
-        finally
-        {
-            _connections.Remove(c);
-            c.Io.Dispose();     // ends the registration and closes the socket
-        }
-    }
-
-    private static void MakeRoom(HttpConnection c)
-    {
-        int pending = c.InEnd - c.InStart;
-        if (c.InStart > 0) c.In.AsSpan(c.InStart, pending).CopyTo(c.In);
-        else
-        {
-            // Only a request head can need more room (bodies are skipped as they arrive), and the parser bounds it.
-            var bigger = GC.AllocateUninitializedArray<byte>(c.In.Length * 2, pinned: true);
-            c.In.AsSpan(0, pending).CopyTo(bigger);
-            c.In = bigger;
-        }
-        c.InStart = 0;
-        c.InEnd = pending;
-    }
-
     /// <summary>
-    /// Answers every complete request in the buffer. Returns true when it stopped early because FlushThreshold bytes of
-    /// responses are pending (the caller sends them and calls again).
+    /// Answers every complete request of <paramref name="input"/> (everything the stream has not consumed yet) and
+    /// writes the responses with one Write per batch (per FlushThreshold bytes). Returns the bytes consumed: a partial
+    /// request head stays in the stream until the rest arrives.
     /// </summary>
-    private bool HandleBuffered(HttpConnection c)
+    private int HandleInput(HttpConnection c, ReadOnlySpan<byte> input)
     {
+        int pos = 0;
+        var stream = c.Stream;
         while (!c.Close)
         {
             if (c.BodyToSkip > 0)
             {
-                int skip = (int)Math.Min(c.BodyToSkip, c.InEnd - c.InStart);
-                c.InStart += skip;
+                int skip = (int)Math.Min(c.BodyToSkip, input.Length - pos);
+                pos += skip;
                 c.BodyToSkip -= skip;
                 if (c.BodyToSkip > 0) break;
             }
-            if (c.InStart == c.InEnd) break;
-            var result = Parse(c.In.AsSpan(c.InStart, c.InEnd - c.InStart), out var head);
-            switch (result)
+            if (pos == input.Length) break;
+            var result = Parse(input[pos..], out var head);
+            if (result == ParseResult.Incomplete) break;
+            if (result == ParseResult.Request)
             {
-                case ParseResult.Incomplete:
-                    return false;
-                case ParseResult.Request:
-                    c.InStart += head.HeadLength;
-                    c.BodyToSkip = head.ContentLength;
-                    Respond(c, ref head);
-                    break;
-                default:
-                    RespondError(c, result);
-                    break;
+                pos += head.HeadLength;
+                c.BodyToSkip = head.ContentLength;
+                Respond(c, ref head);
             }
-            if (c.OutLength >= FlushThreshold) return true;
+            else RespondError(c, result);
+            if (_out.Length >= FlushThreshold && !Flush(stream)) break;
         }
+        Flush(stream);
+        if (c.Close)
+        {
+            stream.CloseAfterDrain();
+            return input.Length;
+        }
+        return pos;
+    }
+
+    /// <summary>Writes the batch's responses. False when the stream is now write-blocked: reading pauses until its
+    /// queue drains (OnDrain resumes it), so a client that pipelines without reading cannot grow the queue forever.</summary>
+    private bool Flush(LoopStream stream)
+    {
+        if (_out.Length == 0) return !stream.IsWriteBlocked;
+        bool open = stream.Write(_out.Span);
+        _out.Length = 0;
+        if (open) return true;
+        if (!stream.IsClosed) stream.PauseRead();
         return false;
     }
 
@@ -362,24 +352,24 @@ internal sealed class HttpServer
         else if (head.Path.SequenceEqual("/json"u8)) { contentType = "application/json"u8; body = s_jsonBody; }
         else
         {
-            WriteHead(c, "404 Not Found"u8, "text/plain"u8, s_notFoundBody.Length, head.KeepAlive, head.Http10, extra: default);
-            if (!headOnly) c.Write(s_notFoundBody);
+            WriteHead(_out, "404 Not Found"u8, "text/plain"u8, s_notFoundBody.Length, head.KeepAlive, head.Http10, extra: default);
+            if (!headOnly) _out.Write(s_notFoundBody);
             if (!head.KeepAlive) c.Close = true;
             return;
         }
         if (get && head.KeepAlive && !head.Http10)
         {
-            c.Write(body == s_helloBody ? _plaintextResponse : _jsonResponse);
+            _out.Write(body == s_helloBody ? _plaintextResponse : _jsonResponse);
             return;
         }
         if (!get && !headOnly)
         {
-            WriteHead(c, "405 Method Not Allowed"u8, "text/plain"u8, 0, head.KeepAlive, head.Http10, extra: "Allow: GET, HEAD\r\n"u8);
+            WriteHead(_out, "405 Method Not Allowed"u8, "text/plain"u8, 0, head.KeepAlive, head.Http10, extra: "Allow: GET, HEAD\r\n"u8);
             if (!head.KeepAlive) c.Close = true;
             return;
         }
-        WriteHead(c, "200 OK"u8, contentType, body.Length, head.KeepAlive, head.Http10, extra: default);
-        if (!headOnly) c.Write(body);
+        WriteHead(_out, "200 OK"u8, contentType, body.Length, head.KeepAlive, head.Http10, extra: default);
+        if (!headOnly) _out.Write(body);
         if (!head.KeepAlive) c.Close = true;
     }
 
@@ -394,26 +384,26 @@ internal sealed class HttpServer
             _ => "400 Bad Request"u8,
         };
         // The rest of the stream cannot be framed reliably after a bad request: answer, then close.
-        WriteHead(c, status, "text/plain"u8, status.Length + 1, keepAlive: false, http10: false, extra: default);
-        c.Write(status);
-        c.Write("\n"u8);
+        WriteHead(_out, status, "text/plain"u8, status.Length + 1, keepAlive: false, http10: false, extra: default);
+        _out.Write(status);
+        _out.Write("\n"u8);
         c.Close = true;
     }
 
-    private void WriteHead(HttpConnection c, ReadOnlySpan<byte> status, ReadOnlySpan<byte> contentType, int contentLength, bool keepAlive, bool http10, ReadOnlySpan<byte> extra)
+    private void WriteHead(ResponseBuffer o, ReadOnlySpan<byte> status, ReadOnlySpan<byte> contentType, int contentLength, bool keepAlive, bool http10, ReadOnlySpan<byte> extra)
     {
-        c.Write("HTTP/1.1 "u8);
-        c.Write(status);
-        c.Write("\r\nServer: LinuxEvent\r\nDate: "u8);
-        c.Write(_date);
-        c.Write("\r\nContent-Type: "u8);
-        c.Write(contentType);
-        c.Write("\r\nContent-Length: "u8);
+        o.Write("HTTP/1.1 "u8);
+        o.Write(status);
+        o.Write("\r\nServer: LinuxEvent\r\nDate: "u8);
+        o.Write(_date);
+        o.Write("\r\nContent-Type: "u8);
+        o.Write(contentType);
+        o.Write("\r\nContent-Length: "u8);
         Span<byte> digits = stackalloc byte[11];
         contentLength.TryFormat(digits, out int n);
-        c.Write(digits[..n]);
-        c.Write(!keepAlive ? "\r\nConnection: close\r\n"u8 : http10 ? "\r\nConnection: keep-alive\r\n"u8 : "\r\n"u8);
-        c.Write(extra);
-        c.Write("\r\n"u8);
+        o.Write(digits[..n]);
+        o.Write(!keepAlive ? "\r\nConnection: close\r\n"u8 : http10 ? "\r\nConnection: keep-alive\r\n"u8 : "\r\n"u8);
+        o.Write(extra);
+        o.Write("\r\n"u8);
     }
 }

@@ -53,7 +53,7 @@ using (loop)
     loop.UnhandledException = (_, ex) => Console.Error.WriteLine($"statsd: unexpected error: {ex}");
     DatagramSocket socket;
     try { socket = DatagramSocket.Bind(loop, new IPEndPoint(IPAddress.Loopback, port)); }
-    catch (LinuxEventException ex)
+    catch (Exception ex) when (ex is ILinuxEventError)
     {
         Console.Error.WriteLine($"statsd: {ex.Message}");
         return 1;

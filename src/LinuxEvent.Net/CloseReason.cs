@@ -17,4 +17,7 @@ public enum CloseReason
     CodecError,
     /// <summary>The loop was disposed while the stream was open (either model).</summary>
     LoopDisposed,
+    /// <summary><see cref="LoopStream.Detach"/> or <see cref="LoopStream.DetachAsync"/> handed the fd back, open,
+    /// together with the input read ahead.</summary>
+    Detached,
 }

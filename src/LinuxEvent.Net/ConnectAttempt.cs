@@ -138,7 +138,7 @@ public sealed class ConnectAttempt : LoopComponent
     /// <summary>Starts connecting to <paramref name="ep"/>; false if it failed at once (the error is recorded).</summary>
     private bool StartCandidate(EndPoint ep)
     {
-        int fd = SocketHelpers.CreateStreamSocket(ep, out int errno);
+        int fd = _options.SocketFactory is { } factory ? CreateWith(factory, ep, out int errno) : SocketHelpers.CreateStreamSocket(ep, out errno);
         if (fd < 0) { RecordFailure(ep, errno); return false; }
         _fd = fd;
         ValueTask connect;
@@ -169,6 +169,20 @@ public sealed class ConnectAttempt : LoopComponent
         CloseFd();
         RecordFailure(ep, ErrnoOf(error));
         return false;
+    }
+
+    private static int CreateWith(Func<EndPoint, int> factory, EndPoint ep, out int errno)
+    {
+        try
+        {
+            errno = 0;
+            return factory(ep);
+        }
+        catch (Exception ex) when (ex is ILinuxEventError le)     // socket(2) fails with a LinuxEventSocketException
+        {
+            errno = le.Errno;
+            return -1;
+        }
     }
 
     private static Exception? Outcome(ValueTask connect)

@@ -17,4 +17,12 @@ public sealed class ConnectOptions
 
     /// <summary>Set TCP_NODELAY on the connected TCP socket (default true).</summary>
     public bool NoDelay { get; init; } = true;
+
+    /// <summary>
+    /// Creates the socket for each candidate endpoint; null (the default) creates a non-blocking, close-on-exec stream
+    /// socket of the endpoint's family. The returned fd must be a non-blocking socket; the attempt owns it (closes it on
+    /// failure, hands it over on success). Throw <see cref="LinuxEventException"/> to fail that candidate. For sockets
+    /// that live elsewhere than the host's network stack: a simulated network (LinuxEvent.Simulation) returns its own.
+    /// </summary>
+    public Func<EndPoint, int>? SocketFactory { get; init; }
 }

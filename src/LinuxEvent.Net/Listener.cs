@@ -25,7 +25,7 @@ namespace LinuxEvent.Net;
 /// <see cref="AcceptAsync"/> fails with <see cref="ObjectDisposedException"/> naming the loop, and a later
 /// <see cref="Dispose"/> does nothing.</para>
 /// </remarks>
-public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
+public sealed partial class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
 {
     private readonly Loop _loop;
     private readonly AcceptHandler? _onAccept;
@@ -244,6 +244,7 @@ public sealed class Listener : LoopComponent, IDisposable, IAcceptChannelHandler
         if (_acceptWaiter?.IsPending == true)
             _acceptWaiter.SetException(loopDisposed ? LoopDisposal.PendingCallFailed(_loop, "Listener.AcceptAsync") : new ObjectDisposedException(nameof(Listener)));
         if (_ownsSocket) CloseQuietly(Fd);
+        ReleaseOwner();
         if (_unlinkPath is not null) Unlink(_unlinkPath);
     }
 

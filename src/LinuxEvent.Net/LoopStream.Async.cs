@@ -4,7 +4,9 @@ public sealed partial class LoopStream
 {
     /// <summary>
     /// Reads up to <paramref name="buffer"/>.Length bytes (byte mode). Result: bytes read; 0 at the peer's EOF or after
-    /// a local close. Completes at once when input is buffered. While the reader is between calls the stream keeps
+    /// a local close. Completes at once when input is buffered. A zero-length <paramref name="buffer"/> waits, like a
+    /// socket's zero-byte read, until input is buffered (or EOF) and completes with 0 without consuming anything: a
+    /// caller can wait for data before it rents a buffer (SslStream does). While the reader is between calls the stream keeps
     /// reading ahead up to <see cref="LoopStreamOptions.ReadAheadLimit"/>. Cancelling the token completes the call
     /// with <see cref="OperationCanceledException"/> and loses no data (bytes that arrive stay buffered for the next call).
     /// One read may be pending at a time; continuations resume on the loop thread.
@@ -21,7 +23,7 @@ public sealed partial class LoopStream
         if (_readWaiter?.IsBusy == true) throw new InvalidOperationException("LoopStream.ReadAsync: another read is pending; await it first.");
         if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<int>(cancellationToken);
         MergeLate();
-        if (buffer.IsEmpty) return new ValueTask<int>(0);
+        // A zero-length buffer falls through: it completes with 0 once input is buffered or at EOF, consuming nothing.
         if (_in.Length > 0)
         {
             int n = TakeInto(buffer.Span);
@@ -34,11 +36,12 @@ public sealed partial class LoopStream
             ScheduleEnd();
             return new ValueTask<int>(0);
         }
-        _readWaiter ??= new LoopAwaitable<int>(_loop, _ => CancelRead());
-        _readTarget = buffer;
-        _readWaiter.Start(cancellationToken);
+        var x = X;
+        x.ReadWaiter ??= new LoopAwaitable<int>(_loop, _ => CancelRead());
+        x.ReadTarget = buffer;
+        x.ReadWaiter.Start(cancellationToken);
         UpdateReadInterest();
-        return _readWaiter.Task;
+        return x.ReadWaiter.Task;
     }
 
     /// <summary>
@@ -73,10 +76,11 @@ public sealed partial class LoopStream
             }
         }
         if (Is(State.Closed) || _channel.HasPendingError) return ClosedReadResult<ReadOnlyMemory<byte>?>(null);
-        _messageWaiter ??= new LoopAwaitable<ReadOnlyMemory<byte>?>(_loop, _ => CancelMessageRead());
-        _messageWaiter.Start(cancellationToken);
+        var x = X;
+        x.MessageWaiter ??= new LoopAwaitable<ReadOnlyMemory<byte>?>(_loop, _ => CancelMessageRead());
+        x.MessageWaiter.Start(cancellationToken);
         UpdateReadInterest();
-        return _messageWaiter.Task;
+        return x.MessageWaiter.Task;
     }
 
     /// <summary>
@@ -110,20 +114,18 @@ public sealed partial class LoopStream
         Loop.CheckLoopThread("LoopStream.FlushAsync");
         if (ClosedWriteResult() is { } closed) return closed;
         if (QueuedBytes == 0) return default;
-        _flushWaiters ??= new List<TaskCompletionSource>();
+        var waiters = X.FlushWaiters ??= new List<TaskCompletionSource>();
         var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _flushWaiters.Add(tcs);
+        waiters.Add(tcs);
         if (cancellationToken.CanBeCanceled) cancellationToken.Register(static s => ((TaskCompletionSource)s!).TrySetCanceled(), tcs);
         return new ValueTask(tcs.Task);
     }
 
-    private List<TaskCompletionSource>? _flushWaiters;
-
     private void CompleteFlushWaiters(Exception? error)
     {
-        var list = _flushWaiters;
+        var list = _x?.FlushWaiters;
         if (list is null || list.Count == 0) return;
-        _flushWaiters = null;
+        _x!.FlushWaiters = null;
         foreach (var t in list)
         {
             if (error is null) t.TrySetResult(); else t.TrySetException(error);
@@ -142,9 +144,10 @@ public sealed partial class LoopStream
         if (Is(State.Closed)) return ClosedWriteResult() ?? default;
         if (_drainWaiter?.IsBusy == true) throw new InvalidOperationException("LoopStream.WriteAsync: another write is waiting for the queue to drain; await it first.");
         if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled(cancellationToken);
-        _drainWaiter ??= new LoopAwaitable<bool>(_loop, static a => a.SetCanceled());
-        _drainWaiter.Start(cancellationToken);
-        return _drainWaiter.VoidTask;
+        var x = X;
+        x.DrainWaiter ??= new LoopAwaitable<bool>(_loop, static a => a.SetCanceled());
+        x.DrainWaiter.Start(cancellationToken);
+        return x.DrainWaiter.VoidTask;
     }
 
     private void EnterAsyncRead(string call)
@@ -164,6 +167,7 @@ public sealed partial class LoopStream
         int n = Math.Min(target.Length, _in.Length);
         _in.Span.Slice(0, n).CopyTo(target);
         _in.Consume(n);
+        TrimInput();
         return n;
     }
 
@@ -171,14 +175,16 @@ public sealed partial class LoopStream
     {
         if (_inHeld == 0) return;
         _in.Consume(_inHeld);
-        _inHeld = 0;
+        _x!.InHeld = 0;
+        TrimInput();
     }
 
     private void MergeLate()
     {
-        if (_inHeld > 0 || _late.Length == 0) return;
-        _in.Append(_late.Span);
-        _late.Clear();
+        var late = _x?.Late;
+        if (_inHeld > 0 || late is null || late.Length == 0) return;
+        _in.Append(late.Span);
+        late.Release();
     }
 
     private enum TakeResult : byte { NotYet, Message, End, Invalid }
@@ -200,7 +206,7 @@ public sealed partial class LoopStream
             return TakeResult.Invalid;
         }
         message = _in.Memory.Slice(frame.PayloadOffset, frame.PayloadLength);
-        _inHeld = frame.Consumed;
+        X.InHeld = frame.Consumed;
         return TakeResult.Message;
     }
 
@@ -211,13 +217,13 @@ public sealed partial class LoopStream
         {
             if (_in.Length > 0)
             {
-                int n = TakeInto(_readTarget.Span);
-                _readTarget = default;
+                int n = TakeInto(_x!.ReadTarget.Span);
+                _x.ReadTarget = default;
                 _readWaiter.SetResult(n);
             }
             else if (Is(State.PeerEnded))
             {
-                _readTarget = default;
+                _x!.ReadTarget = default;
                 _readWaiter.SetResult(0);
                 ScheduleEnd();
             }
@@ -239,7 +245,7 @@ public sealed partial class LoopStream
 
     private void CancelRead()
     {
-        _readTarget = default;
+        if (_x is not null) _x.ReadTarget = default;
         _readWaiter!.SetCanceled();
         UpdateReadInterest();
     }

@@ -14,7 +14,7 @@ public sealed partial class LoopStream
     {
         if (Is(State.Closed)) return;
         var ex = LinuxEventException.Create(errno, $"{call}(fd={Fd})", _isSocket);
-        Error = ex;
+        X.Error = ex;
         var onError = OnError;
         if (onError is not null)
         {
@@ -27,7 +27,7 @@ public sealed partial class LoopStream
     {
         if (Is(State.Closed)) return;
         var ex = new InvalidDataException($"LoopStream(fd={Fd}): codec {_codec!.GetType().Name} rejected the input: {message}.");
-        Error = ex;
+        X.Error = ex;
         var onError = OnError;
         if (onError is not null)
         {
@@ -41,11 +41,13 @@ public sealed partial class LoopStream
         if (Is(State.Closed)) return;
         Set(State.Closed, true);
         DetachFromLoop();               // closed once: the loop's disposal has nothing left to close
-        CloseReason = reason;
+        _closeReason = reason;
         _loop.Metrics.RecordClose(s_closeReasonNames[(int)reason]);
-        if (error is not null) Error = error;
+        if (error is not null) X.Error = error;
         bool drained = QueuedBytes == 0;
-        _channel.Close(_ownsFd);
+        // A detached fd goes back to the caller open; one owned through a Socket/SafeHandle is released through it.
+        _channel.Close(_options.OwnsFd && _owner is null && reason != Net.CloseReason.Detached);
+        ReleaseOwner(dispose: _options.OwnsFd && reason != Net.CloseReason.Detached);
         CompleteFlushWaiters(drained ? null : error ?? new IOException($"LoopStream(fd={Fd}) closed ({reason}) before its write queue drained."));
         // Waiters settle now (their continuations still run from the deferred phase).
         if (_readWaiter?.IsPending == true)
@@ -56,6 +58,7 @@ public sealed partial class LoopStream
         {
             if (error is not null) _messageWaiter.SetException(error); else _messageWaiter.SetResult(null);
         }
+        FailDetach(reason, error);
         if (_drainWaiter?.IsPending == true)
         {
             if (drained && error is null) _drainWaiter.SetResult(true);
@@ -66,13 +69,17 @@ public sealed partial class LoopStream
 
     /// <summary>Internal observer (ChildProcess): the reader has seen all input up to EOF, or the stream closed.
     /// Raised once.</summary>
-    internal Action<LoopStream>? EndReached;
+    internal Action<LoopStream>? EndReached
+    {
+        get => _x?.EndReached;
+        set => X.EndReached = value;
+    }
 
     private void RaiseEndReached()
     {
-        var hook = EndReached;
+        var hook = _x?.EndReached;
         if (hook is null) return;
-        EndReached = null;
+        _x!.EndReached = null;
         try { hook(this); } catch (Exception ex) { _loop.ReportException(ex); }
     }
 
@@ -83,14 +90,14 @@ public sealed partial class LoopStream
         // A message handed out by ReadMessageAsync is a slice of _in and stays valid until the next read call, which may
         // come after the close: then the array must not go back to the shared pool, where another renter would reuse it.
         if (_inHeld > 0) _in.Abandon(); else _in.Release();
-        _late.Release();
+        _x?.Late?.Release();
         _channel.ReleaseBuffers();
-        _closedTcs?.TrySetResult(CloseReason!.Value);
+        _x?.ClosedTcs?.TrySetResult(_closeReason);
         RaiseEndReached();
         var onClose = OnClose;
         if (onClose is not null)
         {
-            try { onClose(this, CloseReason!.Value); } catch (Exception ex) { _loop.ReportException(ex); }
+            try { onClose(this, _closeReason); } catch (Exception ex) { _loop.ReportException(ex); }
         }
     }
 }

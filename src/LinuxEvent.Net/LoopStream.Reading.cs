@@ -5,10 +5,10 @@ public sealed partial class LoopStream
     // ------------------------------------------------------------------ reading (the same on both models: the channel delivers)
 
     /// <summary>Whether the driver should have a read armed.</summary>
-    private bool WantsRead => !Is(State.Closed) && !_channel.HasPendingError && !Is(State.PeerEnded) && !Is(State.ReadPaused) && !Is(State.CloseAfterDrain) && _mode switch
+    private bool WantsRead => !Is(State.Closed) && !_channel.HasPendingError && !Is(State.PeerEnded) && !Is(State.ReadPaused) && !Is(State.CloseAfterDrain) && !Is(State.Detaching) && _mode switch
     {
         ReadMode.Callback => true,
-        ReadMode.Async => _in.Length + _late.Length < _readAhead || (_messageWaiter?.IsPending ?? false) && _in.Length < _readAhead + MaxCodecBacklog,
+        ReadMode.Async => _in.Length + (_x?.Late?.Length ?? 0) < _options.ReadAheadLimit || (_messageWaiter?.IsPending ?? false) && _in.Length < _options.ReadAheadLimit + MaxCodecBacklog,
         _ => false,
     };
 
@@ -18,7 +18,7 @@ public sealed partial class LoopStream
 
     private void UpdateReadInterest() => _channel.SetReading(WantsRead);
 
-    private bool CanDeliver => !Is(State.Closed) && !_channel.HasPendingError && !Is(State.ReadPaused) && _mode == ReadMode.Callback;
+    private bool CanDeliver => !Is(State.Closed) && !_channel.HasPendingError && !Is(State.ReadPaused) && !Is(State.Detaching) && _mode == ReadMode.Callback;
 
     /// <summary>A chunk arrived from the kernel (the span is the channel's receive buffer).</summary>
     void IStreamChannelHandler.OnReceived(ReadOnlySpan<byte> chunk)
@@ -27,7 +27,17 @@ public sealed partial class LoopStream
         _loop.Metrics.RecordReceived(chunk.Length);
         if (_mode == ReadMode.Async)
         {
-            if (_inHeld > 0) _late.Append(chunk);
+            if (_inHeld > 0) (_x!.Late ??= new ByteQueue()).Append(chunk);
+            else if (_in.Length == 0 && _readWaiter?.IsPending == true)
+            {
+                // Straight into the pending reader's buffer; only what does not fit is queued.
+                var target = _x!.ReadTarget;
+                int n = Math.Min(chunk.Length, target.Length);
+                chunk.Slice(0, n).CopyTo(target.Span);
+                _in.Append(chunk.Slice(n));
+                _x.ReadTarget = default;
+                _readWaiter.SetResult(n);
+            }
             else _in.Append(chunk);
             SatisfyWaiters();
             UpdateReadInterest();
@@ -40,12 +50,17 @@ public sealed partial class LoopStream
             if (CanDeliver) DeliverBuffered();
             return;
         }
+        int used;
         if (_codec is null)
         {
-            InvokeData(chunk);
-            return;
+            if (!Is(State.InputMode))
+            {
+                InvokeData(chunk);
+                return;
+            }
+            used = InvokeInput(chunk);
         }
-        int used = DecodeAndDeliver(chunk);
+        else used = DecodeAndDeliver(chunk);
         if (used < chunk.Length && !Is(State.Closed) && !_channel.HasPendingError) _in.Append(chunk.Slice(used));
     }
 
@@ -56,7 +71,7 @@ public sealed partial class LoopStream
         if (!CanDeliver) return;
         if (_in.Length > 0)
         {
-            if (_codec is null)
+            if (_codec is null && !Is(State.InputMode))
             {
                 // One chunk holds everything buffered; consume first so a callback that pauses does not see it twice.
                 var all = _in.Span;
@@ -66,11 +81,24 @@ public sealed partial class LoopStream
             }
             else
             {
-                int used = DecodeAndDeliver(_in.Span);
+                int used = _codec is null ? InvokeInput(_in.Span) : DecodeAndDeliver(_in.Span);
                 if (!Is(State.Closed)) _in.Consume(used);
             }
+            TrimInput();
         }
-        if (Is(State.PeerEnded) && _in.Length == 0 || Is(State.PeerEnded) && _codec is not null) DeliverEnd();
+        // Raw chunks are all delivered before EOF; a codec's or an input handler's leftover is settled by DeliverEnd.
+        if (Is(State.PeerEnded) && (_in.Length == 0 || _codec is not null || Is(State.InputMode))) DeliverEnd();
+    }
+
+    /// <summary>
+    /// Once delivered input is consumed: an empty input queue gives its array back (an idle connection holds no
+    /// buffer), a large one holding a small partial frame moves it into a small array. Not while closed: the array
+    /// is released by the deferred close notification, after every callback up the stack has returned. Not while a
+    /// message read holds a slice of it.
+    /// </summary>
+    private void TrimInput()
+    {
+        if (_inHeld == 0 && !Is(State.Closed)) _in.TrimExcess();
     }
 
     /// <summary>Decodes and delivers messages from <paramref name="input"/> while delivery is allowed; returns bytes consumed.</summary>
@@ -98,6 +126,25 @@ public sealed partial class LoopStream
     {
         try { OnData?.Invoke(this, data); }
         catch (Exception ex) { _loop.ReportException(ex); }
+    }
+
+    /// <summary>Offers <paramref name="input"/> to <see cref="OnInput"/>; returns the bytes it consumed (all of them if it
+    /// threw, or returned a count outside 0..length, which is reported as an error).</summary>
+    private int InvokeInput(ReadOnlySpan<byte> input)
+    {
+        var handler = OnInput;
+        if (handler is null) return input.Length;
+        try
+        {
+            int used = handler(this, input);
+            if ((uint)used <= (uint)input.Length) return used;
+            _loop.ReportException(new InvalidOperationException($"LoopStream.OnInput returned {used} for {input.Length} bytes of input; it must return 0..{input.Length}."));
+        }
+        catch (Exception ex)
+        {
+            _loop.ReportException(ex);
+        }
+        return input.Length;
     }
 
     private void InvokeMessage(ReadOnlySpan<byte> message)
@@ -138,6 +185,11 @@ public sealed partial class LoopStream
         if (_mode == ReadMode.Callback)
         {
             if (Is(State.ReadPaused)) return;
+            if (_in.Length > 0 && Is(State.InputMode))
+            {
+                _in.Clear();                                 // an input handler's leftover can never complete now
+                TrimInput();
+            }
             if (_in.Length > 0)
             {
                 if (_codec is null) return;                  // DeliverBuffered delivers raw bytes first
@@ -147,6 +199,7 @@ public sealed partial class LoopStream
                 _in.Clear();
                 InvokeMessage(rest.Slice(frame.PayloadOffset, frame.PayloadLength));
                 if (Is(State.Closed) || _channel.HasPendingError) return;
+                TrimInput();
             }
         }
         Set(State.EndDelivered, true);
@@ -158,7 +211,7 @@ public sealed partial class LoopStream
     private void ApplyPeerEndPolicy()
     {
         if (Is(State.Closed)) return;
-        switch (_peerEnd)
+        switch (_options.PeerEnd)
         {
             case PeerEndBehavior.CloseImmediately:
                 FinishClose(Net.CloseReason.PeerClosed, null);

@@ -6,14 +6,14 @@ public sealed partial class LoopStream
 
     private void AfterQueued()
     {
-        if (!Is(State.WriteBlocked) && QueuedBytes >= _high) Set(State.WriteBlocked, true);
+        if (!Is(State.WriteBlocked) && QueuedBytes >= _options.HighWatermark) Set(State.WriteBlocked, true);
     }
 
     /// <summary>The kernel accepted <paramref name="count"/> bytes; called by the drivers from I/O dispatch.</summary>
     void IStreamChannelHandler.OnSent(int count)
     {
         int queued = QueuedBytes;
-        if (Is(State.WriteBlocked) && queued <= _low)
+        if (Is(State.WriteBlocked) && queued <= _options.LowWatermark)
         {
             Set(State.WriteBlocked, false);
             _drainWaiter?.SetResult(true);
@@ -23,6 +23,7 @@ public sealed partial class LoopStream
         }
         if (queued != 0) return;
         CompleteFlushWaiters(null);
+        if (Is(State.Detaching)) { ContinueDetach(); return; }
         if (Is(State.CloseAfterDrain)) FinishClose(_drainCloseReason, null);
         else if (Is(State.ShutdownRequested) && !Is(State.WriteShut)) DoShutdownWrite();
     }
@@ -38,6 +39,6 @@ public sealed partial class LoopStream
             Fail(ex.Errno, "shutdown(SHUT_WR)");
             return;
         }
-        if (Is(State.PeerEnded) && Is(State.EndDelivered) && _peerEnd == PeerEndBehavior.HalfOpen) FinishClose(Net.CloseReason.PeerClosed, null);
+        if (Is(State.PeerEnded) && Is(State.EndDelivered) && _options.PeerEnd == PeerEndBehavior.HalfOpen) FinishClose(Net.CloseReason.PeerClosed, null);
     }
 }

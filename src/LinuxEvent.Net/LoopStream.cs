@@ -6,12 +6,18 @@ namespace LinuxEvent.Net;
 /// </summary>
 /// <remarks>
 /// <para><b>Models.</b> On a <see cref="ReactorLoop"/> the stream uses one level-triggered <see cref="Watcher"/>: read
-/// interest while reading is wanted, write interest only while output is queued. On a <see cref="ProactorLoop"/> it
-/// keeps one receive in flight while reading is wanted and one send at a time, both resubmitted without allocating.</para>
-/// <para><b>Reading.</b> Callback mode: set <see cref="OnData"/> (or <see cref="OnMessage"/> with a codec) and call
-/// <see cref="Start"/>. Async mode: call <see cref="ReadAsync"/> / <see cref="ReadMessageAsync"/>. A stream uses one
-/// mode for its life. Receive buffers are rented from the shared array pool and returned when the stream closes.
-/// <see cref="PauseRead"/> stops delivery at once — even in the middle of a received chunk, whose rest is kept and
+/// interest while reading is wanted, write interest only while output is queued; it reads into the loop's one receive
+/// buffer. On a <see cref="ProactorLoop"/> it keeps one multishot receive armed on the loop's shared ring of provided
+/// buffers while reading is wanted (one receive into a buffer of its own on kernels without them, see
+/// <see cref="ProactorOptions.StreamReceive"/>) and one send at a time, all resubmitted without allocating.</para>
+/// <para><b>Memory.</b> An idle stream holds no buffer: received bytes are delivered from the loop's buffer (or
+/// ring), and only what the reader has not consumed yet is kept (a partial frame, the rest of a chunk after a pause,
+/// async read-ahead), in an array rented from the shared array pool and given back as soon as it is consumed; the
+/// output queue likewise holds an array only while bytes wait for the kernel. What remains per connection is this
+/// object and the model's channel (about 400 bytes; docs/design.md itemizes them).</para>
+/// <para><b>Reading.</b> Callback mode: set <see cref="OnData"/>, or <see cref="OnInput"/> to consume input partly, or
+/// <see cref="OnMessage"/> with a codec, and call <see cref="Start"/>. Async mode: call <see cref="ReadAsync"/> /
+/// <see cref="ReadMessageAsync"/>. A stream uses one mode for its life. <see cref="PauseRead"/> stops delivery at once — even in the middle of a received chunk, whose rest is kept and
 /// delivered after <see cref="ResumeRead"/>. Peer EOF is reported by <see cref="OnEnd"/> after all input before it.</para>
 /// <para><b>Writing.</b> <see cref="Write"/> never blocks: on the reactor, with nothing queued, it tries send(2) at
 /// once; on the proactor it submits a send; whatever the kernel does not take is queued and written in order,
@@ -36,12 +42,11 @@ namespace LinuxEvent.Net;
 /// </remarks>
 public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDisposable, IStreamChannelHandler
 {
-    private readonly Loop _loop;
+    // Per-connection state is kept small on purpose (a server may hold 100,000 idle streams): the options are shared,
+    // not copied; the fd and its kind live in the channel; what only async reads, flushes and Completion need lives in
+    // a side object created on first use (Extras).
     private readonly StreamChannel _channel;
-    private readonly IFrameCodec? _codec;
-    private readonly int _high, _low, _readAhead, _rxSize;
-    private readonly bool _ownsFd, _isSocket;
-    private readonly PeerEndBehavior _peerEnd;
+    private readonly LoopStreamOptions _options;
 
     private enum ReadMode : byte { None, Callback, Async }
 
@@ -60,6 +65,8 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
         WriteShut = 1 << 6,           // shutdown(SHUT_WR) done
         Closed = 1 << 7,
         DeliveryScheduled = 1 << 8,   // a deferred delivery is queued
+        Detaching = 1 << 9,           // DetachAsync waits for the fd to go quiet: no reading, no new writes
+        InputMode = 1 << 10,          // callback mode with OnInput: the handler says how much it consumed
     }
 
     private State _state;
@@ -67,19 +74,42 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
     private bool Is(State flag) => (_state & flag) != 0;
 
     private void Set(State flag, bool on) => _state = on ? _state | flag : _state & ~flag;
+    private CloseReason _closeReason;
     private CloseReason _drainCloseReason = Net.CloseReason.Drained;
 
-    /// <summary>Input received but not yet delivered: partial frames, the rest of a chunk after a pause, read-ahead.</summary>
+    /// <summary>Input received but not yet delivered: partial frames, the rest of a chunk after a pause, read-ahead. Holds
+    /// no array while empty.</summary>
     private readonly ByteQueue _in = new();
-    /// <summary>Input that arrived while the caller of ReadMessageAsync still holds a message slice of <see cref="_in"/>.</summary>
-    private readonly ByteQueue _late = new();
-    private int _inHeld;
 
-    private LoopAwaitable<int>? _readWaiter;
-    private LoopAwaitable<ReadOnlyMemory<byte>?>? _messageWaiter;
-    private LoopAwaitable<bool>? _drainWaiter;
-    private Memory<byte> _readTarget;
-    private TaskCompletionSource<CloseReason>? _closedTcs;
+    /// <summary>State that idle callback-mode streams do not need, created on first use.</summary>
+    private sealed class Extras
+    {
+        /// <summary>Input that arrived while the caller of ReadMessageAsync still holds a message slice of <c>_in</c>.</summary>
+        public ByteQueue? Late;
+        /// <summary>Bytes of <c>_in</c> handed out by ReadMessageAsync, consumed at the next read call.</summary>
+        public int InHeld;
+        public LoopAwaitable<int>? ReadWaiter;
+        public LoopAwaitable<ReadOnlyMemory<byte>?>? MessageWaiter;
+        public LoopAwaitable<bool>? DrainWaiter;
+        public Memory<byte> ReadTarget;
+        public TaskCompletionSource<CloseReason>? ClosedTcs;
+        public List<TaskCompletionSource>? FlushWaiters;
+        public Exception? Error;
+        /// <summary>Internal observer (ChildProcess): the reader has seen all input up to EOF, or the stream closed.</summary>
+        public Action<LoopStream>? EndReached;
+    }
+
+    private Extras? _x;
+
+    private Extras X => _x ??= new Extras();
+
+    private Loop _loop => Loop;
+    private IFrameCodec? _codec => _options.Codec;
+    private bool _isSocket => _channel.IsSocket;
+    private int _inHeld => _x?.InHeld ?? 0;
+    private LoopAwaitable<int>? _readWaiter => _x?.ReadWaiter;
+    private LoopAwaitable<ReadOnlyMemory<byte>?>? _messageWaiter => _x?.MessageWaiter;
+    private LoopAwaitable<bool>? _drainWaiter => _x?.DrainWaiter;
 
     private static readonly Action<object?> s_deliverBuffered = static s => ((LoopStream)s!).DeliverBuffered();
     private static readonly Action<object?> s_notifyClosed = static s => ((LoopStream)s!).NotifyClosed();
@@ -96,16 +126,8 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
         var o = options ?? LoopStreamOptions.Default;
         o.Validate();
         LoopDisposal.ThrowIfDisposed(loop, nameof(LoopStream));
-        _loop = loop;
-        Fd = fd;
-        _codec = o.Codec;
-        _high = o.HighWatermark;
-        _low = o.LowWatermark;
-        _readAhead = o.ReadAheadLimit;
-        _rxSize = o.ReceiveBufferSize;
-        _ownsFd = o.OwnsFd;
-        _peerEnd = o.PeerEnd;
-        _isSocket = o.FdKind switch
+        _options = o;
+        bool isSocket = o.FdKind switch
         {
             StreamFdKind.Socket => true,
             StreamFdKind.File => false,
@@ -113,7 +135,7 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
         };
         // The model's half lives behind the seam: reactor (watcher, read until EAGAIN) or proactor (receive and send
         // operations in flight); everything this class does is the same on both.
-        _channel = loop.CreateStreamChannel(fd, this, _isSocket, _rxSize);
+        _channel = loop.CreateStreamChannel(fd, this, isSocket, o.ReceiveBufferSize);
         // Last, once nothing can throw: a stream that failed to construct must not be closed by the loop's disposal.
         AttachToLoop();
     }
@@ -136,7 +158,7 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
 
 
     /// <summary>The fd (closed by the stream when it owns it and the stream has closed).</summary>
-    public int Fd { get; }
+    public int Fd => _channel.Fd;
 
     /// <summary>The codec of message mode, or null.</summary>
     public IFrameCodec? Codec => _codec;
@@ -146,6 +168,19 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
 
     /// <summary>Byte mode: receives every chunk (callback mode).</summary>
     public StreamDataHandler? OnData { get; set; }
+
+    /// <summary>
+    /// Byte mode with partial consumption (callback mode, no codec): receives all input not consumed yet (what an
+    /// earlier call left, then what just arrived) and returns how many bytes it consumed from the start. The stream
+    /// keeps the rest, and only the rest (an idle stream that consumed everything holds no buffer), and offers it again,
+    /// followed by new input, when more arrives or reading resumes. For protocol parsers that handle every complete
+    /// request of a batch in place and leave a partial one for later.
+    /// </summary>
+    /// <remarks>The handler bounds what it leaves (it sees the whole length and may close the stream). Bytes left at the
+    /// peer's EOF are dropped; <see cref="OnEnd"/> still runs. A handler that throws is treated as having consumed
+    /// everything it was given (the exception goes to <see cref="Loop.UnhandledException"/>), so a poisonous input is
+    /// not offered again. Set either this or <see cref="OnData"/>.</remarks>
+    public StreamInputHandler? OnInput { get; set; }
 
     /// <summary>Message mode: receives every decoded message (callback mode).</summary>
     public StreamMessageHandler? OnMessage { get; set; }
@@ -167,10 +202,10 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
     public bool IsClosed => Is(State.Closed);
 
     /// <summary>Why the stream closed, once <see cref="IsClosed"/>.</summary>
-    public CloseReason? CloseReason { get; private set; }
+    public CloseReason? CloseReason => Is(State.Closed) ? _closeReason : null;
 
     /// <summary>The error that closed the stream, if any.</summary>
-    public Exception? Error { get; private set; }
+    public Exception? Error => _x?.Error;
 
     /// <summary>True from the moment the queue reaches the high watermark until it falls to the low watermark.</summary>
     public bool IsWriteBlocked => Is(State.WriteBlocked);
@@ -195,12 +230,13 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
     {
         get
         {
-            if (_closedTcs is null)
+            var x = X;
+            if (x.ClosedTcs is null)
             {
-                _closedTcs = new TaskCompletionSource<CloseReason>(TaskCreationOptions.RunContinuationsAsynchronously);
-                if (Is(State.Closed) && CloseReason is { } r) _closedTcs.TrySetResult(r);
+                x.ClosedTcs = new TaskCompletionSource<CloseReason>(TaskCreationOptions.RunContinuationsAsynchronously);
+                if (Is(State.Closed)) x.ClosedTcs.TrySetResult(_closeReason);
             }
-            return _closedTcs.Task;
+            return x.ClosedTcs.Task;
         }
     }
 
@@ -212,8 +248,13 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
         Loop.CheckLoopThread("LoopStream.Start");
         if (_mode == ReadMode.Callback || Is(State.Closed)) return;
         if (_mode == ReadMode.Async) throw new InvalidOperationException("LoopStream.Start: the stream is read with ReadAsync/ReadMessageAsync; one stream uses one reading mode.");
-        if (_codec is null ? OnData is null : OnMessage is null)
-            throw new InvalidOperationException(_codec is null ? "LoopStream.Start: set OnData first." : "LoopStream.Start: set OnMessage first (the stream has a codec).");
+        if (_codec is null ? OnData is null && OnInput is null : OnMessage is null)
+            throw new InvalidOperationException(_codec is null ? "LoopStream.Start: set OnData or OnInput first." : "LoopStream.Start: set OnMessage first (the stream has a codec).");
+        if (OnData is not null && OnInput is not null)
+            throw new InvalidOperationException("LoopStream.Start: set OnData or OnInput, not both.");
+        if (OnInput is not null && _codec is not null)
+            throw new InvalidOperationException("LoopStream.Start: OnInput is byte mode; the stream has a codec (use OnMessage).");
+        Set(State.InputMode, OnInput is not null);
         _mode = ReadMode.Callback;
         UpdateReadInterest();
     }
@@ -262,11 +303,11 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
     public bool WriteMessage(ReadOnlySpan<byte> payload)
     {
         Loop.CheckLoopThread("LoopStream.WriteMessage");
-        if (_codec is null) throw new InvalidOperationException("LoopStream.WriteMessage: the stream has no codec (LoopStreamOptions.Codec).");
-        int length = _codec.GetEncodedLength(payload.Length);
+        var codec = _codec ?? throw new InvalidOperationException("LoopStream.WriteMessage: the stream has no codec (LoopStreamOptions.Codec).");
+        int length = codec.GetEncodedLength(payload.Length);
         if (!CanWrite(nameof(WriteMessage))) return false;
         var dst = _channel.GetWriteSpan(length);
-        _codec.Encode(payload, dst);
+        codec.Encode(payload, dst);
         _channel.CommitWrite(length);
         AfterQueued();
         return !Is(State.WriteBlocked);
@@ -275,6 +316,7 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
     private bool CanWrite(string call)
     {
         if (Is(State.Closed) || _channel.HasPendingError) return false;
+        if (Is(State.Detaching)) throw new InvalidOperationException($"LoopStream.{call}: the stream is being detached (DetachAsync).");
         if (Is(State.ShutdownRequested) || Is(State.CloseAfterDrain))
             throw new InvalidOperationException($"LoopStream.{call}: writing was ended by {(Is(State.CloseAfterDrain) ? "CloseAfterDrain" : "ShutdownWrite")}.");
         return true;
@@ -322,6 +364,12 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
 
     /// <summary>Same as <see cref="Close"/>.</summary>
     public void Dispose() => Close();
+
+    /// <summary>The model's channel under the stream (for tests and diagnostics).</summary>
+    internal StreamChannel Channel => _channel;
+
+    /// <summary>Bytes of input buffers the stream holds now (0 once everything received was consumed).</summary>
+    internal int InputBufferBytes => _in.Capacity + (_x?.Late?.Capacity ?? 0);
 
     /// <summary>
     /// Graceful close, for <c>await using</c>: stops reading, lets everything queued reach the kernel

@@ -13,7 +13,9 @@ public sealed record LoopStreamOptions
     /// <summary>How to read and write the fd (default: probe).</summary>
     public StreamFdKind FdKind { get; init; } = StreamFdKind.Auto;
 
-    /// <summary>Size of the receive buffer rented from the shared array pool (default 16 KiB): the most one read delivers.</summary>
+    /// <summary>The most one read delivers (default 16 KiB). No buffer of this size is kept per stream: reads go into the
+    /// loop's shared buffer (reactor) or shared ring (proactor), except for the proactor's per-stream receives (pipes,
+    /// ttys, kernels without provided-buffer rings), which rent one from the shared array pool while reading.</summary>
     public int ReceiveBufferSize { get; init; } = 16 * 1024;
 
     /// <summary>Queued output at or above which <see cref="LoopStream.IsWriteBlocked"/> turns true (default 64 KiB).</summary>

@@ -5,7 +5,7 @@ using LinuxEvent.Native;
 namespace LinuxEvent.Net;
 
 /// <summary>An accepted or connected socket: its fd (owned by whoever receives it) and the peer's address.</summary>
-public readonly struct SocketConnection
+public readonly partial struct SocketConnection
 {
     internal SocketConnection(int fd, EndPoint? remote)
     {

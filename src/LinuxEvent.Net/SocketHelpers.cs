@@ -17,9 +17,9 @@ internal static class SocketHelpers
             errno = 0;
             return Posix.CreateStreamSocket(endpoint.AddressFamily);
         }
-        catch (LinuxEventException ex)
+        catch (Exception ex) when (ex is ILinuxEventError le)      // LinuxEventSocketException for socket(2)
         {
-            errno = ex.Errno;
+            errno = le.Errno;
             return -1;
         }
     }

@@ -10,7 +10,8 @@ public abstract partial class Loop
     /// <param name="fd">A connected, non-blocking socket, pipe or tty.</param>
     /// <param name="handler">Receives the channel's events (from dispatch only).</param>
     /// <param name="isSocket">True for a socket (recv/send), false for a pipe or tty (read/write).</param>
-    /// <param name="receiveBufferSize">Bytes per receive (1..16 MiB).</param>
+    /// <param name="receiveBufferSize">The most bytes one delivery carries (1..16 MiB). No buffer of this size is kept
+    /// per channel, except by the proactor's per-stream receives (pipes, ttys, kernels without provided-buffer rings).</param>
     /// <exception cref="ArgumentOutOfRangeException">Negative fd or buffer size out of range.</exception>
     public StreamChannel CreateStreamChannel(int fd, IStreamChannelHandler handler, bool isSocket, int receiveBufferSize)
     {

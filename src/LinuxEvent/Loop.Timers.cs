@@ -156,6 +156,9 @@ public abstract partial class Loop
     /// <summary>Timers currently scheduled (for tests and diagnostics).</summary>
     public int PendingTimerCount => _timers.Count;
 
+    /// <summary>The earliest timer deadline, or null when no timer is scheduled.</summary>
+    internal long? NextTimerDeadline => _timers.Peek()?.Deadline;
+
     private void RunDueTimers()
     {
         if (_timers.Count == 0) return;

@@ -37,6 +37,9 @@ internal sealed partial class AsyncOp : LoopValueTaskSource<int>
         TimedOut = false;
     }
 
+    /// <summary>True once this use's token asked for cancellation.</summary>
+    internal bool CancellationRequested => Token.IsCancellationRequested;
+
     /// <summary>The operation is armed: from now on a cancelled token may act on it (inline, on the loop thread).</summary>
     internal void Armed() => ArmCancellation();
 

@@ -159,7 +159,7 @@ public sealed partial class LoopFd : LoopComponent, IDisposable
             DetachFromLoop();
         }
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        if (OwnsFd) Native.Libc.Close(Fd);
+        CloseOwned();
     }
 
     /// <summary>The loop is being disposed (its pending operations have already failed): the registration ends with
@@ -167,7 +167,7 @@ public sealed partial class LoopFd : LoopComponent, IDisposable
     protected internal override void OnLoopDisposing()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        if (OwnsFd) Native.Libc.Close(Fd);
+        CloseOwned();
     }
 
     internal void ThrowIfDisposed(string call)

@@ -7,9 +7,13 @@ namespace LinuxEvent;
 /// from the head. Contiguity lets a whole queue go to one send(2)/IORING_OP_SEND. Not thread-safe (loop thread).
 /// </summary>
 /// <remarks>
-/// Appending may compact or move the data to a bigger array, so callers must not append while a kernel operation
+/// <para>Appending may compact or move the data to a bigger array, so callers must not append while a kernel operation
 /// reads from <see cref="Memory"/> (the proactor stream channel keeps the in-flight bytes in a separate queue for that
-/// reason). An empty queue holds no array: a connection that is not writing costs no buffer.
+/// reason).</para>
+/// <para><b>Memory.</b> A new queue holds no array; the first append rents one. Consuming keeps the array (a busy
+/// queue does not rent and return per message); <see cref="TrimExcess"/> gives it back once the queue is empty, or
+/// moves a few bytes left in a large array into a small one. Stream channels and <c>LoopStream</c> trim after each
+/// delivery and send, so an idle connection holds no buffer at all.</para>
 /// </remarks>
 public sealed class ByteQueue
 {
@@ -18,6 +22,9 @@ public sealed class ByteQueue
 
     /// <summary>Bytes queued.</summary>
     public int Length => _tail - _head;
+
+    /// <summary>Size of the array held (0 when the queue holds none).</summary>
+    public int Capacity => _buffer.Length;
 
     /// <summary>The queued bytes, contiguous (valid until the next append or release).</summary>
     public ReadOnlySpan<byte> Span => new(_buffer, _head, _tail - _head);
@@ -66,6 +73,28 @@ public sealed class ByteQueue
     {
         _head += count;
         if (_head >= _tail) _head = _tail = 0;      // empty: restart at the front so later appends need no compaction
+    }
+
+    /// <summary>
+    /// Gives memory back: an empty queue returns its array to the pool; a queue holding less than a quarter of a
+    /// large array (over 4 KiB) moves its bytes into a smaller one. Spans and memory obtained earlier are invalid
+    /// afterwards. Cheap when there is nothing to do.
+    /// </summary>
+    public void TrimExcess()
+    {
+        int length = _tail - _head;
+        if (length == 0)
+        {
+            if (_buffer.Length > 0) Release();
+            return;
+        }
+        if (_buffer.Length <= 4096 || length > _buffer.Length / 4) return;
+        var smaller = ArrayPool<byte>.Shared.Rent(Math.Max(256, length));
+        Buffer.BlockCopy(_buffer, _head, smaller, 0, length);
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = smaller;
+        _head = 0;
+        _tail = length;
     }
 
     /// <summary>Drops everything, keeping the array.</summary>

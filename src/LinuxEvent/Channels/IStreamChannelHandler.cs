@@ -6,7 +6,8 @@ namespace LinuxEvent;
 /// </summary>
 public interface IStreamChannelHandler
 {
-    /// <summary>Bytes arrived. The span is the channel's (or the loop's) receive buffer: valid only during the call.</summary>
+    /// <summary>Bytes arrived. The span is the loop's shared receive buffer (reactor), a buffer of the loop's shared ring
+    /// (proactor) or the channel's own: valid only during the call, so consume or copy what you keep.</summary>
     void OnReceived(ReadOnlySpan<byte> data);
 
     /// <summary>The peer shut down its side (EOF). The channel stops reading by itself.</summary>

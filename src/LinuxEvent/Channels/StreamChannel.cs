@@ -7,10 +7,17 @@ namespace LinuxEvent;
 /// </summary>
 /// <remarks>
 /// <para><b>Reading.</b> While <see cref="SetReading"/> is on, received bytes go to
-/// <see cref="IStreamChannelHandler.OnReceived"/>. Reactor: one level-triggered watcher with read interest, a few
-/// reads per readiness report. Proactor: one receive in flight, resubmitted without allocating. Turning reading off
-/// takes effect at once on the reactor; on the proactor the receive in flight is cancelled, and bytes it raced in with
-/// are still delivered (nothing is lost), so an owner that paused must queue what arrives.</para>
+/// <see cref="IStreamChannelHandler.OnReceived"/>, at most <see cref="ReceiveBufferSize"/> bytes per call, in a span
+/// the owner must consume or copy before it returns. Reactor: one level-triggered watcher with read interest, a few
+/// reads per readiness report, into the loop's one receive buffer. Proactor, on a socket: one multishot receive on the
+/// loop's shared provided-buffer ring (<see cref="ProactorOptions.StreamReceive"/>), each buffer given back to the
+/// kernel right after its delivery; on a pipe or tty, or a kernel without provided-buffer rings: one receive in flight
+/// into a buffer of the channel's own. Both are resubmitted without allocating. Turning reading off takes effect at
+/// once on the reactor; on the proactor the receive in flight is cancelled, and bytes it raced in with are still
+/// delivered (nothing is lost), so an owner that paused must queue what arrives.</para>
+/// <para><b>Memory.</b> An idle channel holds no buffer: none for receiving (except the per-stream fallback's), and an
+/// output queue only while bytes wait for the kernel (the proactor takes its send operation and queues from the loop's
+/// pools while sending, and gives them back once everything was sent).</para>
 /// <para><b>Writing.</b> <see cref="Write"/> never blocks and never calls the handler inline. Reactor: with nothing
 /// queued it tries send(2) at once, and queues only what the kernel did not take. Proactor: it queues and submits one
 /// send at a time; the bytes in flight are never moved. Queued bytes go out in order, partial writes resuming at the
@@ -47,7 +54,8 @@ public abstract class StreamChannel
     /// <summary>True for a socket (recv/send, shutdown); false for a pipe or tty (read/write).</summary>
     public bool IsSocket { get; }
 
-    /// <summary>Bytes per receive.</summary>
+    /// <summary>The most bytes one <see cref="IStreamChannelHandler.OnReceived"/> call delivers (the size of each read
+    /// on the reactor, and of the per-stream receive buffer where the proactor uses one).</summary>
     public int ReceiveBufferSize { get; }
 
     /// <summary>True while reading is on.</summary>
@@ -73,15 +81,35 @@ public abstract class StreamChannel
     private long _bytesSent;
 
     /// <summary>Bytes written and not yet accepted by the kernel (queued, plus in flight on the proactor).</summary>
-    public int QueuedBytes => Output.Length + InFlightBytes;
+    public int QueuedBytes => (_output?.Length ?? 0) + InFlightBytes;
+
+    /// <summary>
+    /// True while a kernel operation of this channel has not settled (proactor: its receive, possibly being cancelled,
+    /// or its send; the reactor's I/O is plain syscalls, so never). An owner that hands the fd to someone else waits
+    /// for this to turn false: a receive still in flight could complete with bytes the new owner would never see.
+    /// </summary>
+    public virtual bool HasOperationsInFlight => false;
 
     private protected IStreamChannelHandler Handler { get; }
 
-    /// <summary>Output not yet handed to the kernel.</summary>
-    private protected ByteQueue Output { get; set; } = new();
+    private ByteQueue? _output;
+
+    /// <summary>Output not yet handed to the kernel, created on first use: a connection that never has to queue (the
+    /// reactor sends at once when it can) holds none.</summary>
+    private protected ByteQueue Output => _output ??= NewQueue();
+
+    /// <summary>The output queue if there is one; a model may give it back while idle (set null).</summary>
+    private protected ByteQueue? OutputIfAny { get => _output; set => _output = value; }
+
+    /// <summary>A new, empty queue (the proactor takes one from its loop's pool).</summary>
+    private protected virtual ByteQueue NewQueue() => new();
 
     /// <summary>Bytes handed to an in-flight kernel send and not yet confirmed.</summary>
     private protected virtual int InFlightBytes => 0;
+
+    /// <summary>Bytes of buffers the channel holds now (output queues, a per-stream receive buffer): 0 for an idle
+    /// connection. For tests and diagnostics.</summary>
+    internal abstract int HeldBufferBytes { get; }
 
     /// <summary>Turns reading on or off (idempotent).</summary>
     /// <exception cref="InvalidOperationException">Called from another thread while the loop runs.</exception>

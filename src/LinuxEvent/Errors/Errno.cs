@@ -4,8 +4,10 @@ namespace LinuxEvent;
 
 /// <summary>
 /// errno values (asm-generic numbering, shared by x86-64 and arm64) and their names, for matching
-/// <see cref="LinuxEventException.Errno"/> and <see cref="OperationError.Errno"/> without magic numbers:
-/// <c>catch (LinuxEventException e) when (e.Errno == Errno.ECONNRESET)</c>.
+/// <see cref="ILinuxEventError.Errno"/> and <see cref="OperationError.Errno"/> without magic numbers. Socket calls throw
+/// <see cref="LinuxEventSocketException"/> (a <see cref="System.Net.Sockets.SocketException"/>), other calls
+/// <see cref="LinuxEventException"/>; both carry the errno:
+/// <c>catch (SocketException e) when (e is ILinuxEventError { Errno: Errno.ECONNRESET })</c>.
 /// </summary>
 public static class Errno
 {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 
 namespace LinuxEvent;
 
@@ -20,29 +21,26 @@ namespace LinuxEvent;
 /// </remarks>
 public sealed partial class Operation
 {
+    // Fields are shared between kinds where their uses never meet (a connect has no offset, a timeout no buffer...):
+    // a stream keeps one receive operation per connection, so every field costs 100,000 × its size on a large server.
     internal readonly ProactorLoop Loop;
     internal Action<Operation>? Callback;
-    internal Action<Operation, int>? ItemCallback;           // multishot accept: per connection
-    internal ReceiveHandler? ReceiveItemCallback;             // multishot receive: per chunk
+    private Delegate? _itemCallback;                          // multishot: Action<Operation, int> (accept) or ReceiveHandler
     internal int Slot = -1;
     internal uint Generation;
     internal bool CancelRequested;
     internal bool CallbackPending;                            // fake backend: settled, callback queued but not run
+    internal bool Pinned;
+    private byte _kind, _state;
 
     // Arguments (kept for Resubmit and for the backends).
-    internal int Fd = -1, Fd2 = -1, Length;
-    internal long Offset = -1;
-    internal Memory<byte> Buffer;
-    internal ReadOnlyMemory<byte> ConstBuffer;
+    internal int Fd = -1, Length;
+    internal long Offset = -1;                                // read/write: file offset; timeout: ns; splice: output fd
+    internal ReadOnlyMemory<byte> ConstBuffer;                // the buffer of a read/receive too (see Buffer)
     internal MemoryHandle Pin;
-    internal bool Pinned;
-    internal long TimeoutNs;
-    internal byte[]? SockAddr;                               // pinned (POH) storage for connect
-    internal int SockAddrLength;
     internal ProvidedBufferPool? BufferPool;
-    internal object? BackendState;                           // uring: timespec block; fake: timer
-    internal Datagrams.MessageBlock? Message;                // sendmsg/recvmsg: the pinned msghdr (owned by the AsyncOp)
-    internal Files.FileRequest? File;                        // file operations other than Read/Write: the arguments and pins
+    internal object? BackendState;                            // fake timeout: its timer; connect: the pinned sockaddr
+    private object? _request;                                 // sendmsg/recvmsg: MessageBlock; other file ops: FileRequest
 
     internal Operation(ProactorLoop loop, OperationKind kind, Action<Operation>? callback)
     {
@@ -51,12 +49,85 @@ public sealed partial class Operation
         Callback = callback;
     }
 
+    /// <summary>The buffer a read or receive fills (the same storage as <see cref="ConstBuffer"/>).</summary>
+    internal Memory<byte> Buffer
+    {
+        get => MemoryMarshal.AsMemory(ConstBuffer);
+        set => ConstBuffer = value;
+    }
+
+    /// <summary>Multishot accept: runs per connection.</summary>
+    internal Action<Operation, int>? ItemCallback
+    {
+        get => _itemCallback as Action<Operation, int>;
+        set => _itemCallback = value;
+    }
+
+    /// <summary>Multishot receive: runs per chunk.</summary>
+    internal ReceiveHandler? ReceiveItemCallback
+    {
+        get => _itemCallback as ReceiveHandler;
+        set => _itemCallback = value;
+    }
+
+    /// <summary>Timeout: its delay in nanoseconds (kept in <see cref="Offset"/>, which a timeout does not use).</summary>
+    internal long TimeoutNs
+    {
+        get => Offset;
+        set => Offset = value;
+    }
+
+    /// <summary>Splice: the output fd (kept in <see cref="Offset"/>, which a splice does not use).</summary>
+    internal int Fd2
+    {
+        get => (int)Offset;
+        set => Offset = value;
+    }
+
+    /// <summary>sendmsg/recvmsg: the pinned msghdr (owned by the AsyncOp; set per submission, shares storage with
+    /// <see cref="File"/>).</summary>
+    internal Datagrams.MessageBlock? Message
+    {
+        get => _request as Datagrams.MessageBlock;
+        set => _request = value;
+    }
+
+    /// <summary>File operations other than Read/Write: the arguments and pins (owned by the AsyncOp; set per
+    /// submission, shares storage with <see cref="Message"/>).</summary>
+    internal Files.FileRequest? File
+    {
+        get => _request as Files.FileRequest;
+        set => _request = value;
+    }
+
+    /// <summary>Connect: the pinned (POH) sockaddr (kept in <see cref="BackendState"/>).</summary>
+    internal byte[]? SockAddr
+    {
+        get => BackendState as byte[];
+        set => BackendState = value;
+    }
+
+    /// <summary>Connect: the sockaddr's length (kept in <see cref="Length"/>, which a connect does not use).</summary>
+    internal int SockAddrLength
+    {
+        get => Length;
+        set => Length = value;
+    }
+
     /// <summary>What this operation does.</summary>
-    public OperationKind Kind { get; internal set; }
+    public OperationKind Kind
+    {
+        get => (OperationKind)_kind;
+        internal set => _kind = (byte)value;
+    }
 
     /// <summary>Pending until it settles; then Completed, Failed, Cancelled or (given a timeout) TimedOut, exactly once
     /// per submission.</summary>
-    public OperationState State { get; internal set; }
+    public OperationState State
+    {
+        get => (OperationState)_state;
+        internal set => _state = (byte)value;
+    }
 
     /// <summary>On success: bytes transferred, the accepted fd, or 0. Zero bytes on a read/receive means EOF.</summary>
     public int Result { get; internal set; }

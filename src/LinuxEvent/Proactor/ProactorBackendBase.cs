@@ -14,6 +14,14 @@ internal abstract class ProactorBackendBase(ProactorIoDriver driver) : LoopBacke
 
     public virtual ProactorCapabilities? Capabilities => null;
 
+    /// <summary>Whether this backend can serve stream receives from one shared provided-buffer ring (multishot receive
+    /// with buffer selection).</summary>
+    public abstract bool SupportsSharedReceiveRing { get; }
+
+    /// <summary>Whether the calling thread may register a buffer pool now without binding the backend to it: false
+    /// while no thread owns the ring yet, or on a thread that is not its owner.</summary>
+    public abstract bool MayRegisterNow { get; }
+
     /// <summary>
     /// Queues the operation. Must not complete it inline: the result is delivered from <see cref="LoopBackend.Wait"/>.
     /// Throws (leaving nothing queued) on an argument the backend cannot encode.

@@ -29,9 +29,11 @@ internal sealed partial class ProactorIoDriver
         op.Fd2 = -1;
         op.File = null;
         op.Offset = -1;
-        op.Buffer = buffer;
-        op.ConstBuffer = constBuffer;
-        op.Length = opKind is OperationKind.Write or OperationKind.Send ? constBuffer.Length : buffer.Length;
+        // One storage for both (an operation reads or writes, never both): set the one this kind uses.
+        bool writes = opKind is OperationKind.Write or OperationKind.Send;
+        if (writes) op.ConstBuffer = constBuffer;
+        else op.Buffer = buffer;
+        op.Length = writes ? constBuffer.Length : buffer.Length;
         op.LinkTimeoutNs = a.TimeoutNs;         // the call's deadline, linked to the SQE (Loop.Deadlines.cs)
         try
         {
@@ -53,8 +55,8 @@ internal sealed partial class ProactorIoDriver
     private void OnAsyncOperationSettled(Operation op)
     {
         var a = (AsyncOp)op.Data!;
-        op.Buffer = default;
-        op.ConstBuffer = default;
+        if (op.State == OperationState.Failed && op.Error!.Errno == Errno.EINTR && RetryInterrupted(op, a)) return;
+        op.ConstBuffer = default;                       // the buffer of either direction (one storage)
         switch (op.State)
         {
             case OperationState.Completed or OperationState.Failed when op.Kind is OperationKind.SendMessage or OperationKind.ReceiveMessage:
@@ -85,6 +87,46 @@ internal sealed partial class ProactorIoDriver
                 break;
         }
         op.File?.ClearReferences();     // the request keeps no reference to the caller's memory once settled
+    }
+
+    /// <summary>
+    /// io_uring reports a request that a signal interrupted before it transferred anything as -EINTR (the kernel's
+    /// -ERESTARTSYS). The reactor's syscalls retry EINTR inside, so on both models the async API retries it and the
+    /// caller never sees it: the same code gets the same outcomes. (Found by the simulation: the chat example dropped a
+    /// healthy client on the proactor only, because its SendAsync threw EINTR.) Not for connect, whose retry would find
+    /// the connect already under way. An interrupted request transferred nothing, so if the caller's token fired
+    /// meanwhile the use completes as cancelled. Returns false to let the failure stand.
+    /// </summary>
+    private bool RetryInterrupted(Operation op, AsyncOp a)
+    {
+        if (op.Kind is not (OperationKind.Receive or OperationKind.Send or OperationKind.Read or OperationKind.Write or OperationKind.Accept)) return false;
+        if (_disposing || a.OwnerDisposed || !a.IsPending) return false;
+        if (a.CancellationRequested)
+        {
+            op.Buffer = default;
+            op.ConstBuffer = default;
+            a.Cancelled();
+            return true;
+        }
+        var error = op.Error;
+        op.State = OperationState.Pending;
+        op.Result = 0;
+        op.Error = null;
+        op.CancelRequested = false;
+        try
+        {
+            Submit(op);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            op.State = OperationState.Failed;
+            op.Error = error;
+            op.Buffer = default;
+            op.ConstBuffer = default;
+            a.Fail(ex);
+            return true;
+        }
     }
 
     public override void Cancel(AsyncOp a)

@@ -22,8 +22,9 @@ internal sealed partial class ProactorIoDriver
         op.Offset = r.Offset;
         // Read and Write use the operation's own buffer fields (and pin), like the callback API's Read/Write, so the
         // fake's CompleteRead and the SQE preparation are shared; the other kinds carry everything in the request.
-        op.Buffer = r.Kind == OperationKind.Read ? r.Buffer : default;
-        op.ConstBuffer = r.Kind == OperationKind.Write ? r.ConstBuffer : default;
+        // One storage for both directions: a read's buffer, a write's, or none.
+        if (r.Kind == OperationKind.Write) op.ConstBuffer = r.ConstBuffer;
+        else op.Buffer = r.Kind == OperationKind.Read ? r.Buffer : default;
         op.Length = (int)Math.Min(r.Length, int.MaxValue);
         op.File = r;
         op.LinkTimeoutNs = a.TimeoutNs;
@@ -34,8 +35,7 @@ internal sealed partial class ProactorIoDriver
         }
         catch (Exception ex)
         {
-            op.Buffer = default;
-            op.ConstBuffer = default;
+            op.ConstBuffer = default;                   // either direction's buffer (one storage)
             r.ClearReferences();
             a.Fail(ex);         // a submission failure (e.g. an opcode this kernel lacks) completes the await with the error
         }

@@ -28,8 +28,9 @@ internal sealed partial class ProactorIoDriver
         op.Fd = state.Fd;
         op.Fd2 = -1;
         op.Offset = -1;
-        op.Buffer = request.Buffer;
-        op.ConstBuffer = request.ConstBuffer;
+        // One storage for both directions (an operation reads or writes, never both): set the one this kind uses.
+        if (opKind == OperationKind.SendMessage) op.ConstBuffer = request.ConstBuffer;
+        else op.Buffer = request.Buffer;
         op.Length = opKind == OperationKind.SendMessage ? request.ConstBuffer.Length : request.Buffer.Length;
         op.Message = a.Message;
         op.LinkTimeoutNs = a.TimeoutNs;

@@ -38,6 +38,39 @@ internal sealed partial class ProactorIoDriver : IoDriver
     /// <summary>The backend, set once by the loop's constructor.</summary>
     internal ProactorBackendBase Backend { get; set; } = null!;
 
+    /// <summary>The loop-wide receive ring of the stream channels, set once by the loop's constructor.</summary>
+    internal StreamReceiveRing StreamRing { get; set; } = null!;
+
+    // The send side of stream channels (send operations, output queues), kept while no channel is sending with it: a
+    // connection takes one for as long as it has bytes to send, so an idle connection holds none. The pools keep what
+    // was in use at once at their high-water mark (a broadcast to every connection then allocates only the first time),
+    // which is never more than keeping one per connection would.
+    private readonly Stack<Operation> _idleStreamSends = new();
+
+    private readonly Stack<ByteQueue> _idleQueues = new();
+
+    /// <summary>An empty output queue for a stream channel (pooled, or new).</summary>
+    internal ByteQueue RentQueue() => _idleQueues.TryPop(out var q) ? q : new ByteQueue();
+
+    /// <summary>Gives back an output queue; its array goes back to the array pool first.</summary>
+    internal void ReturnQueue(ByteQueue queue)
+    {
+        queue.Release();
+        if (!_disposing) _idleQueues.Push(queue);
+    }
+
+    /// <summary>A send operation for a stream channel (pooled, or new); submit it with <see cref="ProactorLoop.SubmitSend"/>.</summary>
+    internal Operation RentStreamSend(Action<Operation> callback)
+        => _idleStreamSends.TryPop(out var op) ? op : new Operation(Proactor, OperationKind.Send, callback);
+
+    /// <summary>Gives back a settled send operation whose callback has read its result.</summary>
+    internal void ReturnStreamSend(Operation op)
+    {
+        op.Data = null;
+        op.ConstBuffer = default;
+        if (!_disposing) _idleStreamSends.Push(op);
+    }
+
     /// <summary>Operations submitted and not yet settled.</summary>
     public override int LiveCount => _live;
 
@@ -182,10 +215,12 @@ internal sealed partial class ProactorIoDriver : IoDriver
         try { op.ItemCallback(op, fd); } catch (Exception ex) { ReportOrCollect(ex); }
     }
 
-    /// <summary>Delivers one multishot receive chunk.</summary>
-    internal void DeliverReceived(Operation op, ReadOnlySpan<byte> data)
+    /// <summary>Delivers one multishot receive chunk. <paramref name="precedesFinal"/>: the chunk is known to come before
+    /// the operation's final completion even though the operation already settled (the fake settles a cancel at once,
+    /// while in the kernel's order the chunks posted before the cancel still come first).</summary>
+    internal void DeliverReceived(Operation op, ReadOnlySpan<byte> data, bool precedesFinal = false)
     {
-        if (op.State != OperationState.Pending || op.ReceiveItemCallback is null) return;
+        if ((op.State != OperationState.Pending && !precedesFinal) || op.ReceiveItemCallback is null) return;
         Loop.CallbacksRunIncrement();
         try { op.ReceiveItemCallback(op, data); }
         catch (Exception ex) { ReportOrCollect(ex); }
@@ -234,7 +269,7 @@ internal sealed partial class ProactorIoDriver : IoDriver
     }
 
     public override StreamChannel CreateStreamChannel(int fd, IStreamChannelHandler handler, bool isSocket, int receiveBufferSize)
-        => new ProactorStreamChannel(this, fd, isSocket, receiveBufferSize, handler);
+        => new ProactorStreamChannel(Proactor, fd, isSocket, receiveBufferSize, handler);
 
     public override AcceptChannel CreateAcceptChannel(int fd, IAcceptChannelHandler handler, int maxPerWake)
         => new ProactorAcceptChannel(this, fd, maxPerWake, handler);

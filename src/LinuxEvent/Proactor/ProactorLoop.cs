@@ -37,14 +37,28 @@ public sealed partial class ProactorLoop : Loop
             throw new ArgumentOutOfRangeException(nameof(options), options.QueueDepth, "ProactorOptions.QueueDepth must be in 1..32768.");
         if (options.CompletionQueueDepth < 0 || options.CompletionQueueDepth > 65536)
             throw new ArgumentOutOfRangeException(nameof(options), options.CompletionQueueDepth, "ProactorOptions.CompletionQueueDepth must be in 0..65536.");
+        if (options.StreamBufferCount is < 1 or > 32768 || (options.StreamBufferCount & (options.StreamBufferCount - 1)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.StreamBufferCount, "ProactorOptions.StreamBufferCount must be a power of two in 1..32768.");
+        if (options.StreamBufferSize is < 1 or > 1 << 20)
+            throw new ArgumentOutOfRangeException(nameof(options), options.StreamBufferSize, "ProactorOptions.StreamBufferSize must be in 1..1048576.");
+        if (options.StreamReceive is < StreamReceiveMode.Auto or > StreamReceiveMode.PerStreamBuffer)
+            throw new ArgumentOutOfRangeException(nameof(options), options.StreamReceive, "Unknown StreamReceiveMode.");
         _driver = new ProactorIoDriver(this);
         _backend = options.Backend switch
         {
             ProactorBackend.Uring => new UringProactorBackend(this, _driver, options),
-            ProactorBackend.Fake => new FakeProactorBackend(this, _driver),
+            ProactorBackend.Fake => new FakeProactorBackend(this, _driver, options.FakeClock),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Backend, "Unknown ProactorBackend."),
         };
+        if (options.StreamReceive == StreamReceiveMode.SharedBufferRing && !_backend.SupportsSharedReceiveRing)
+        {
+            string caps = _backend.Capabilities?.ToString() ?? _backend.Name;
+            _backend.Dispose();
+            throw new LinuxEventUnsupportedException(Errno.EINVAL, "Loop.CreateProactor",
+                $"StreamReceiveMode.SharedBufferRing needs io_uring multishot recv with provided-buffer rings (Linux 6.0); this kernel lacks them ({caps}). Use StreamReceiveMode.Auto to fall back to one receive per stream.");
+        }
         _driver.Backend = _backend;
+        _driver.StreamRing = new StreamReceiveRing(_backend, options.StreamReceive, options.StreamBufferCount, options.StreamBufferSize);
         Fake = (_backend as FakeProactorBackend)?.Control;
         Attach(_backend, _driver);
     }
@@ -273,12 +287,44 @@ public sealed partial class ProactorLoop : Loop
         SubmitOrRestore(operation, saved);
     }
 
-    private (OperationState State, int Result, OperationError? Error, Memory<byte> Buffer, ReadOnlyMemory<byte> ConstBuffer, int Length) PrepareResubmit(Operation op)
+    /// <summary>
+    /// Submits <paramref name="operation"/>, a send that is settled or was never submitted, on <paramref name="socket"/>
+    /// with <paramref name="buffer"/>: the stream channels keep a pool of send operations per loop and take one only
+    /// while they have bytes to send. Allocation-free.
+    /// </summary>
+    internal void SubmitSend(Operation operation, int socket, ReadOnlyMemory<byte> buffer)
+    {
+        if (operation.Kind != OperationKind.Send || !ReferenceEquals(operation.Loop, this)) throw new InvalidOperationException("ProactorLoop.SubmitSend: not a send of this loop.");
+        if (operation.Slot >= 0 || operation.CallbackPending) throw new InvalidOperationException("ProactorLoop.SubmitSend: the send is still in flight.");
+        ValidateFd(socket, nameof(Send));
+        operation.Fd = socket;
+        operation.ConstBuffer = buffer;
+        operation.Length = buffer.Length;
+        operation.State = OperationState.Pending;
+        operation.Result = 0;
+        operation.Error = null;
+        operation.CancelRequested = false;
+        _driver.Submit(operation);
+    }
+
+    /// <summary>
+    /// Arms a settled multishot receive again, reusing the operation (and its slot bookkeeping), so a stream channel that
+    /// pauses and resumes allocates nothing. Same checks as <see cref="Resubmit(Operation)"/>.
+    /// </summary>
+    internal void ResubmitReceiveMultishot(Operation operation)
+    {
+        if (operation.Kind != OperationKind.ReceiveMultishot) throw new InvalidOperationException("ProactorLoop.ResubmitReceiveMultishot: not a multishot receive.");
+        if (operation.BufferPool!.IsDisposed) throw new ObjectDisposedException(nameof(ProvidedBufferPool));
+        var saved = PrepareResubmit(operation, allowMultishot: true);
+        SubmitOrRestore(operation, saved);
+    }
+
+    private (OperationState State, int Result, OperationError? Error, Memory<byte> Buffer, ReadOnlyMemory<byte> ConstBuffer, int Length) PrepareResubmit(Operation op, bool allowMultishot = false)
     {
         if (!ReferenceEquals(op.Loop, this)) throw new InvalidOperationException("ProactorLoop.Resubmit: the operation belongs to another loop.");
         if (op.State == OperationState.Pending) throw new InvalidOperationException($"ProactorLoop.Resubmit: the {op.Kind} operation is still pending.");
         if (op.CallbackPending) throw new InvalidOperationException($"ProactorLoop.Resubmit: the {op.Kind} operation's settlement callback has not run yet.");
-        if (op.Kind is OperationKind.AcceptMultishot or OperationKind.ReceiveMultishot)
+        if (!allowMultishot && op.Kind is OperationKind.AcceptMultishot or OperationKind.ReceiveMultishot)
             throw new InvalidOperationException("ProactorLoop.Resubmit: start a new multishot operation instead.");
         var saved = (op.State, op.Result, op.Error, op.Buffer, op.ConstBuffer, op.Length);
         op.State = OperationState.Pending;

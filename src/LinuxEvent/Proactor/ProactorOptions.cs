@@ -12,6 +12,27 @@ public sealed class ProactorOptions
     /// <summary>Completion queue entries; 0 means the kernel default (twice <see cref="QueueDepth"/>).</summary>
     public int CompletionQueueDepth { get; init; }
 
+    /// <summary>
+    /// <see cref="ProactorBackend.Fake"/> only: the virtual clock. Loops given the same <see cref="LinuxEvent.FakeClock"/>
+    /// share one time (a simulated server and its clients). Null (the default): the loop gets its own clock at 1 s.
+    /// Ignored by io_uring.
+    /// </summary>
+    public FakeClock? FakeClock { get; init; }
+    /// <summary>How stream channels receive on sockets. Default <see cref="StreamReceiveMode.Auto"/>.</summary>
+    public StreamReceiveMode StreamReceive { get; init; } = StreamReceiveMode.Auto;
+
+    /// <summary>Buffers in the loop's shared stream receive ring (<see cref="StreamReceiveMode.SharedBufferRing"/>):
+    /// a power of two in 1..32768, default 256. When more chunks arrive within one iteration than there are buffers,
+    /// the kernel ends the receives it cannot serve with ENOBUFS and the loop re-arms them (no data is lost; the bytes
+    /// wait in the socket).</summary>
+    public int StreamBufferCount { get; init; } = 256;
+
+    /// <summary>Bytes per buffer of the shared stream receive ring, 1..1 MiB, default 16 KiB: the most one receive
+    /// delivers. A stream whose <c>receiveBufferSize</c> is smaller gets a larger chunk in pieces of that size. The ring
+    /// is created on the loop thread when the first stream starts reading, and its memory (count × size, 4 MiB by
+    /// default) is a per-loop cost.</summary>
+    public int StreamBufferSize { get; init; } = 16 * 1024;
+
     // ---- test knobs: run this kernel the way an older one runs (the tiers of UringRing.Create, docs/design.md) ----
 
     /// <summary>Test knob: start the setup-flag step-down at this tier (0 = best, 4 = no optional flags).</summary>

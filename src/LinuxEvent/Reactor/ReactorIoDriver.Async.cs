@@ -24,7 +24,7 @@ internal sealed partial class ReactorIoDriver
         bool reading = Loop.IsReadSide(kind);
         if (kind == AsyncKind.Connect)
         {
-            int rc = Posix.TryConnect(fd, remote!);
+            int rc = Sys.Connect(fd, remote!);
             if (rc == 0) return IoStart.Done(0);
             if (rc != -Errno.EINPROGRESS) return IoStart.Failed(new LinuxEventSocketException(-rc, $"connect(fd={fd}, {remote})"));
         }
@@ -51,7 +51,7 @@ internal sealed partial class ReactorIoDriver
             // was already consumed will not come again (poll(2) with a zero timeout; not a hot path).
             if (kind is AsyncKind.WaitReadable or AsyncKind.WaitWritable)
             {
-                int revents = Posix.TryPollNow(fd, kind == AsyncKind.WaitReadable ? (short)(Libc.POLLIN | Libc.POLLRDHUP) : Libc.POLLOUT);
+                int revents = Sys.PollNow(fd, kind == AsyncKind.WaitReadable ? (short)(Libc.POLLIN | Libc.POLLRDHUP) : Libc.POLLOUT);
                 if (revents > 0)
                 {
                     // The level is there: so is the direction's readiness (this also repairs a bit that is wrongly clear).
@@ -175,8 +175,8 @@ internal sealed partial class ReactorIoDriver
                 // A registered socket may carry an edge from before the connect started (an unconnected TCP socket
                 // polls as EPOLLOUT|EPOLLHUP): only a writable or failed socket has finished connecting.
                 int level = 0;
-                if (state.Registration is not null && ((level = Posix.TryPollNow(fd, Libc.POLLOUT | Libc.POLLRDHUP)) & (Libc.POLLOUT | Libc.POLLERR)) == 0) return;
-                int soError = Posix.GetSocketError(fd);
+                if (state.Registration is not null && ((level = Sys.PollNow(fd, Libc.POLLOUT | Libc.POLLRDHUP)) & (Libc.POLLOUT | Libc.POLLERR)) == 0) return;
+                int soError = Sys.GetSocketError(fd);
                 if (soError == Errno.EINPROGRESS || soError == Errno.EALREADY) return;
                 r = soError == 0 ? 0 : -soError;
                 // The hang-up an unconnected socket reported before the connect is over; a real one shows in the level.
@@ -252,7 +252,7 @@ internal sealed partial class ReactorIoDriver
         state.Watcher = w;
         state.Readable = state.Writable = true;          // unknown: the first attempt finds out
         state.Streaming = state.ReadShutdown = false;
-        (state.ShortWriteRule, state.ShortReadRule) = Posix.StreamSocketKind(fd);
+        (state.ShortWriteRule, state.ShortReadRule) = Sys.StreamSocketKind(fd);
     }
 
     public override void Unregister(IoFd fdState, LoopFd registration)

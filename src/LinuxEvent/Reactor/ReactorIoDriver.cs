@@ -28,8 +28,11 @@ internal sealed partial class ReactorIoDriver(ReactorLoop loop) : IoDriver(loop)
     /// <summary>The syscalls performed once an fd is ready (the kernel, unless a test or a simulation replaces them).</summary>
     internal Syscalls Sys { get; set; } = Syscalls.Kernel;
 
+    /// <summary>The loop-wide buffer stream channels read into (one per loop, allocated at the first read).</summary>
+    internal LoopReceiveBuffer ReceiveBuffer { get; } = new();
+
     public override StreamChannel CreateStreamChannel(int fd, IStreamChannelHandler handler, bool isSocket, int receiveBufferSize)
-        => new ReactorStreamChannel(this, fd, isSocket, receiveBufferSize, handler);
+        => new ReactorStreamChannel(Reactor, fd, isSocket, receiveBufferSize, handler);
 
     public override AcceptChannel CreateAcceptChannel(int fd, IAcceptChannelHandler handler, int maxPerWake)
         => new ReactorAcceptChannel(this, fd, maxPerWake, handler);

@@ -35,7 +35,7 @@ public sealed class ReactorLoop : Loop
         ReactorBackendBase backend = options.Backend switch
         {
             ReactorBackend.Epoll => new EpollReactorBackend(this, _driver, options.MaxEventsPerWait),
-            ReactorBackend.Fake => new FakeReactorBackend(this, _driver),
+            ReactorBackend.Fake => new FakeReactorBackend(this, _driver, options.FakeClock),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Backend, "Unknown ReactorBackend."),
         };
         _driver.Backend = backend;
@@ -48,6 +48,9 @@ public sealed class ReactorLoop : Loop
 
     /// <summary>Number of active watchers (user registrations, and the async API's own).</summary>
     public int WatcherCount => _driver.WatcherCount;
+
+    /// <summary>The I/O driver (watchers, the loop-wide receive buffer).</summary>
+    internal ReactorIoDriver ReactorDriver => _driver;
 
     /// <summary>
     /// Watches <paramref name="fd"/> for readiness. Watching an fd that already has a watcher replaces it: the old

@@ -28,4 +28,11 @@ public sealed class ReactorOptions
     /// its prefix and a worker reads the rest. Set false to send every read to the worker pool.
     /// </summary>
     public bool InlineCachedFileReads { get; init; } = true;
+
+    /// <summary>
+    /// <see cref="ReactorBackend.Fake"/> only: the virtual clock. Loops given the same <see cref="LinuxEvent.FakeClock"/>
+    /// share one time (a simulated server and its clients). Null (the default): the loop gets its own clock at 1 s.
+    /// Ignored by epoll.
+    /// </summary>
+    public FakeClock? FakeClock { get; init; }
 }

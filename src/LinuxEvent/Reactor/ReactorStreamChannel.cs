@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace LinuxEvent.Reactor;
 
 /// <summary>
@@ -7,9 +5,17 @@ namespace LinuxEvent.Reactor;
 /// and write interest only while output is queued (so an idle connection costs no wakeups). Level-triggered on
 /// purpose: a read cap per wakeup cannot lose an edge, and pausing is just turning interest off.
 /// </summary>
-internal sealed class ReactorStreamChannel(ReactorIoDriver driver, int fd, bool isSocket, int receiveBufferSize, IStreamChannelHandler handler)
-    : StreamChannel(driver.Reactor, fd, isSocket, receiveBufferSize, handler)
+/// <remarks>
+/// <b>Memory.</b> Reads go into the loop's one <see cref="LoopReceiveBuffer"/>, and the output queue's array goes
+/// back to the pool as soon as it drains, so between reads an idle connection holds no buffer: only this object and
+/// its watcher.
+/// </remarks>
+internal sealed class ReactorStreamChannel(ReactorLoop loop, int fd, bool isSocket, int receiveBufferSize, IStreamChannelHandler handler)
+    : StreamChannel(loop, fd, isSocket, receiveBufferSize, handler)
 {
+    // The driver is reached through the loop rather than kept in a field: one reference less per connection.
+    private ReactorIoDriver Driver => ((ReactorLoop)Loop).ReactorDriver;
+
     /// <summary>Reads per readiness report when the buffer keeps filling: fewer epoll round trips on a busy stream,
     /// bounded so one stream cannot starve the others (level triggering reports the rest next iteration).</summary>
     private const int MaxReadsPerWake = 4;
@@ -19,7 +25,6 @@ internal sealed class ReactorStreamChannel(ReactorIoDriver driver, int fd, bool 
 
     private Watcher? _watcher;
     private bool _write;
-    private byte[]? _rx;
 
     private protected override void SetReadingCore(bool on)
     {
@@ -39,7 +44,7 @@ internal sealed class ReactorStreamChannel(ReactorIoDriver driver, int fd, bool 
                 // Created lazily with real interest: a registration with an empty mask would still report EPOLLHUP,
                 // level-triggered, to a stream that wants nothing.
                 if (!IsReading && !_write) return;
-                w = driver.Watch(Fd, (IsReading ? WatchOptions.Read : 0) | (_write ? WatchOptions.Write : 0), s_readable, s_writable,
+                w = Driver.Watch(Fd, (IsReading ? WatchOptions.Read : 0) | (_write ? WatchOptions.Write : 0), s_readable, s_writable,
                     onError: null, extraEvents: 0, "StreamChannel");
                 w.Data = this;
                 _watcher = w;
@@ -53,7 +58,7 @@ internal sealed class ReactorStreamChannel(ReactorIoDriver driver, int fd, bool 
         }
     }
 
-    private int Send(ReadOnlySpan<byte> data) => IsSocket ? driver.Sys.Send(Fd, data) : driver.Sys.Write(Fd, data);
+    private int Send(ReadOnlySpan<byte> data) => IsSocket ? Driver.Sys.Send(Fd, data) : Driver.Sys.Write(Fd, data);
 
     private void OnReadable()
     {
@@ -65,28 +70,37 @@ internal sealed class ReactorStreamChannel(ReactorIoDriver driver, int fd, bool 
             if (_write) OnWritable();
             return;
         }
-        _rx ??= ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
-        var buffer = _rx.AsSpan(0, ReceiveBufferSize);
-        for (int i = 0; i < MaxReadsPerWake; i++)
+        var shared = Driver.ReceiveBuffer;
+        byte[] rx = shared.Take(ReceiveBufferSize);
+        try
         {
-            // The syscalls retry EINTR themselves.
-            int n = IsSocket ? driver.Sys.Receive(Fd, buffer) : driver.Sys.Read(Fd, buffer);
-            if (n > 0)
+            var buffer = rx.AsSpan(0, ReceiveBufferSize);
+            for (int i = 0; i < MaxReadsPerWake; i++)
             {
-                Handler.OnReceived(buffer.Slice(0, n));
-                if (n < buffer.Length || !IsReading || IsClosed) break;
-                continue;
-            }
-            if (n == 0)
-            {
-                IsReading = false;
-                Apply();
-                Handler.OnPeerClosed();
+                // The syscalls retry EINTR themselves.
+                int n = IsSocket ? Driver.Sys.Receive(Fd, buffer) : Driver.Sys.Read(Fd, buffer);
+                if (n > 0)
+                {
+                    // The owner consumes or copies the span before it returns: the next read reuses the buffer.
+                    Handler.OnReceived(buffer.Slice(0, n));
+                    if (n < buffer.Length || !IsReading || IsClosed) break;
+                    continue;
+                }
+                if (n == 0)
+                {
+                    IsReading = false;
+                    Apply();
+                    Handler.OnPeerClosed();
+                    break;
+                }
+                if (n == -Errno.EAGAIN) break;
+                Handler.OnFailed(-n, IsSocket ? "recv" : "read");
                 break;
             }
-            if (n == -Errno.EAGAIN) break;
-            Handler.OnFailed(-n, IsSocket ? "recv" : "read");
-            break;
+        }
+        finally
+        {
+            shared.Return(rx);
         }
     }
 
@@ -111,6 +125,7 @@ internal sealed class ReactorStreamChannel(ReactorIoDriver driver, int fd, bool 
             return;
         }
         bool want = queue.Length > 0;
+        if (!want) queue.TrimExcess();               // drained: an idle connection keeps no output array
         if (want != _write) { _write = want; Apply(); }
         BytesSent += sent;
         Handler.OnSent(sent);
@@ -118,7 +133,7 @@ internal sealed class ReactorStreamChannel(ReactorIoDriver driver, int fd, bool 
 
     private protected override void WriteCore(ReadOnlySpan<byte> data)
     {
-        if (Output.Length == 0 && !_write)
+        if ((OutputIfAny?.Length ?? 0) == 0 && !_write)
         {
             // Nothing queued: try the kernel at once; most writes on a healthy connection end here, copy-free.
             int n = Send(data);
@@ -138,6 +153,7 @@ internal sealed class ReactorStreamChannel(ReactorIoDriver driver, int fd, bool 
         if (n > 0) { queue.Consume(n); BytesSent += n; }
         else if (n != -Errno.EAGAIN && n != 0) { FailDeferred(-n, IsSocket ? "send" : "write"); return; }
         if (queue.Length > 0) { _write = true; Apply(); }
+        else queue.TrimExcess();
     }
 
     private protected override void CloseCore(bool closeFd)
@@ -148,10 +164,7 @@ internal sealed class ReactorStreamChannel(ReactorIoDriver driver, int fd, bool 
         if (closeFd) CloseFd(Fd);
     }
 
-    public override void ReleaseBuffers()
-    {
-        if (_rx is not null) ArrayPool<byte>.Shared.Return(_rx);
-        _rx = null;
-        Output.Release();
-    }
+    public override void ReleaseBuffers() => OutputIfAny?.Release();
+
+    internal override int HeldBufferBytes => OutputIfAny?.Capacity ?? 0;
 }

@@ -15,9 +15,11 @@ internal sealed class FakeSideChannel : IDisposable
     private readonly Epoll _epoll;
     private readonly EventFd _wake;
     private readonly InternalWatchTable _watches;
+    private readonly FakeClock _clock;
 
-    public FakeSideChannel(Loop loop)
+    public FakeSideChannel(Loop loop, FakeClock? clock)
     {
+        _clock = clock ?? new FakeClock();
         _epoll = new Epoll(32);
         _watches = new InternalWatchTable(loop, tag: 0, _epoll);
         try
@@ -34,11 +36,12 @@ internal sealed class FakeSideChannel : IDisposable
         }
     }
 
-    /// <summary>The virtual CLOCK_MONOTONIC in nanoseconds. Starts at 1 s so that "now minus something" stays positive.</summary>
-    public long Now { get; private set; } = 1_000_000_000L;
+    /// <summary>The virtual CLOCK_MONOTONIC in nanoseconds: the loop's own <see cref="FakeClock"/> (starting at 1 s, so that
+    /// "now minus something" stays positive), or one shared with other fake loops.</summary>
+    public long Now => _clock.NowNanoseconds;
 
     /// <summary>Moves the virtual clock forward (saturating).</summary>
-    public void Advance(long ns) => Now = Loop.SaturatingAdd(Now, ns);
+    public void Advance(long ns) => _clock.AdvanceNanoseconds(ns);
 
     public InternalWatch WatchReadable(int fd, Action<object?> callback, object? state) => _watches.Add(fd, callback, state);
 

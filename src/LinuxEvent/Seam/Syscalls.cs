@@ -1,9 +1,13 @@
+using System.Net;
+using LinuxEvent.Native;
+
 namespace LinuxEvent.Seam;
 
 /// <summary>
 /// The syscalls the reactor's I/O driver performs itself once an fd is ready (the proactor's are kernel operations).
 /// Each returns the result, or -errno; EINTR is retried inside. The default is the kernel; a test or a simulated
-/// network replaces it on one loop (e.g. to make accept fail with EMFILE, or to serve fds that exist only in memory).
+/// network replaces it on one loop (e.g. to make accept fail with EMFILE, or to serve fds that exist only in memory:
+/// a fake reactor's <see cref="FakeReadiness.Kernel"/>).
 /// </summary>
 internal unsafe class Syscalls
 {
@@ -17,4 +21,16 @@ internal unsafe class Syscalls
     public virtual int Accept(int fd) => Posix.TryAccept(fd);
     public virtual int SendMessage(int fd, Native.MsgHdr* message, int flags) => Posix.TrySendMessage(fd, message, flags);
     public virtual int ReceiveMessage(int fd, Native.MsgHdr* message, int flags) => Posix.TryReceiveMessage(fd, message, flags);
+
+    /// <summary>connect(2) on a non-blocking socket: 0, -EINPROGRESS, or -errno.</summary>
+    public virtual int Connect(int fd, EndPoint remote) => Posix.TryConnect(fd, remote);
+
+    /// <summary>SO_ERROR (0 or a positive errno); throws <see cref="LinuxEventException"/> if getsockopt fails.</summary>
+    public virtual int GetSocketError(int fd) => Posix.GetSocketError(fd);
+
+    /// <summary>poll(2) with a zero timeout: the revents, or -errno (-EBADF for a closed fd).</summary>
+    public virtual int PollNow(int fd, short events) => Posix.TryPollNow(fd, events);
+
+    /// <summary>Whether the fd is a stream socket, and whether it is TCP (the short-transfer rules of a registration).</summary>
+    public virtual (bool Stream, bool Tcp) StreamSocketKind(int fd) => Posix.StreamSocketKind(fd);
 }

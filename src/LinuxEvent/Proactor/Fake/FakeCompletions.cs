@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Sockets;
+using LinuxEvent.Native;
 using LinuxEvent.Proactor;
 
 namespace LinuxEvent;
@@ -10,8 +12,13 @@ namespace LinuxEvent;
 /// scheduling order). The same script always yields the same callback order.
 /// </summary>
 /// <remarks>
-/// When the loop would sleep, the virtual clock jumps instead (to the next deadline, or by the RunOnce timeout).
-/// Nop operations complete by themselves; every other operation waits for the script.
+/// <para>When the loop would sleep, the virtual clock jumps instead (to the next deadline, or by the RunOnce timeout).
+/// Nop operations complete by themselves; every other operation waits for the script.</para>
+/// <para><b>Content.</b> A script sees what each pending operation carries: the bytes a send or write offers
+/// (<see cref="GetWriteBuffer"/>, so a test asserts what a server replied), the room a receive has
+/// (<see cref="GetBufferLength"/>), the address of a connect, the direction of a shutdown.</para>
+/// <para><b>A simulated kernel</b> subscribes to <see cref="Submitted"/> (and, with <see cref="FakeCancelMode.Scripted"/>
+/// cancellation, <see cref="CancelRequested"/>) and settles operations as its model of the world dictates.</para>
 /// </remarks>
 public sealed partial class FakeCompletions
 {
@@ -27,8 +34,71 @@ public sealed partial class FakeCompletions
     /// <summary>Operations submitted and not yet settled, in submission order.</summary>
     public IReadOnlyList<Operation> Pending => _backend.Pending;
 
-    /// <summary>The virtual CLOCK_MONOTONIC in nanoseconds (starts at 1 s).</summary>
+    /// <summary>The virtual CLOCK_MONOTONIC in nanoseconds (starts at 1 s, or the shared <see cref="FakeClock"/>'s time).</summary>
     public long NowNanoseconds => _backend.ReadClock();
+
+    /// <summary>The earliest deadline of the loop's timers, timeouts included (virtual nanoseconds), or null when none
+    /// is scheduled: how far a driver of several loops on one <see cref="FakeClock"/> may move the clock before this
+    /// loop has work.</summary>
+    public long? NextTimerDeadline => _loop.NextTimerDeadline;
+
+    /// <summary>
+    /// Called on the submitting thread each time an operation reaches the fake (submitted, resubmitted, or re-armed
+    /// by the loop after ENOBUFS or a CQ overflow), after it is listed in <see cref="Pending"/>: the hook of a
+    /// simulated kernel. It may settle the operation at once (its callback still runs from the next dispatch, never
+    /// inline) or later. Null by default.
+    /// </summary>
+    public Action<Operation>? Submitted
+    {
+        get => _backend.Submitted;
+        set => _backend.Submitted = value;
+    }
+
+    /// <summary>
+    /// How <see cref="Operation.Cancel"/> is answered: <see cref="FakeCancelMode.Immediate"/> (the default: settled as
+    /// Cancelled at once) or <see cref="FakeCancelMode.Scripted"/> (a request the script resolves, as the race with the
+    /// kernel really goes). Change it between scripts, not while cancel requests are unanswered.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Switching to Immediate while cancel requests are unanswered.</exception>
+    public FakeCancelMode CancelMode
+    {
+        get => _backend.CancelMode;
+        set
+        {
+            if (value == FakeCancelMode.Immediate && _backend.CancelRequests.Count > 0)
+                throw new InvalidOperationException($"FakeCompletions.CancelMode: {_backend.CancelRequests.Count} cancel request(s) are unanswered; resolve them first.");
+            _backend.CancelMode = value;
+        }
+    }
+
+    /// <summary>Operations whose cancellation was requested (<see cref="FakeCancelMode.Scripted"/>) and not yet resolved,
+    /// in request order. Each is still <see cref="OperationState.Pending"/> and in <see cref="Pending"/>.</summary>
+    public IReadOnlyList<Operation> CancelRequests => _backend.CancelRequests;
+
+    /// <summary>Called when <see cref="Operation.Cancel"/> makes a request in <see cref="FakeCancelMode.Scripted"/> mode
+    /// (from inside that call: answer later, not inline). Null by default.</summary>
+    public Action<Operation>? CancelRequested
+    {
+        get => _backend.CancelRequested;
+        set => _backend.CancelRequested = value;
+    }
+
+    /// <summary>
+    /// Completion queue entries (0, the default: unlimited). With N, one dispatch delivers at most N settlements and
+    /// the rest wait, in order, for the following iterations, as CQEs the kernel keeps in its overflow list until the
+    /// loop flushes them. Nothing is lost or reordered; <see cref="OverflowMultishot"/> scripts the other effect of an
+    /// overflow.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Negative.</exception>
+    public int CompletionQueueCapacity
+    {
+        get => _backend.CompletionQueueCapacity;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _backend.CompletionQueueCapacity = value;
+        }
+    }
 
     /// <summary>Moves the virtual clock; due timeouts and timers settle/fire on the next iteration.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="by"/> is negative.</exception>
@@ -143,6 +213,105 @@ public sealed partial class FakeCompletions
         _backend.QueueReceived(op, data.ToArray());
     }
 
+    /// <summary>The cancel won the race: <paramref name="op"/>, whose cancellation was requested, settles as Cancelled
+    /// (its callback at the next dispatch).</summary>
+    /// <exception cref="InvalidOperationException">No cancel request of <paramref name="op"/> is unanswered.</exception>
+    public void ConfirmCancel(Operation op)
+    {
+        CheckCancelRequested(op, nameof(ConfirmCancel));
+        _backend.ConfirmCancel(op);
+    }
+
+    /// <summary>
+    /// The cancel request got -EALREADY: the operation was already running and cannot be interrupted, so it completes
+    /// normally; complete (or fail) it later. It stays Pending, and another <see cref="Operation.Cancel"/> returns false
+    /// (one request per operation).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No cancel request of <paramref name="op"/> is unanswered.</exception>
+    public void RejectCancel(Operation op)
+    {
+        CheckCancelRequested(op, nameof(RejectCancel));
+        _backend.RejectCancel(op);
+    }
+
+    /// <summary>
+    /// The buffer group of a pending multishot receive ran dry (ENOBUFS): the kernel ends the request. As on io_uring
+    /// the loop re-arms it at once, invisibly (it stays Pending, no callback runs, <see cref="Submitted"/> sees the
+    /// re-arm), unless its cancellation was requested: then it settles as Cancelled.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not a multishot receive.</exception>
+    public void FailNoBuffers(Operation op)
+    {
+        CheckPending(op, nameof(FailNoBuffers));
+        if (op.Kind != OperationKind.ReceiveMultishot) throw new ArgumentException($"FakeCompletions.FailNoBuffers: the operation is a {op.Kind}.", nameof(op));
+        _backend.NoBuffers(op);
+    }
+
+    /// <summary>
+    /// The completion queue overflowed: the kernel could not post the next item of a pending multishot operation, so it
+    /// ended it with a final completion without IORING_CQE_F_MORE, after the items already delivered
+    /// (<see cref="DeliverAccepted"/>, <see cref="DeliverReceived"/>), which are handed out first. As on io_uring a
+    /// multishot receive is re-armed invisibly (Cancelled if a cancel was requested), and a multishot accept settles
+    /// Completed with result 0, so that its owner re-arms it. Applied at the next dispatch, in order.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not a multishot operation.</exception>
+    public void OverflowMultishot(Operation op)
+    {
+        CheckPending(op, nameof(OverflowMultishot));
+        if (op.Kind is not (OperationKind.AcceptMultishot or OperationKind.ReceiveMultishot))
+            throw new ArgumentException($"FakeCompletions.OverflowMultishot: the operation is a {op.Kind}, not a multishot operation.", nameof(op));
+        _backend.QueueOverflow(op);
+    }
+
+    // ------------------------------------------------------------------ what a pending operation carries
+
+    /// <summary>The bytes a pending Send or Write offers the kernel (what a server is replying), valid until it settles.</summary>
+    /// <exception cref="ArgumentException">Not a Send or Write.</exception>
+    public ReadOnlyMemory<byte> GetWriteBuffer(Operation op)
+    {
+        CheckPending(op, nameof(GetWriteBuffer));
+        if (op.Kind is not (OperationKind.Send or OperationKind.Write))
+            throw new ArgumentException($"FakeCompletions.GetWriteBuffer: the operation is a {op.Kind}, not a Send or Write.", nameof(op));
+        return op.ConstBuffer;
+    }
+
+    /// <summary>How many bytes a pending Read or Receive may take, a Send or Write offers, or a Splice may move; for a
+    /// multishot receive, the size of one buffer of its pool (the largest chunk <see cref="DeliverReceived"/> takes).</summary>
+    /// <exception cref="ArgumentException">An operation that carries no bytes (accept, connect, timeout...).</exception>
+    public int GetBufferLength(Operation op)
+    {
+        CheckPending(op, nameof(GetBufferLength));
+        return op.Kind switch
+        {
+            OperationKind.Read or OperationKind.Receive or OperationKind.Write or OperationKind.Send or OperationKind.Splice => op.Length,
+            OperationKind.ReceiveMultishot => op.BufferPool!.BufferSize,
+            _ => throw new ArgumentException($"FakeCompletions.GetBufferLength: a {op.Kind} carries no bytes.", nameof(op)),
+        };
+    }
+
+    /// <summary>The address a pending Connect connects to.</summary>
+    /// <exception cref="ArgumentException">Not a Connect.</exception>
+    public EndPoint? GetConnectAddress(Operation op)
+    {
+        CheckPending(op, nameof(GetConnectAddress));
+        if (op.Kind != OperationKind.Connect) throw new ArgumentException($"FakeCompletions.GetConnectAddress: the operation is a {op.Kind}, not a Connect.", nameof(op));
+        return op.SockAddr is null ? null : SockAddr.Read(op.SockAddr, op.SockAddrLength);
+    }
+
+    /// <summary>The direction a pending Shutdown shuts.</summary>
+    /// <exception cref="ArgumentException">Not a Shutdown.</exception>
+    public SocketShutdown GetShutdownDirection(Operation op)
+    {
+        CheckPending(op, nameof(GetShutdownDirection));
+        if (op.Kind != OperationKind.Shutdown) throw new ArgumentException($"FakeCompletions.GetShutdownDirection: the operation is a {op.Kind}, not a Shutdown.", nameof(op));
+        return op.Length switch
+        {
+            Libc.SHUT_RD => SocketShutdown.Receive,
+            Libc.SHUT_WR => SocketShutdown.Send,
+            _ => SocketShutdown.Both,
+        };
+    }
+
     /// <summary>
     /// Runs iterations with a zero wait (the virtual clock does not move) until one runs no callback and nothing is
     /// queued; returns the callbacks run.
@@ -160,5 +329,11 @@ public sealed partial class FakeCompletions
         if (!_backend.Pending.Contains(op)) throw new InvalidOperationException($"FakeCompletions.{call}: the {op.Kind} operation is not pending on this fake backend.");
         if (op.IsWaitingForChain)
             throw new InvalidOperationException($"FakeCompletions.{call}: the {op.Kind} operation is a chain step whose previous step is still pending: the kernel has not started it yet (settle the steps in order).");
+    }
+
+    private void CheckCancelRequested(Operation op, string call)
+    {
+        CheckPending(op, call);
+        if (!_backend.CancelRequests.Contains(op)) throw new InvalidOperationException($"FakeCompletions.{call}: no cancel request of the {op.Kind} operation is unanswered.");
     }
 }

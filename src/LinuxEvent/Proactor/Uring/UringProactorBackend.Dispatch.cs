@@ -62,6 +62,9 @@ internal sealed unsafe partial class UringProactorBackend
         return dispatched;
     }
 
+    /// <summary>Multishot receives re-armed after the kernel ended them (ENOBUFS or CQ overflow): for tests and diagnostics.</summary>
+    internal long MultishotRearms { get; private set; }
+
     /// <summary>Test seam: runs before each completion is dispatched (a test makes it throw to check isolation).</summary>
     internal Action<ulong>? DispatchHookForTesting { get; set; }
 
@@ -115,16 +118,21 @@ internal sealed unsafe partial class UringProactorBackend
         }
         if (more) return;
 
-        // The request terminated. -ENOBUFS: the group ran dry; since every buffer is recycled right after its callback,
-        // they are all back now, so re-arm under the same user_data (same slot and generation) invisibly. A final CQE
-        // with data (res > 0) means the kernel could not post a further F_MORE CQE (CQ overflow) and stopped the
-        // multishot without an error: also re-arm. EOF (0), errors and -ECANCELED end the stream.
+        // The request terminated. -ENOBUFS: the group ran dry. io_recv_buf_select() found no buffer in the ring when data
+        // was ready (many streams share one ring, and the kernel can fill every buffer within one io_uring_enter before
+        // we reap), and a multishot recv cannot post a CQE without a buffer, so the kernel ends it (no
+        // IORING_CQE_F_MORE). The data stays in the socket. Every buffer is recycled right after its delivery, so by the
+        // time this re-arm reaches the kernel (the next io_uring_enter, after this batch is dispatched) the buffers of
+        // this batch are back: re-arm under the same user_data (same slot and generation), invisibly to the owner. A
+        // final CQE with data (res > 0) means the kernel could not post a further F_MORE CQE (CQ overflow) and stopped
+        // the multishot without an error: also re-arm. EOF (0), errors and -ECANCELED end the stream.
         if (!op.CancelRequested && !Is(State.Draining) && (res == -Errno.ENOBUFS || res > 0))
         {
             try
             {
                 IoUringSqe* sqe = NextSqe("ProactorLoop.ReceiveMultishot (re-arm)");
                 UringPrep.RecvMultishot(sqe, op.Fd, storage.Ring.GroupId, 0, userData);
+                MultishotRearms++;
                 return;
             }
             catch (LinuxEventException ex)

@@ -162,4 +162,12 @@ internal sealed unsafe partial class UringProactorBackend : ProactorBackendBase,
     public override bool OwnsFd(int fd) => fd == _ring.RingFd || fd == _wake.Fd || _watches.ContainsFd(fd);
 
     public override ProactorCapabilities Capabilities { get; }
+
+    // Multishot recv (6.0) with IOSQE_BUFFER_SELECT from a provided-buffer ring (5.19): what ReceiveMultishot submits.
+    public override bool SupportsSharedReceiveRing => _kindSupported[(int)OperationKind.ReceiveMultishot];
+
+    // IORING_REGISTER_PBUF_RING is an io_uring_register call: under SINGLE_ISSUER only the owner may make it, and the
+    // first thread that enters the ring becomes the owner. Registering before the loop ever ran would bind the ring to
+    // whichever thread started a stream, so that waits for the loop thread.
+    public override bool MayRegisterNow => _ring.OwnerThreadId != 0 && _ring.IsOwnerThread && !Is(State.Draining) && !Is(State.Disposed);
 }

@@ -17,14 +17,27 @@ internal sealed class FakeReactorBackend : ReactorBackendBase
     private readonly Queue<(int Fd, uint Events)> _injected = new();
     private readonly HashSet<int> _disarmed = new();
 
-    public FakeReactorBackend(ReactorLoop loop, ReactorIoDriver driver) : base(driver)
+    public FakeReactorBackend(ReactorLoop loop, ReactorIoDriver driver, FakeClock? clock) : base(driver)
     {
         _loop = loop;
-        _side = new FakeSideChannel(loop);
+        _side = new FakeSideChannel(loop, clock);
         Controls = new FakeReadiness(this, loop);
     }
 
     public FakeReadiness Controls { get; }
+
+    /// <summary>The simulated kernel (null: the real one). Serves the driver's syscalls and hears of interest changes.</summary>
+    public FakeReactorKernel? Kernel
+    {
+        get => _kernel;
+        set
+        {
+            _kernel = value;
+            Driver.Sys = value is null ? Syscalls.Kernel : new FakeKernelSyscalls(value);
+        }
+    }
+
+    private FakeReactorKernel? _kernel;
 
     public override string Name => "fake";
     public override bool HasQueuedWork => _injected.Count > 0;
@@ -35,6 +48,24 @@ internal sealed class FakeReactorBackend : ReactorBackendBase
     public void Advance(long ns) => _side.Advance(ns);
 
     public override int Control(int op, int fd, uint events, ulong data)
+    {
+        int err = ControlCore(op, fd, events, data);
+        if (err == 0 && _kernel is { } kernel) kernel.InterestChanged(fd, op == Libc.EPOLL_CTL_DEL ? WatchOptions.None : InterestOf(events));
+        return err;
+    }
+
+    /// <summary>The <see cref="WatchOptions"/> an epoll event mask stands for.</summary>
+    public static WatchOptions InterestOf(uint ev)
+    {
+        var interest = WatchOptions.None;
+        if ((ev & Libc.EPOLLIN) != 0) interest |= WatchOptions.Read;
+        if ((ev & Libc.EPOLLOUT) != 0) interest |= WatchOptions.Write;
+        if ((ev & Libc.EPOLLET) != 0) interest |= WatchOptions.EdgeTriggered;
+        if ((ev & Libc.EPOLLONESHOT) != 0) interest |= WatchOptions.OneShot;
+        return interest;
+    }
+
+    private int ControlCore(int op, int fd, uint events, ulong data)
     {
         switch (op)
         {

@@ -27,8 +27,29 @@ public sealed partial class FakeReadiness
         _loop = loop;
     }
 
-    /// <summary>The virtual CLOCK_MONOTONIC in nanoseconds (starts at 1 s).</summary>
+    /// <summary>The virtual CLOCK_MONOTONIC in nanoseconds (starts at 1 s, or the shared <see cref="FakeClock"/>'s time).</summary>
     public long NowNanoseconds => _backend.ReadClock();
+
+    /// <summary>The earliest deadline of the loop's timers (virtual nanoseconds), or null when none is scheduled: how
+    /// far a driver of several loops on one <see cref="FakeClock"/> may move the clock before this loop has work.</summary>
+    public long? NextTimerDeadline => _loop.NextTimerDeadline;
+
+    /// <summary>
+    /// The simulated kernel behind the loop's own syscalls on ready fds (recv, send, accept4, connect...), told of every
+    /// change of the loop's interest in an fd; null (the default) means the real kernel. Set it before the loop does
+    /// any I/O. See <see cref="FakeReactorKernel"/>.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">Set on a disposed loop.</exception>
+    public FakeReactorKernel? Kernel
+    {
+        get => _backend.Kernel;
+        set
+        {
+            if (_loop.IsDisposed) throw new ObjectDisposedException(nameof(ReactorLoop));
+            _loop.CheckLoopThread("FakeReadiness.Kernel");
+            _backend.Kernel = value;
+        }
+    }
 
     /// <summary>Queues a readiness report for <paramref name="fd"/>. Ignored at delivery if nothing watches the fd then.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="fd"/> is negative or <paramref name="readiness"/> is empty.</exception>
@@ -42,6 +63,7 @@ public sealed partial class FakeReadiness
         if ((readiness & Readiness.Writable) != 0) ev |= Libc.EPOLLOUT;
         if ((readiness & Readiness.Error) != 0) ev |= Libc.EPOLLERR;
         if ((readiness & Readiness.HangUp) != 0) ev |= Libc.EPOLLHUP;
+        if ((readiness & Readiness.ReadHangUp) != 0) ev |= Libc.EPOLLRDHUP;
         _backend.Inject(fd, ev);
     }
 
@@ -67,10 +89,7 @@ public sealed partial class FakeReadiness
     {
         interest = WatchOptions.None;
         if (!_backend.IsRegistered(fd, out uint ev)) return false;
-        if ((ev & Libc.EPOLLIN) != 0) interest |= WatchOptions.Read;
-        if ((ev & Libc.EPOLLOUT) != 0) interest |= WatchOptions.Write;
-        if ((ev & Libc.EPOLLET) != 0) interest |= WatchOptions.EdgeTriggered;
-        if ((ev & Libc.EPOLLONESHOT) != 0) interest |= WatchOptions.OneShot;
+        interest = FakeReactorBackend.InterestOf(ev);
         return true;
     }
 

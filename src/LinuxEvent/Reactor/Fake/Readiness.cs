@@ -14,4 +14,6 @@ public enum Readiness
     Error = 4,
     /// <summary>EPOLLHUP.</summary>
     HangUp = 8,
+    /// <summary>EPOLLRDHUP: the peer shut down its writing side (a FIN arrived); reads return what is queued, then 0.</summary>
+    ReadHangUp = 16,
 }
