@@ -7,7 +7,7 @@ namespace LinuxEvent.Tests;
 /// enforces them with loop timers, the proactor with io_uring linked timeouts (the fakes: the virtual clock). Socket
 /// traffic goes through <see cref="Wire"/>, datagrams through <see cref="DatagramWire"/>.
 /// </summary>
-[TestFixtureSource(typeof(Backends), nameof(Backends.All))]
+[TestFixtureSource(typeof(UringTiers), nameof(UringTiers.AllWithRegisteredFiles))]
 public class DeadlineContractTests(Backend backend) : FdCheckedTest
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);

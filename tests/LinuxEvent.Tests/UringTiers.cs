@@ -30,6 +30,12 @@ public static class UringTiers
     /// <summary>io_uring as it is here, then every tier variant.</summary>
     public static readonly Backend[] RealProactors = [.. Backends.RealProactors, .. Variants];
 
+    /// <summary>io_uring with a registered file table for <see cref="LoopFd"/> (ProactorOptions.RegisteredFileSlots).</summary>
+    public static readonly Backend RegisteredFiles = Tier("ProactorUringFixedFiles", new ProactorOptions { RegisteredFileSlots = 64 });
+
+    /// <summary>Every backend of the master list, then io_uring with registered files: the LoopFd fixtures.</summary>
+    public static readonly Backend[] AllWithRegisteredFiles = [.. Backends.All, RegisteredFiles];
+
     private static Backend Tier(string name, ProactorOptions options)
         => new(name, LoopModel.Proactor, "uring", isFake: false, () => Loop.CreateProactor(options));
 }

@@ -7,6 +7,9 @@ public sealed partial class Operation
     /// <summary>The operation's timeout in nanoseconds, or -1 for none. Kept across <see cref="ProactorLoop.Resubmit(Operation)"/>.</summary>
     internal long LinkTimeoutNs = -1;
 
+    /// <summary>The registered file table slot the SQE names (IOSQE_FIXED_FILE) instead of <see cref="Fd"/>, or -1.</summary>
+    internal int FixedFile = -1;
+
     /// <summary>The fake backend's timer standing in for the kernel's linked timeout (created once, restarted).</summary>
     internal TimerHandle? LinkTimer;
 

@@ -37,6 +37,13 @@ internal abstract class ProactorBackendBase(ProactorIoDriver driver) : LoopBacke
         foreach (var step in steps) Submit(step);
     }
 
+    /// <summary>Puts <paramref name="fd"/> in the ring's registered file table (a <see cref="LoopFd"/>): the table index,
+    /// or -1 when there is no table (the fake, an option off, a full table), and the fd is used by number.</summary>
+    public virtual int RegisterFile(int fd) => -1;
+
+    /// <summary>Clears an entry <see cref="RegisterFile"/> returned, before its fd is closed.</summary>
+    public virtual void UnregisterFile(int slot) { }
+
     /// <summary>Requests cancellation of a pending operation; the outcome arrives through <see cref="LoopBackend.Wait"/>.</summary>
     public abstract void Cancel(Operation op);
 

@@ -34,6 +34,7 @@ internal sealed partial class ProactorIoDriver
         op.Length = opKind == OperationKind.SendMessage ? request.ConstBuffer.Length : request.Buffer.Length;
         op.Message = a.Message;
         op.LinkTimeoutNs = a.TimeoutNs;
+        op.FixedFile = FixedSlotOf(state);
         try
         {
             Submit(op);

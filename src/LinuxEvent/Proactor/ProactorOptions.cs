@@ -33,6 +33,16 @@ public sealed class ProactorOptions
     /// default) is a per-loop cost.</summary>
     public int StreamBufferSize { get; init; } = 16 * 1024;
 
+    /// <summary>
+    /// Slots in the io_uring registered file table (IORING_REGISTER_FILES) that <see cref="Loop.Register"/> fills: the
+    /// async calls through a <see cref="LoopFd"/> then name the table slot (IOSQE_FIXED_FILE) instead of the fd, which
+    /// saves the kernel's per-request fd lookup and reference count. 0 (the default) turns it off; see
+    /// docs/benchmarks.md for the measurement behind the default. When the table is full, or the registration is made
+    /// from a thread other than the one that drives the ring, a <see cref="LoopFd"/> simply uses its fd number.
+    /// Range 0..32768. Ignored by the fake.
+    /// </summary>
+    public int RegisteredFileSlots { get; init; }
+
     // ---- test knobs: run this kernel the way an older one runs (the tiers of UringRing.Create, docs/design.md) ----
 
     /// <summary>Test knob: start the setup-flag step-down at this tier (0 = best, 4 = no optional flags).</summary>

@@ -101,6 +101,11 @@ internal sealed unsafe partial class UringProactorBackend
                 ThrowUnsupported(op.Kind);
                 break;
         }
+        if (op.FixedFile >= 0)                  // a LoopFd's registered file (UringProactorBackend.FixedFiles.cs)
+        {
+            sqe->fd = op.FixedFile;
+            sqe->flags |= UringNative.IOSQE_FIXED_FILE;
+        }
         if (op.ChainNext is not null) sqe->flags |= UringNative.IOSQE_IO_LINK;     // a chain step (UringProactorBackend.Links.cs)
         if (linkTs != null) LinkTimeoutAfter(sqe, op, linkTs);
     }

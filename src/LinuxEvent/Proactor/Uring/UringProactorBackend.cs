@@ -154,6 +154,7 @@ internal sealed unsafe partial class UringProactorBackend : ProactorBackendBase,
         _kindSupported[(int)OperationKind.SendMessage] = !known || caps.Supports(UringNative.IORING_OP_SENDMSG);
         _kindSupported[(int)OperationKind.ReceiveMessage] = !known || caps.Supports(UringNative.IORING_OP_RECVMSG);
         InitFileKinds(caps, known);
+        FixedFileCapacity = options.RegisteredFileSlots;
     }
 
     public override string Name => "uring";
