@@ -21,20 +21,28 @@ public static class UringTiers
         }),
     ];
 
+    /// <summary>io_uring with a registered file table for <see cref="LoopFd"/> (ProactorOptions.RegisteredFileSlots).</summary>
+    public static readonly Backend RegisteredFiles = Tier("ProactorUringFixedFiles", new ProactorOptions { RegisteredFileSlots = 64 });
+
+    /// <summary>io_uring with a kernel submission thread (ProactorOptions.SubmissionQueuePolling).</summary>
+    public static readonly Backend SqPoll = Tier("ProactorUringSqPoll", new ProactorOptions { SubmissionQueuePolling = true });
+
     /// <summary>Both proactor backends, then every tier variant.</summary>
     public static readonly Backend[] Proactors = [.. Backends.Proactors, .. Variants];
 
     /// <summary>Every backend of the master list, then every tier variant.</summary>
     public static readonly Backend[] All = [.. Backends.All, .. Variants];
 
+    /// <summary><see cref="All"/> and SQPOLL: the async contract. (Not the signal fixtures: with SQPOLL the signalfd's poll
+    /// runs on the kernel's submission thread, which does not see signals directed at the loop thread.)</summary>
+    public static readonly Backend[] AllWithSqPoll = [.. All, SqPoll];
+
     /// <summary>io_uring as it is here, then every tier variant.</summary>
     public static readonly Backend[] RealProactors = [.. Backends.RealProactors, .. Variants];
 
-    /// <summary>io_uring with a registered file table for <see cref="LoopFd"/> (ProactorOptions.RegisteredFileSlots).</summary>
-    public static readonly Backend RegisteredFiles = Tier("ProactorUringFixedFiles", new ProactorOptions { RegisteredFileSlots = 64 });
-
-    /// <summary>Every backend of the master list, then io_uring with registered files: the LoopFd fixtures.</summary>
-    public static readonly Backend[] AllWithRegisteredFiles = [.. Backends.All, RegisteredFiles];
+    /// <summary>Every backend of the master list, then io_uring with registered files and with SQPOLL: the LoopFd and
+    /// deadline fixtures.</summary>
+    public static readonly Backend[] AllWithRegisteredFiles = [.. Backends.All, RegisteredFiles, SqPoll];
 
     private static Backend Tier(string name, ProactorOptions options)
         => new(name, LoopModel.Proactor, "uring", isFake: false, () => Loop.CreateProactor(options));

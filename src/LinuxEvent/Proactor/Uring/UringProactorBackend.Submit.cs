@@ -132,6 +132,7 @@ internal sealed unsafe partial class UringProactorBackend
         if (Is(State.Abandoned) || Is(State.Disposed) || _ring.PendingSubmissions == 0) return;
         EnsureKernelAccess(call);
         _ring.Submit();     // no wait: CQEs of what completes at once stay in the CQ until the loop reaps them
+        _ring.WaitForSqConsumed(call);      // SQPOLL: published is not issued; the fd may be closed next
     }
 
     public override void CheckKernelAccess(string call)

@@ -112,9 +112,10 @@ internal sealed unsafe partial class UringProactorBackend : ProactorBackendBase,
     {
         _loop = loop;
         _watches = new InternalWatchTable(loop, InternalBit | TagWatch, this);
+        int sqPollIdleMs = options.SubmissionQueuePolling ? (int)options.SubmissionQueuePollIdle.TotalMilliseconds : -1;
         _ring = options.SetupTierForTesting > 0
-            ? UringRing.CreateAtTier(options.SetupTierForTesting, (uint)options.QueueDepth, (uint)options.CompletionQueueDepth, startDisabled: true)
-            : UringRing.Create((uint)options.QueueDepth, (uint)options.CompletionQueueDepth, startDisabled: true);
+            ? UringRing.CreateAtTier(options.SetupTierForTesting, (uint)options.QueueDepth, (uint)options.CompletionQueueDepth, startDisabled: true, sqPollIdleMs)
+            : UringRing.Create((uint)options.QueueDepth, (uint)options.CompletionQueueDepth, startDisabled: true, sqPollIdleMs);
         if (options.DisableExtArgForTesting) _ring.DisableExtArgForTesting();
         try
         {

@@ -59,6 +59,13 @@ internal sealed unsafe partial class UringRing
         uint flags = 0;
         if (minComplete > 0 || (_deferTaskrun && !_taskrunFlag) || KernelWorkPending)
             flags = UringNative.IORING_ENTER_GETEVENTS;
+        if (_sqPoll)
+        {
+            // The kernel's thread consumes the SQ by itself: enter only to wake it, to wait for room, or to wait for CQEs.
+            flags |= SqPollEnterFlags(toSubmit);
+            if (flags == 0)
+                return (int)toSubmit;
+        }
         if (toSubmit == 0 && flags == 0)
             return 0;
 

@@ -100,6 +100,7 @@ internal sealed unsafe partial class UringRing : IDisposable
         _taskrunFlag = (setupFlags & UringNative.IORING_SETUP_TASKRUN_FLAG) != 0;
         _singleIssuer = (setupFlags & UringNative.IORING_SETUP_SINGLE_ISSUER) != 0;
         _disabled = (setupFlags & UringNative.IORING_SETUP_R_DISABLED) != 0;
+        _sqPoll = (setupFlags & UringNative.IORING_SETUP_SQPOLL) != 0;
         _ownerThreadId = _disabled ? 0 : Environment.CurrentManagedThreadId;
 
         _sqRing = sqRing;
