@@ -3,10 +3,10 @@
 #
 #   ci/bench.sh [--quick] [any LinuxEvent.Compare option, e.g. --reps 5 --workloads a,lat90 --load both]
 #
-# 1. publishes (Release) examples/EchoServer, tools/SocketsEcho, tools/LinuxEvent.Load and tools/LinuxEvent.Compare
-#    into artifacts/bin/;
+# 1. publishes (Release) examples/EchoServer, tools/SocketsEcho, tools/LinuxEvent.Load, tools/LinuxEvent.Compare and
+#    tools/LinuxEvent.FileBench into artifacts/bin/;
 # 2. builds the C baselines of tools/baselines (loadgen, echo_epoll, echo_uring) into artifacts/baselines/bin,
-#    installing gcc and liburing-dev with apt-get when they are missing;
+#    installing gcc and liburing-dev with apt-get when they are missing (and fio, the file workloads' C peer);
 # 3. runs LinuxEvent.Compare: five servers (our reactor and proactor, C epoll, C liburing, .NET Sockets), server
 #    pinned to CPU 0 and load generator to CPU 1; prints a summary that fits 100 columns and writes results.md,
 #    chart.svg, results.json and raw.log to artifacts/bench/<timestamp>/.
@@ -28,7 +28,7 @@ has_liburing() { echo '#include <liburing.h>' | gcc -E -x c - >/dev/null 2>&1; }
 if ! need dotnet; then echo "ci/bench.sh: the .NET SDK (dotnet) is required" >&2; exit 1; fi
 need taskset || echo "ci/bench.sh: taskset (util-linux) not found: runs will not be pinned" >&2
 
-echo "ci/bench.sh: publishing echo-server, SocketsEcho, LinuxEvent.Load, LinuxEvent.Compare (Release)"
+echo "ci/bench.sh: publishing echo-server, SocketsEcho, LinuxEvent.Load, LinuxEvent.Compare, LinuxEvent.FileBench (Release)"
 publish() {   # publish PROJECT OUTDIR; retries once (another build may hold obj/ for a moment)
     dotnet publish "$1" -c Release -o "$2" -nologo -v quiet -clp:ErrorsOnly ||
         { sleep 3; dotnet publish "$1" -c Release -o "$2" -nologo -v quiet -clp:ErrorsOnly; }
@@ -37,6 +37,7 @@ publish examples/EchoServer/EchoServer.csproj artifacts/bin/echo-server
 publish tools/SocketsEcho/SocketsEcho.csproj artifacts/bin/sockets-echo
 publish tools/LinuxEvent.Load/LinuxEvent.Load.csproj artifacts/bin/load
 publish tools/LinuxEvent.Compare/LinuxEvent.Compare.csproj artifacts/bin/compare
+publish tools/LinuxEvent.FileBench/LinuxEvent.FileBench.csproj artifacts/bin/filebench
 
 echo "ci/bench.sh: building the C baselines (tools/baselines) into artifacts/baselines/bin"
 if ! need gcc; then
@@ -46,6 +47,10 @@ fi
 if need gcc && ! has_liburing; then
     echo "ci/bench.sh: installing liburing-dev"
     apt_install liburing-dev || echo "ci/bench.sh: could not install liburing-dev: C liburing skipped" >&2
+fi
+if ! need fio; then
+    echo "ci/bench.sh: installing fio (the C peer of the file workloads: its io_uring engine)"
+    apt_install fio || echo "ci/bench.sh: could not install fio: the file workloads have no C row" >&2
 fi
 tools/baselines/build.sh artifacts/baselines/bin || echo "ci/bench.sh: no C baseline built (the comparison says which are missing)" >&2
 

@@ -39,6 +39,10 @@ done
 if [ -x ci/smoke-examples.sh ]; then
   ci/smoke-examples.sh || status=$?
 fi
+# Failure cases a daemon meets (issue 14), on the examples built above: each writes TestResults/NAME.counts.
+for check in graceful-stop soak-faults; do
+  if [ -x "ci/$check.sh" ]; then "ci/$check.sh" || status=$?; fi
+done
 
 # The packed NuGet packages install into a fresh project and run (issue 6): one counted check.
 pkg_passed=0; pkg_failed=0
@@ -59,6 +63,12 @@ if [ -f "$results/smoke.counts" ]; then
   read -r sp sf < "$results/smoke.counts"
   passed=$((passed + sp)); failed=$((failed + sf)); smoke_failed=$sf
 fi
+for counts in graceful soak; do     # "<passed> <failed> <skipped>" from the failure-case checks
+  if [ -f "$results/$counts.counts" ]; then
+    read -r cp cf cs < "$results/$counts.counts"
+    passed=$((passed + cp)); failed=$((failed + cf)); skipped=$((skipped + ${cs:-0}))
+  fi
+done
 passed=$((passed + pkg_passed)); failed=$((failed + pkg_failed))
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi   # the runner itself failed (crash, hang)
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -135,7 +135,7 @@ internal sealed class HttpServer
     public async Task RunAsync(IPEndPoint endpoint)
     {
         // Registered for its whole life (Loop.Register): no per-accept re-arming on the reactor; closed by Dispose.
-        using var listener = _loop.Register(Posix.CreateTcpListener(endpoint, backlog: 1024), ownsFd: true);
+        var listener = _loop.Register(Posix.CreateTcpListener(endpoint, backlog: 1024), ownsFd: true);
         // SIGINT/SIGTERM end the accept loop; the subscriptions last as long as the loop (its Dispose cancels them).
         _loop.Signal(2, (_, _) => _stopping.Cancel());
         _loop.Signal(15, (_, _) => _stopping.Cancel());
@@ -175,12 +175,19 @@ internal sealed class HttpServer
         finally
         {
             clock.Cancel();
+            listener.Dispose();     // first: connects are refused from here on, so the drain below misses nothing
         }
-        // Answer what was received, then close every connection (bounded wait).
+        // Graceful stop: answer what was received, then close every connection (bounded wait). Shutting the receive side
+        // down lets each stream still read the requests the kernel already holds; then it sees end-of-stream and closes
+        // once its responses are written (PeerEndBehavior.CloseAfterDrain).
         if (_connections.Count > 0)
         {
             _allClosed = new TaskCompletionSource();
-            foreach (var c in _connections.ToArray()) c.Stream.CloseAfterDrain();
+            foreach (var c in _connections.ToArray())
+            {
+                try { Posix.Shutdown(c.Stream.Fd, System.Net.Sockets.SocketShutdown.Receive); }
+                catch (Exception e) when (e is ILinuxEventError) { c.Stream.CloseAfterDrain(); }
+            }
             await Task.WhenAny(_allClosed.Task, _loop.DelayAsync(TimeSpan.FromSeconds(2)).AsTask());
         }
         Console.Error.WriteLine("http-server: stopped");

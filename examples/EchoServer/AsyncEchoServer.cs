@@ -15,16 +15,19 @@ namespace LinuxEvent.Examples.EchoServer;
 internal sealed class AsyncEchoServer : IEchoServer
 {
     private const int BufferSize = 64 * 1024;
+    private static readonly TimeSpan AcceptBackoff = TimeSpan.FromMilliseconds(100);
 
     private readonly Counters _stats = Counters.Register();
     private readonly HashSet<LoopFd> _open = new();
     private Loop _loop = null!;
     private LoopFd? _listener;
+    private Action? _drained;                       // set while draining (graceful stop)
+    private readonly CancellationTokenSource _stopAccepting = new();
 
     public void Run(IPEndPoint endpoint, EchoOptions options)
     {
         using var loop = Loop.Create(options.Model);
-        Stats.SubscribeSignals(loop, options);
+        Stats.SubscribeSignals(loop, options, this);
         Setup(loop, endpoint, options, reusePort: false);
         Console.Error.WriteLine($"echo-server: {options.Model.ToString().ToLowerInvariant()} async ({loop.BackendName}) listening on {endpoint}");
         try
@@ -52,16 +55,26 @@ internal sealed class AsyncEchoServer : IEchoServer
             int fd;
             try
             {
-                fd = await _listener!.AcceptAsync();
+                fd = await _listener!.AcceptAsync(_stopAccepting.Token);
             }
             catch (LinuxEventSocketException ex) when (ex.ErrnoName is "ECONNABORTED" or "EINTR")
             {
                 continue;                                   // the peer gave up before we took it: next one
             }
+            catch (LinuxEventSocketException ex) when (ex.ErrnoName is "EMFILE" or "ENFILE" or "ENOBUFS" or "ENOMEM")
+            {
+                // Out of fds or memory: the connection stays queued, so retrying at once would fail at once. Pause,
+                // then accept again (a closed connection may have freed an fd meanwhile).
+                Console.Error.WriteLine($"echo-server: {ex.Message}; accepting again in {AcceptBackoff.TotalMilliseconds} ms");
+                try { await _loop.DelayAsync(AcceptBackoff, _stopAccepting.Token); }
+                catch (OperationCanceledException) { return; }
+                continue;
+            }
             catch (Exception)
             {
                 return;                                     // the listener was closed or the loop disposed: stop
             }
+            if (_drained is not null) { Posix.Close(fd); return; }    // accepted just before the drain began
             Posix.SetTcpNoDelay(fd);
             _stats.Accepted++;
             var io = _loop.Register(fd, ownsFd: true);
@@ -95,8 +108,26 @@ internal sealed class AsyncEchoServer : IEchoServer
         }
         finally
         {
-            if (_open.Remove(io)) io.Dispose();         // ends the registration and closes the socket
+            if (_open.Remove(io))
+            {
+                io.Dispose();                           // ends the registration and closes the socket
+                if (_open.Count == 0 && _drained is { } drained) drained();
+            }
         }
+    }
+
+    /// <inheritdoc />
+    public bool Drain(Action drained)
+    {
+        if (_drained is not null) return false;
+        _drained = drained;
+        _stopAccepting.Cancel();                        // the accept task ends (its await completes cancelled)
+        _listener?.Dispose();
+        _listener = null;
+        // Each task reads what the kernel already holds, echoes it, then receives 0 and closes its connection.
+        foreach (var io in _open) GracefulStop.ShutdownReceive(io.Fd);
+        if (_open.Count == 0) drained();
+        return true;
     }
 
     /// <inheritdoc />

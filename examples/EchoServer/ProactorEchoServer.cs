@@ -17,6 +17,7 @@ internal sealed class ProactorEchoServer : IEchoServer
     private const int BufferSize = 64 * 1024;
     private const int PoolBuffers = 512;            // multishot: shared provided-buffer pool (power of two)
     private const int PoolBufferSize = 16 * 1024;
+    private static readonly TimeSpan AcceptBackoff = TimeSpan.FromMilliseconds(100);
 
     private sealed class Connection
     {
@@ -30,6 +31,7 @@ internal sealed class ProactorEchoServer : IEchoServer
         public int NextLength;
         public Operation? Receive, Send;
         public bool Closing;
+        public bool ReceiveEnded;                   // multishot: end-of-stream seen; close once the output is sent
     }
 
     private readonly Action<Operation, int> _onAccepted;
@@ -46,6 +48,9 @@ internal sealed class ProactorEchoServer : IEchoServer
     private bool _stopping, _multishot;
     private ProvidedBufferPool? _pool;
     private Connection?[] _connections = new Connection?[256];
+    private int _open;
+    private Action? _drained;                       // set while draining (graceful stop)
+    private TimerHandle? _acceptBackoff;
 
     public ProactorEchoServer()
     {
@@ -58,7 +63,7 @@ internal sealed class ProactorEchoServer : IEchoServer
         var loop = Loop.CreateProactor();
         try
         {
-            Stats.SubscribeSignals(loop, options);
+            Stats.SubscribeSignals(loop, options, this);
             Setup(loop, endpoint, options, reusePort: false);
             Console.Error.WriteLine($"echo-server: proactor ({loop.BackendName}{(_multishot ? ", multishot recv" : "")}) listening on {endpoint}");
             loop.Run();
@@ -81,6 +86,25 @@ internal sealed class ProactorEchoServer : IEchoServer
 
     /// <inheritdoc />
     public void Teardown(Loop loop) => Shutdown((ProactorLoop)loop);
+
+    /// <inheritdoc />
+    public bool Drain(Action drained)
+    {
+        if (_drained is not null) return false;
+        _drained = drained;
+        _acceptBackoff?.Cancel();
+        _accept?.Cancel();                          // OnAcceptEnd sees _drained and does not re-arm
+        if (_listener >= 0) Posix.Close(_listener); // the accept's own file reference goes with its cancellation
+        _listener = -1;
+        for (int fd = 0; fd < _connections.Length; fd++)
+        {
+            // A pending recv completes with what the kernel holds, then with 0 (end-of-stream): the connection closes
+            // after echoing everything it received.
+            if (_connections[fd] is { } c) GracefulStop.ShutdownReceive(c.Fd);
+        }
+        if (_open == 0) drained();
+        return true;
+    }
 
     /// <summary>Cancels everything in flight, lets it settle (bounded), closes every fd, then disposes the loop.</summary>
     private void Shutdown(ProactorLoop loop)
@@ -111,11 +135,12 @@ internal sealed class ProactorEchoServer : IEchoServer
 
     private void OnAccepted(Operation op, int fd)
     {
-        if (_stopping) { Posix.Close(fd); return; }
+        if (_stopping || _drained is not null) { Posix.Close(fd); return; }
         Posix.SetTcpNoDelay(fd);
         var c = new Connection { Server = this, Fd = fd };
         if (fd >= _connections.Length) Array.Resize(ref _connections, Math.Max(fd + 1, _connections.Length * 2));
         _connections[fd] = c;
+        _open++;
         _stats.Accepted++;
         if (_multishot)
         {
@@ -136,9 +161,19 @@ internal sealed class ProactorEchoServer : IEchoServer
 
     private void OnAcceptEnd(Operation op)
     {
-        if (_stopping) return;
-        // The kernel ended the multishot accept (e.g. an error such as EMFILE): re-arm, as echo_uring.c does.
-        if (op.State == OperationState.Failed) Console.Error.WriteLine($"echo-server: multishot accept ended: {op.Error}");
+        if (_stopping || _drained is not null) return;
+        if (op.State == OperationState.Failed)
+        {
+            // The kernel ended the multishot accept with an error. EMFILE/ENFILE/ENOBUFS/ENOMEM leave the connection
+            // queued: re-arming at once would fail again at once, a spin. Re-arm after a pause instead.
+            Console.Error.WriteLine($"echo-server: multishot accept ended: {op.Error}; accepting again in {AcceptBackoff.TotalMilliseconds} ms");
+            _acceptBackoff = _loop.After(AcceptBackoff, this, static (_, s) =>
+            {
+                s._acceptBackoff = null;
+                if (!s._stopping && s._drained is null) s._accept = s._loop.AcceptMultishot(s._listener, s._onAccepted, s._onAcceptEnd);
+            });
+            return;
+        }
         _accept = _loop.AcceptMultishot(_listener, _onAccepted, _onAcceptEnd);
     }
 
@@ -189,6 +224,7 @@ internal sealed class ProactorEchoServer : IEchoServer
                 c.NextLength = 0;
                 StartSend(c);
             }
+            else if (c.ReceiveEnded) c.Server.CloseNow(c);
             return;
         }
         c.Server._loop.Resubmit(c.Receive!);                // same fd, same buffer
@@ -232,7 +268,13 @@ internal sealed class ProactorEchoServer : IEchoServer
 
     private static void OnReceiveEnd(Connection c, Operation op)
     {
-        // EOF (Completed, 0), an error or cancellation: the stream is over.
+        // EOF (Completed, 0): the peer sent everything; echo what is still queued, then close. An error or
+        // cancellation: the stream is over.
+        if (op.State == OperationState.Completed && !c.Closing && (c.Send is { IsSettled: false } || c.Length > 0 || c.NextLength > 0))
+        {
+            c.ReceiveEnded = true;
+            return;
+        }
         c.Server.CloseOrDefer(c);
     }
 
@@ -252,6 +294,8 @@ internal sealed class ProactorEchoServer : IEchoServer
         if (!ReferenceEquals(_connections[c.Fd], c)) return;
         if (c.Send is { IsSettled: false } || c.Receive is { IsSettled: false }) { CloseOrDefer(c); return; }
         _connections[c.Fd] = null;
+        _open--;
         Posix.Close(c.Fd);
+        if (_open == 0 && _drained is { } drained) drained();
     }
 }

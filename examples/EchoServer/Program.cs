@@ -2,7 +2,8 @@
 //
 //   echo-server --model reactor|proactor --port P [--style callbacks|async] [--recv single|multishot] [--loops N [--pin-loops]]
 //
-// SIGINT/SIGTERM stop the loop cleanly (exit 0). SIGUSR1 prints a "mark" line with the same counters as the exit
+// SIGINT/SIGTERM stop the server gracefully (exit 0): the listener closes, every byte already received is echoed,
+// then each connection closes. SIGUSR1 prints a "mark" line with the same counters as the exit
 // line, so a benchmark can take the difference over its measured window. Both lines go to stderr:
 //
 //   echo-server: exit model=reactor style=callbacks gen0=0 gen1=0 gen2=0 alloc_bytes=123456 recvs=... bytes=... conns=...
@@ -77,7 +78,7 @@ namespace LinuxEvent.Examples.EchoServer
             "  --loops   N loops on N threads (LoopGroup), each with its own SO_REUSEPORT listener on the port (default 1:\n" +
             "            one loop on the main thread, plain listener)\n" +
             "  --pin-loops  with --loops: pin loop i's thread to CPU i\n" +
-            "Signals: SIGINT/SIGTERM stop cleanly (exit 0); SIGUSR1 prints a counter snapshot to stderr.";
+            "Signals: SIGINT/SIGTERM stop gracefully (exit 0: what was received is echoed first); SIGUSR1 prints a counter snapshot to stderr.";
 
         public LoopModel Model { get; private set; } = LoopModel.Reactor;
         public bool ModelGiven { get; private set; }
@@ -157,6 +158,46 @@ namespace LinuxEvent.Examples.EchoServer
 
         /// <summary>After the loop's Run returned, on its thread: closes the listener and every connection.</summary>
         void Teardown(Loop loop);
+
+        /// <summary>
+        /// Graceful stop, on the loop's thread: closes the listener (connects are refused from now on), then shuts the
+        /// receive side of every connection down, so each echoes what the kernel has already received, sees
+        /// end-of-stream and closes once its echo is sent. <paramref name="drained"/> runs once the last connection
+        /// has closed (at once if there is none). False (and nothing done) if the server is already draining.
+        /// </summary>
+        bool Drain(Action drained);
+    }
+
+    /// <summary>SIGINT/SIGTERM: drain the server, then stop its loop; a drain still running after
+    /// <see cref="Timeout"/> stops the loop anyway (teardown then closes what is left).</summary>
+    internal static class GracefulStop
+    {
+        public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+
+        /// <summary>Starts the drain of <paramref name="server"/> on <paramref name="loop"/> (its thread); a second
+        /// call while it drains does nothing. <paramref name="stopped"/> runs after the loop was told to stop.</summary>
+        public static void Begin(Loop loop, IEchoServer server, Action? stopped = null)
+        {
+            bool done = false;
+            TimerHandle? deadline = null;
+            void Finish()
+            {
+                if (done) return;
+                done = true;
+                deadline?.Cancel();
+                loop.Stop();
+                stopped?.Invoke();
+            }
+            if (server.Drain(Finish)) deadline = loop.After(Timeout, _ => Finish());
+        }
+
+        /// <summary>shutdown(SHUT_RD): what the kernel has already received can still be read, then reads return 0.
+        /// An error (the peer already reset the connection) is left for the connection's next read to report.</summary>
+        public static void ShutdownReceive(int fd)
+        {
+            try { Posix.Shutdown(fd, System.Net.Sockets.SocketShutdown.Receive); }
+            catch (Exception e) when (e is ILinuxEventError) { }
+        }
     }
 
     /// <summary>
@@ -178,9 +219,20 @@ namespace LinuxEvent.Examples.EchoServer
                 servers[i].Setup(loop, endpoint, options, reusePort: true);
                 if (i == 0)
                 {
-                    // SIGINT/SIGTERM: stop every loop (Stop is thread-safe), then the main thread joins the group.
-                    loop.Signal(2, (_, _) => { foreach (var l in loops) l?.Stop(); stopped.Set(); });
-                    loop.Signal(15, (_, _) => { foreach (var l in loops) l?.Stop(); stopped.Set(); });
+                    // SIGINT/SIGTERM: every loop drains its server and then stops itself (Post is thread-safe); the
+                    // main thread joins the group once all have.
+                    int pending = loops.Length, begun = 0;
+                    void StopAll()
+                    {
+                        if (Interlocked.Exchange(ref begun, 1) != 0) return;
+                        for (int k = 0; k < loops.Length; k++)
+                        {
+                            int j = k;
+                            loops[j]?.Post(l => GracefulStop.Begin(l, servers[j], () => { if (Interlocked.Decrement(ref pending) == 0) stopped.Set(); }));
+                        }
+                    }
+                    loop.Signal(2, (_, _) => StopAll());
+                    loop.Signal(15, (_, _) => StopAll());
                     loop.Signal(10, (_, _) => Console.Error.WriteLine(Stats.Line("mark", options)));
                 }
             }, options.PinLoops, (loop, i) => servers[i].Teardown(loop));
@@ -257,11 +309,12 @@ namespace LinuxEvent.Examples.EchoServer
                 $"bytes={bytes} conns={accepted} short_sends={shortSends}";
         }
 
-        /// <summary>Subscribes the shutdown and snapshot signals on <paramref name="loop"/>.</summary>
-        public static void SubscribeSignals(Loop loop, EchoOptions o)
+        /// <summary>Subscribes the shutdown and snapshot signals on <paramref name="loop"/>: SIGINT/SIGTERM drain
+        /// <paramref name="server"/>, then stop the loop.</summary>
+        public static void SubscribeSignals(Loop loop, EchoOptions o, IEchoServer server)
         {
-            loop.Signal(2, static (l, _) => l.Stop());     // SIGINT
-            loop.Signal(15, static (l, _) => l.Stop());    // SIGTERM
+            loop.Signal(2, (l, _) => GracefulStop.Begin(l, server));     // SIGINT
+            loop.Signal(15, (l, _) => GracefulStop.Begin(l, server));    // SIGTERM
             loop.Signal(10, (_, _) => Console.Error.WriteLine(Line("mark", o)));   // SIGUSR1: once per window, not hot
         }
     }

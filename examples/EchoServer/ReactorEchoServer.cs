@@ -13,6 +13,7 @@ namespace LinuxEvent.Examples.EchoServer;
 internal sealed class ReactorEchoServer : IEchoServer
 {
     private const int BufferSize = 64 * 1024;
+    private static readonly TimeSpan AcceptBackoff = TimeSpan.FromMilliseconds(100);
 
     private sealed class Connection(ReactorEchoServer server, int fd)
     {
@@ -33,11 +34,13 @@ internal sealed class ReactorEchoServer : IEchoServer
     private Watcher? _listenWatcher;
     private Connection?[] _connections = new Connection?[256];     // by fd: cleanup at shutdown, no hashing
     private int _open;
+    private Action? _drained;                                      // set while draining (graceful stop)
+    private TimerHandle? _acceptBackoff;
 
     public void Run(IPEndPoint endpoint, EchoOptions options)
     {
         using var loop = Loop.CreateReactor();
-        Stats.SubscribeSignals(loop, options);
+        Stats.SubscribeSignals(loop, options, this);
         Setup(loop, endpoint, options, reusePort: false);
         Console.Error.WriteLine($"echo-server: reactor ({loop.BackendName}) listening on {endpoint}");
         try
@@ -64,7 +67,30 @@ internal sealed class ReactorEchoServer : IEchoServer
     {
         for (int fd = 0; fd < _connections.Length; fd++)
             if (_connections[fd] is { } c) Close(c);
+        CloseListener();
+    }
+
+    /// <inheritdoc />
+    public bool Drain(Action drained)
+    {
+        if (_drained is not null) return false;
+        _drained = drained;
+        CloseListener();
+        for (int fd = 0; fd < _connections.Length; fd++)
+        {
+            // The rest of the stream reads as end-of-stream once what the kernel already holds has been read; a
+            // connection with echo pending reads again (and sees it) after its output is drained.
+            if (_connections[fd] is { } c) GracefulStop.ShutdownReceive(c.Fd);
+        }
+        if (_open == 0) drained();
+        return true;
+    }
+
+    private void CloseListener()
+    {
+        _acceptBackoff?.Cancel();
         _listenWatcher?.Cancel();
+        _listenWatcher = null;
         if (_listener >= 0) Posix.Close(_listener);
         _listener = -1;
     }
@@ -78,7 +104,15 @@ internal sealed class ReactorEchoServer : IEchoServer
             {
                 if (fd == -Posix.EAGAIN) return;
                 if (fd == -103) continue;                    // ECONNABORTED: that one is gone, take the next
-                Console.Error.WriteLine($"echo-server: accept4 failed, errno {-fd}");   // e.g. EMFILE: retried on the next report
+                // EMFILE/ENFILE/ENOBUFS/ENOMEM: the connection stays queued, so the level-triggered listener would be
+                // reported again at once and the loop would spin. Stop watching it for a while instead.
+                Console.Error.WriteLine($"echo-server: accept4 failed, errno {-fd}; accepting again in {AcceptBackoff.TotalMilliseconds} ms");
+                _listenWatcher!.DisableRead();
+                _acceptBackoff = _loop.After(AcceptBackoff, this, static (_, s) =>
+                {
+                    s._acceptBackoff = null;
+                    if (s._listenWatcher is { IsActive: true } w) w.EnableRead();
+                });
                 return;
             }
             Posix.SetTcpNoDelay(fd);
@@ -146,5 +180,6 @@ internal sealed class ReactorEchoServer : IEchoServer
         _open--;
         c.Watcher.Cancel();
         Posix.Close(c.Fd);
+        if (_open == 0 && _drained is { } drained) drained();
     }
 }

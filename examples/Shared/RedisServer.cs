@@ -47,7 +47,7 @@ internal sealed partial class RedisServer
     public async Task RunAsync(int listeningSocket, CancellationToken stopping)
     {
         // Registered for its whole life (Loop.Register): no per-accept re-arming on the reactor; closed by Dispose.
-        using var listener = _loop.Register(listeningSocket, ownsFd: true);
+        var listener = _loop.Register(listeningSocket, ownsFd: true);
         var sweeper = _loop.Every(ActiveExpiryPeriod, this, static (_, s) => s.ExpireSweep());
         try
         {
@@ -80,19 +80,26 @@ internal sealed partial class RedisServer
         finally
         {
             sweeper.Cancel();
+            // Closed before the connections are drained: from here on a client's connect is refused, so nothing new
+            // arrives that the drain could miss.
+            listener.Dispose();
         }
         await ShutdownClientsAsync();
         _log($"mini-redis: stopped ({_data.Count} keys in memory)");
     }
 
-    /// <summary>Shuts every connection down (its pending receive sees end-of-stream), then waits for the tasks (bounded).</summary>
+    /// <summary>
+    /// Graceful stop: shuts the receive side of every connection down. Commands the kernel has already received are
+    /// still read and answered; then the receive sees end-of-stream and the connection closes once its replies are
+    /// sent. Waits for the tasks (bounded). (Shutting both sides down would fail the replies still being sent.)
+    /// </summary>
     private async Task ShutdownClientsAsync()
     {
         if (_clients.Count == 0) return;
         var tasks = new List<Task>();
         foreach (var c in _clients)
         {
-            try { Posix.Shutdown(c.Fd, 2); } catch (Exception e) when (e is ILinuxEventError) { /* already disconnected */ }
+            try { Posix.Shutdown(c.Fd, System.Net.Sockets.SocketShutdown.Receive); } catch (Exception e) when (e is ILinuxEventError) { /* already disconnected */ }
             tasks.Add(c.Completion);
         }
         await Task.WhenAny(Task.WhenAll(tasks), _loop.DelayAsync(TimeSpan.FromSeconds(2)).AsTask());

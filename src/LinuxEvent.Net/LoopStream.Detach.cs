@@ -2,8 +2,18 @@ namespace LinuxEvent.Net;
 
 public sealed partial class LoopStream
 {
-    private LoopAwaitable<DetachedStream>? _detachWaiter;
-    private bool _detachWasPaused;
+    // Kept in Extras: an idle stream that is never detached pays nothing for them.
+    private LoopAwaitable<DetachedStream>? _detachWaiter
+    {
+        get => _x?.DetachWaiter;
+        set { if (value is not null || _x is not null) X.DetachWaiter = value; }
+    }
+
+    private bool _detachWasPaused
+    {
+        get => _x?.DetachWasPaused ?? false;
+        set { if (value || _x is not null) X.DetachWasPaused = value; }
+    }
 
     private static readonly Action<object?> s_pollDetach = static s => ((LoopStream)s!).ContinueDetach();
 
@@ -107,12 +117,12 @@ public sealed partial class LoopStream
         // counts as delivered), then what arrived behind it.
         int held = _inHeld;
         var pending = _in.Span.Slice(held);
-        var late = _x?.Late;                // the rarely used parts live in one lazily made object (LoopStream.cs)
+        var late = _x?.Late;
         var bytes = new byte[pending.Length + (late?.Length ?? 0)];
         pending.CopyTo(bytes);
-        if (late is not null) late.Span.CopyTo(bytes.AsSpan(pending.Length));
+        late?.Span.CopyTo(bytes.AsSpan(pending.Length));
         _in.Consume(_in.Length - held);
-        late?.Release();
+        late?.Clear();
         var result = new DetachedStream(Fd, bytes, Is(State.PeerEnded), _owner?.Holder);
         Set(State.Detaching, false);
         FinishClose(Net.CloseReason.Detached, null);

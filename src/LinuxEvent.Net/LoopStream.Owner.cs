@@ -6,7 +6,11 @@ namespace LinuxEvent.Net;
 public sealed partial class LoopStream
 {
     /// <summary>Set when the fd came as a <see cref="Socket"/> or a <see cref="SafeHandle"/>: closing goes through it.</summary>
-    private FdOwner? _owner;
+    private FdOwner? _owner
+    {
+        get => _x?.Owner;
+        set { if (value is not null || _x is not null) X.Owner = value; }      // in Extras: most streams have none
+    }
 
     /// <summary>
     /// Wraps a connected stream <paramref name="socket"/> (made non-blocking here). The stream keeps the socket's handle

@@ -3,7 +3,11 @@ namespace LinuxEvent.Net;
 public sealed partial class LoopStream
 {
     /// <summary>The duplex pipe that took over this stream's callbacks, if any.</summary>
-    internal object? PipeOwner;
+    internal object? PipeOwner
+    {
+        get => _x?.PipeOwner;
+        set { if (value is not null || _x is not null) X.PipeOwner = value; }  // in Extras: most streams have none
+    }
 
     /// <summary>
     /// This stream as an <see cref="System.IO.Pipelines.IDuplexPipe"/> (byte mode): the application reads

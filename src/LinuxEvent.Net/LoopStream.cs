@@ -97,6 +97,13 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
         public Exception? Error;
         /// <summary>Internal observer (ChildProcess): the reader has seen all input up to EOF, or the stream closed.</summary>
         public Action<LoopStream>? EndReached;
+        /// <summary>DetachAsync's waiter, and whether reading was paused when it began (LoopStream.Detach.cs).</summary>
+        public LoopAwaitable<DetachedStream>? DetachWaiter;
+        public bool DetachWasPaused;
+        /// <summary>The Socket or SafeHandle that owns the fd, kept alive while the stream uses it (LoopStream.Owner.cs).</summary>
+        public FdOwner? Owner;
+        /// <summary>The duplex pipe built on this stream, if any (LoopStream.Pipe.cs).</summary>
+        public object? PipeOwner;
     }
 
     private Extras? _x;

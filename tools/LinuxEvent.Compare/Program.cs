@@ -21,6 +21,7 @@ var load = new Option<string>("--load") { Description = "load generator: auto (t
 var repo = new Option<string?>("--repo") { Description = "repository root (default: found upwards from the working directory or this tool)" };
 var outDir = new Option<string?>("--out") { Description = "results directory (default: <repo>/artifacts/bench/<timestamp>)" };
 var echoServer = new Option<string?>("--echo-server") { Description = "our echo-server (default: <repo>/artifacts/bin/echo-server/echo-server)" };
+var echoServerB = new Option<string?>("--echo-server-b") { Description = "another build of our echo-server, for an A/B of two builds in one interleaved run: servers named NAME-b (reactor-b, proactor-b, ...) run it" };
 var dotnetLoad = new Option<string?>("--dotnet-load") { Description = "LinuxEvent.Load (default: <repo>/artifacts/bin/load/LinuxEvent.Load)" };
 var baselinesBin = new Option<string?>("--baselines-bin") { Description = "directory of loadgen, echo_epoll, echo_uring (default: <repo>/artifacts/baselines/bin)" };
 var socketsEcho = new Option<string?>("--sockets-echo") { Description = "the .NET Sockets server (default: <repo>/artifacts/bin/sockets-echo/SocketsEcho)" };
@@ -33,7 +34,7 @@ var list = new Option<bool>("--list") { Description = "list the workloads and se
 
 var root = new RootCommand("Echo comparison: LinuxEvent reactor and proactor against C epoll, C liburing and .NET Sockets.")
 {
-    quick, reps, seconds, warmup, workloads, servers, load, repo, outDir, echoServer, dotnetLoad, baselinesBin, socketsEcho,
+    quick, reps, seconds, warmup, workloads, servers, load, repo, outDir, echoServer, echoServerB, dotnetLoad, baselinesBin, socketsEcho,
     quietWait, retries, portTimeout, fromRaw, pin, list,
 };
 
@@ -61,6 +62,7 @@ root.SetAction(parse =>
         Repo = parse.GetValue(repo),
         Out = parse.GetValue(outDir),
         EchoServer = parse.GetValue(echoServer),
+        EchoServerB = parse.GetValue(echoServerB),
         DotnetLoad = parse.GetValue(dotnetLoad),
         BaselinesBin = parse.GetValue(baselinesBin),
         SocketsEcho = parse.GetValue(socketsEcho),

@@ -26,6 +26,15 @@ internal static class ServerCatalog
     /// <summary>The spec of server <paramref name="name"/> (paths as ci/bench.sh lays them out, or as the options say).</summary>
     public static ServerSpec Spec(string name, Settings s, string repo)
     {
+        // NAME-b: the same server from the other build (--echo-server-b), so an A/B of two builds interleaves in one run.
+        if (name.EndsWith("-b", StringComparison.Ordinal) && AllNames.Contains(name[..^2]))
+        {
+            var a = Spec(name[..^2], s, repo);
+            if (!a.Ours) throw new UsageException($"--servers: {name}: only our echo-server has a B build");
+            if (s.EchoServerB is null) throw new UsageException($"--servers: {name} needs --echo-server-b PATH");
+            string shortB = a.Short.Length > 17 ? a.Short[..17] : a.Short;
+            return new() { Name = name, Display = a.Display + " (build B)", Short = shortB + " B", Executable = s.EchoServerB, Arguments = a.Arguments, About = a.About + "; build B: " + s.EchoServerB, Ours = true };
+        }
         string echo = s.EchoServer ?? Path.Combine(repo, "artifacts", "bin", "echo-server", "echo-server");
         string bin = BaselinesBin(s, repo);
         string sockets = s.SocketsEcho ?? Path.Combine(repo, "artifacts", "bin", "sockets-echo", "SocketsEcho");
@@ -79,7 +88,7 @@ internal static class ServerCatalog
 
     /// <summary>A server named in an old raw.log: the catalog's spec when the name is known, else a bare one.</summary>
     public static ServerSpec ForRaw(string name, Settings s, string repo) =>
-        AllNames.Contains(name) ? Spec(name, s, repo) : new() { Name = name, Display = name, Short = name.Length > 19 ? name[..19] : name, Executable = name, Arguments = [], About = "(from raw.log)" };
+        AllNames.Contains(name) || (name.EndsWith("-b", StringComparison.Ordinal) && AllNames.Contains(name[..^2]) && s.EchoServerB is not null) ? Spec(name, s, repo) : new() { Name = name, Display = name, Short = name.Length > 19 ? name[..19] : name, Executable = name, Arguments = [], About = "(from raw.log)" };
 
     public static LoadSpec CLoad(Settings s, string repo) =>
         new() { Name = "c", Display = "loadgen (C)", Executable = Path.Combine(BaselinesBin(s, repo), "loadgen") };
