@@ -18,10 +18,10 @@ public abstract partial class Loop
     }
 
     /// <summary>State-passing <see cref="After(TimeSpan, Action{Loop})"/>: no closure allocation.</summary>
-    public TimerHandle After<TState>(TimeSpan delay, TState state, Action<Loop, TState> callback) where TState : class?
+    public TimerHandle After<TState>(TimeSpan delay, TState state, Action<Loop, TState> callback)
     {
         ArgumentNullException.ThrowIfNull(callback);
-        return Schedule(DeadlineAfter(delay, nameof(After)), 0, callback, state);
+        return ScheduleWithState(DeadlineAfter(delay, nameof(After)), 0, callback, state);
     }
 
     /// <summary>
@@ -36,11 +36,11 @@ public abstract partial class Loop
     }
 
     /// <summary>State-passing <see cref="At(long, Action{Loop})"/>.</summary>
-    public TimerHandle At<TState>(long monotonicDeadlineNanoseconds, TState state, Action<Loop, TState> callback) where TState : class?
+    public TimerHandle At<TState>(long monotonicDeadlineNanoseconds, TState state, Action<Loop, TState> callback)
     {
         ArgumentNullException.ThrowIfNull(callback);
         CheckThread(nameof(At));
-        return Schedule(monotonicDeadlineNanoseconds, 0, callback, state);
+        return ScheduleWithState(monotonicDeadlineNanoseconds, 0, callback, state);
     }
 
     /// <summary>
@@ -59,11 +59,11 @@ public abstract partial class Loop
     }
 
     /// <summary>State-passing <see cref="Every(TimeSpan, Action{Loop})"/>.</summary>
-    public TimerHandle Every<TState>(TimeSpan interval, TState state, Action<Loop, TState> callback) where TState : class?
+    public TimerHandle Every<TState>(TimeSpan interval, TState state, Action<Loop, TState> callback)
     {
         ArgumentNullException.ThrowIfNull(callback);
         long ns = IntervalNs(interval);
-        return Schedule(DeadlineAfter(interval, nameof(Every)), ns, callback, state);
+        return ScheduleWithState(DeadlineAfter(interval, nameof(Every)), ns, callback, state);
     }
 
     private static long IntervalNs(TimeSpan interval)
@@ -94,6 +94,13 @@ public abstract partial class Loop
         long r = unchecked(a + b);
         return b > 0 && r < a ? long.MaxValue : r;
     }
+
+    // A reference-type state is stored as is (FireTimer calls the callback as Action<Loop, object?>, which is sound for
+    // reference types only); a value-type state goes into one holder made here, so struct states work too.
+    private TimerHandle ScheduleWithState<TState>(long deadline, long intervalNs, Action<Loop, TState> callback, TState state) =>
+        typeof(TState).IsValueType
+            ? Schedule(deadline, intervalNs, ValueStateCallback<TState>.Invoke, new ValueStateCallback<TState>(callback, state))
+            : Schedule(deadline, intervalNs, callback, state);
 
     private TimerHandle Schedule(long deadline, long intervalNs, Delegate callback, object? state)
     {
@@ -203,8 +210,9 @@ public abstract partial class Loop
 
     /// <summary>
     /// Invokes an <c>Action&lt;Loop, TState&gt;</c> stored as <see cref="Delegate"/> with its state. Every public
-    /// state-passing overload constrains TState to a reference type and stores a state of exactly that type, so
-    /// viewing the delegate as <c>Action&lt;Loop, object?&gt;</c> is sound (reference types share one calling
+    /// state-passing overload stores either a reference-type state of exactly the callback's TState, or (for a value
+    /// type) a <see cref="ValueStateCallback{TState}"/> holder with its own <c>Action&lt;Loop, object?&gt;</c>, so viewing
+    /// the delegate as <c>Action&lt;Loop, object?&gt;</c> is sound (reference types share one calling
     /// convention) and avoids DynamicInvoke's reflection and allocation.
     /// </summary>
     private void InvokeWithState(Delegate callback, object? state)

@@ -19,6 +19,23 @@ public class TimerContractTests(Backend backend) : FdCheckedTest
     }
 
     [Test]
+    public void StatePassingTimersTakeValueTypeStates()
+    {
+        // A struct or primitive state must reach the callback intact (the state-passing overloads once accepted
+        // reference types only: a value type did not compile).
+        using var loop = backend.Create();
+        var seen = new List<string>();
+        loop.After(TimeSpan.FromMilliseconds(1), 42, (_, n) => seen.Add($"after {n}"));
+        loop.At(loop.NowNanoseconds + 2_000_000, (Id: 7, Name: "x"), (_, s) => seen.Add($"at {s.Id} {s.Name}"));
+        int ticks = 0;
+        TimerHandle? every = null;
+        every = loop.Every(TimeSpan.FromMilliseconds(1), 3.5, (_, d) => { seen.Add($"every {d}"); if (++ticks == 2) every!.Cancel(); });
+        loop.After(TimeSpan.FromMilliseconds(1), "ref", (_, s) => seen.Add($"after {s}"));
+        loop.RunUntil(() => seen.Count == 5);
+        Assert.That(seen, Is.EquivalentTo(new[] { "after 42", "at 7 x", "every 3.5", "every 3.5", "after ref" }));
+    }
+
+    [Test]
     public void EarlierDeadlineFiresFirstWhateverTheSchedulingOrder()
     {
         using var loop = backend.Create();

@@ -9,6 +9,7 @@ using LinuxEvent.Simulation;
 //
 //   dotnet run -c Release --project tools/LinuxEvent.Simulate -- --scenario chat --seeds 1000 [--model reactor|proactor|both]
 //   dotnet run -c Release --project tools/LinuxEvent.Simulate -- --scenario chat --seed 42 --model proactor --trace
+// --scenario defaults to chat.
 //
 // The last line is always: simulate: NAME N seeds, F failed, trace-hash H, R seeds/min
 // (H: a hash over every run's trace, in seed order: the same seeds give the same H; R: seeds per minute of wall time).
@@ -22,7 +23,7 @@ var scenarios = new Dictionary<string, Func<Scenario>>(StringComparer.Ordinal)
     // A deliberately broken room (loses the rest of a line a short read leaves behind): the simulation must catch it.
     ["chat-broken"] = () => new ChatScenario(LineDroppingChatRoom.RunAsync, "chat-broken"),
 };
-string? name = null, modelArg = "both";
+string? name = "chat", modelArg = "both";          // chat when --scenario is not given
 ulong first = 1;
 int count = 0;
 bool single = false, trace = false, noFaults = false;
@@ -71,6 +72,6 @@ return batch.FailedSeeds == 0 ? 0 : 1;
 static int Usage(string problem)
 {
     Console.Error.WriteLine($"simulate: {problem}");
-    Console.Error.WriteLine("usage: LinuxEvent.Simulate --scenario chat|redis|chat-broken (--seeds N [--first S] | --seed S [--trace]) [--model reactor|proactor|both] [--threads T] [--no-faults]");
+    Console.Error.WriteLine("usage: LinuxEvent.Simulate [--scenario chat|redis|chat-broken] (--seeds N [--first S] | --seed S [--trace]) [--model reactor|proactor|both] [--threads T] [--no-faults]");
     return 2;
 }

@@ -116,17 +116,21 @@ public class ReactorFileWorkerTests : FdCheckedTest
 
         bool fired = false;
         long reads = 0;
-        loop.After(TimeSpan.FromMilliseconds(20), _ => fired = true);
+        long readsWhenFired = -1;
+        loop.After(TimeSpan.FromMilliseconds(1), _ => { fired = true; readsWhenFired = reads; });
+        // Not timed: the task keeps reading until the timer has fired AND it has read past the budget; a loop that never
+        // yields would starve the timer, and the read cap bounds the test instead of hanging it.
         loop.Run(async () =>
         {
-            while (!fired)
+            while ((!fired || reads <= 2 * ReactorIoDriver.InlineBudget) && reads < 1_000_000)
             {
                 await loop.ReadAtAsync(fd, buffer, 0);
                 reads++;
             }
         });
-        Assert.That(fired, Is.True);
-        Assert.That(reads, Is.GreaterThan(ReactorIoDriver.InlineBudget));
+        Assert.That(fired, Is.True, $"the timer never ran during {reads} inline reads");
+        Assert.That(reads, Is.GreaterThan(2 * ReactorIoDriver.InlineBudget));
+        Assert.That(readsWhenFired, Is.LessThan(1_000_000));
         Assert.That(PoolOf(loop).ThreadCount, Is.Zero, "every read was served on the loop thread");
     }
 
