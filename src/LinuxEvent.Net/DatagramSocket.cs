@@ -181,7 +181,7 @@ public sealed partial class DatagramSocket : LoopComponent, IDisposable
 
     /// <summary>
     /// Receives one datagram into <paramref name="buffer"/>: bytes and sender. A datagram larger than the buffer fails
-    /// the call with <see cref="DatagramTruncatedException"/> (see <see cref="Loop.ReceiveFromAsync"/>). For sockets that
+    /// the call with <see cref="DatagramTruncatedException"/> (see <see cref="Loop.ReceiveFromAsync(int, Memory{byte}, CancellationToken)"/>). For sockets that
     /// do not use <see cref="StartReceiving"/>; one receive may be pending at a time.
     /// </summary>
     /// <exception cref="InvalidOperationException">The socket delivers to a handler; not on the loop thread.</exception>

@@ -71,7 +71,7 @@ public sealed class SimHost
 
     /// <summary>
     /// A listening socket on <see cref="Address"/>:<paramref name="port"/>: a placeholder fd to use as a listening
-    /// socket on this host's loop (<see cref="Loop.AcceptAsync"/>, <see cref="Loop.Register"/>, or
+    /// socket on this host's loop (<see cref="Loop.AcceptAsync(int, CancellationToken)"/>, <see cref="Loop.Register"/>, or
     /// <see cref="Listener.FromSocket(Loop, int, bool, AcceptHandler?, ListenerOptions?)"/>). The caller owns it; closing it stops listening (connections still queued are
     /// reset).
     /// </summary>
@@ -84,7 +84,7 @@ public sealed class SimHost
 
     /// <summary>
     /// A new, unconnected simulated TCP socket of this host (a placeholder fd, non-blocking), to connect with
-    /// <see cref="Loop.ConnectAsync"/> or <see cref="LoopFd.ConnectAsync"/>. The caller owns it.
+    /// <see cref="Loop.ConnectAsync(int, EndPoint, CancellationToken)"/> or <see cref="LoopFd.ConnectAsync(EndPoint, CancellationToken)"/>. The caller owns it.
     /// </summary>
     public int CreateSocket()
     {

@@ -21,7 +21,7 @@ public abstract partial class Loop
     /// sendmsg, waits for writability on EAGAIN (a full socket send buffer). Proactor: submits IORING_OP_SENDMSG.
     /// </summary>
     /// <remarks>
-    /// <para>Same rules as <see cref="ReadAsync"/>: loop thread only; a send occupies the fd's write side, so one send
+    /// <para>Same rules as <see cref="ReadAsync(int, Memory{byte}, CancellationToken)"/>: loop thread only; a send occupies the fd's write side, so one send
     /// may be pending per socket; errors are <see cref="LinuxEventException"/>s naming the syscall and the destination,
     /// e.g. <c>sendmsg(fd=7, to 127.0.0.1:9)</c> with EMSGSIZE for a datagram larger than the protocol carries (UDP over
     /// IPv4: 65507 bytes). The buffer must not change until the call completes (the proactor's kernel reads it then).</para>
@@ -54,7 +54,7 @@ public abstract partial class Loop
     /// it has no address (an unnamed Unix socket, such as one end of <see cref="Posix.DatagramSocketPair"/>).
     /// Consecutive datagrams from the same peer return the same object, so receiving from known peers allocates nothing:
     /// treat it as read-only (an endpoint that was modified is detected and replaced, never trusted).</para>
-    /// <para>Same rules as <see cref="ReadAsync"/> (loop thread; one read-side operation pending per socket; errors name
+    /// <para>Same rules as <see cref="ReadAsync(int, Memory{byte}, CancellationToken)"/> (loop thread; one read-side operation pending per socket; errors name
     /// the syscall, e.g. <c>recvmsg(fd=7)</c>). Any SCM_RIGHTS fds that arrive are closed by the kernel (no room is
     /// offered for them); receive them with <see cref="ReceiveMessageAsync"/>.</para>
     /// </remarks>
@@ -72,7 +72,7 @@ public abstract partial class Loop
     /// <para><b>Fd ownership:</b> the fds stay the caller's. The kernel takes its own reference to each file when the
     /// send happens, so keep them open until the call completes (the proactor's kernel resolves the numbers only when
     /// it performs the send); close them afterwards if they were only meant for the peer.</para>
-    /// <para>Same rules and errors as <see cref="SendToAsync"/>.</para>
+    /// <para>Same rules and errors as <see cref="SendToAsync(int, ReadOnlyMemory{byte}, EndPoint, CancellationToken)"/>.</para>
     /// </remarks>
     /// <exception cref="ArgumentException"><paramref name="remote"/> is of an unsupported type.</exception>
     /// <exception cref="ArgumentOutOfRangeException">More than 253 fds (SCM_MAX_FD), or a negative fd in
@@ -101,7 +101,7 @@ public abstract partial class Loop
     /// <see cref="ReceiveMessageFlags.Truncated"/>; the kernel discarded the rest.</para>
     /// <para>Works on datagram and stream sockets (on a Unix stream socket, a receive stops at a message boundary where
     /// fds were attached). Other ancillary data (e.g. SO_PASSCRED credentials) is not interpreted and takes room from
-    /// the fds. Same rules as <see cref="ReceiveFromAsync"/>.</para>
+    /// the fds. Same rules as <see cref="ReceiveFromAsync(int, Memory{byte}, CancellationToken)"/>.</para>
     /// </remarks>
     public ValueTask<ReceiveMessageResult> ReceiveMessageAsync(int socket, Memory<byte> buffer, Memory<int> fds,
         CancellationToken cancellationToken = default)
@@ -213,7 +213,7 @@ public abstract partial class Loop
             : start.CanceledBy.IsCancellationRequested ? ValueTask.FromCanceled<ReceiveMessageResult>(start.CanceledBy)
             : throw new UnreachableException("A message start always parks an operation.");
 
-    /// <summary>For <see cref="LoopFd"/>: the argument checks of <see cref="SendToAsync"/> and <see cref="SendMessageAsync"/>.</summary>
+    /// <summary>For <see cref="LoopFd"/>: the argument checks of <see cref="SendToAsync(int, ReadOnlyMemory{byte}, EndPoint, CancellationToken)"/> and <see cref="SendMessageAsync"/>.</summary>
     internal static void CheckMessageArguments(EndPoint? remote, bool remoteRequired, ReadOnlySpan<int> fds, string call)
     {
         if (remote is not null || remoteRequired) CheckRemote(remote, call);

@@ -11,7 +11,8 @@ namespace LinuxEvent;
 // the arguments across the seam (IoDriver.StartFile).
 public abstract partial class Loop
 {
-    internal IoStart ReadAtCore(int fd, Memory<byte> buffer, long offset, CancellationToken token, string call, LoopFd? via)
+    internal IoStart ReadAtCore(int fd, Memory<byte> buffer, long offset, CancellationToken token, string call, LoopFd? via,
+        long timeoutNs = AsyncOp.NoTimeout)
     {
         if (!BeginFile(fd, offset, call, via, token)) return IoStart.Canceled(token);
         var op = RentFile(OperationKind.Read, fd, call, token);
@@ -19,10 +20,12 @@ public abstract partial class Loop
         f.Buffer = buffer;
         f.Offset = offset;
         f.Length = buffer.Length;
+        op.TimeoutNs = timeoutNs;
         return StartFile(op);
     }
 
-    internal IoStart WriteAtCore(int fd, ReadOnlyMemory<byte> buffer, long offset, CancellationToken token, string call, LoopFd? via)
+    internal IoStart WriteAtCore(int fd, ReadOnlyMemory<byte> buffer, long offset, CancellationToken token, string call, LoopFd? via,
+        long timeoutNs = AsyncOp.NoTimeout)
     {
         if (!BeginFile(fd, offset, call, via, token)) return IoStart.Canceled(token);
         var op = RentFile(OperationKind.Write, fd, call, token);
@@ -30,6 +33,7 @@ public abstract partial class Loop
         f.ConstBuffer = buffer;
         f.Offset = offset;
         f.Length = buffer.Length;
+        op.TimeoutNs = timeoutNs;
         return StartFile(op);
     }
 
@@ -176,6 +180,7 @@ public abstract partial class Loop
     {
         Driver.StartFile(op);
         op.Armed();
+        ArmDeadline(op);
         return IoStart.Pending(op);
     }
 }

@@ -34,27 +34,27 @@ public abstract partial class Loop
         => StartIo(AsyncKind.Read, fd, buffer, default, null, cancellationToken, "Loop.ReadAsync", null).AsValueTask();
 
     /// <summary>Writes to <paramref name="fd"/>. Result: bytes written, possibly fewer than the buffer holds (like write(2)).
-    /// Same rules as <see cref="ReadAsync"/>.</summary>
+    /// Same rules as <see cref="ReadAsync(int, Memory{byte}, CancellationToken)"/>.</summary>
     public ValueTask<int> WriteAsync(int fd, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         => StartIo(AsyncKind.Write, fd, default, buffer, null, cancellationToken, "Loop.WriteAsync", null).AsValueTask();
 
     /// <summary>Receives from a socket. Result: bytes received, 0 when the peer shut down its side. Same rules as
-    /// <see cref="ReadAsync"/>.</summary>
+    /// <see cref="ReadAsync(int, Memory{byte}, CancellationToken)"/>.</summary>
     public ValueTask<int> ReceiveAsync(int socket, Memory<byte> buffer, CancellationToken cancellationToken = default)
         => StartIo(AsyncKind.Receive, socket, buffer, default, null, cancellationToken, "Loop.ReceiveAsync", null).AsValueTask();
 
     /// <summary>Sends on a socket (MSG_NOSIGNAL). Result: bytes sent, possibly fewer than the buffer holds. Same rules
-    /// as <see cref="ReadAsync"/>.</summary>
+    /// as <see cref="ReadAsync(int, Memory{byte}, CancellationToken)"/>.</summary>
     public ValueTask<int> SendAsync(int socket, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         => StartIo(AsyncKind.Send, socket, default, buffer, null, cancellationToken, "Loop.SendAsync", null).AsValueTask();
 
     /// <summary>Accepts a connection; the result is the new fd (non-blocking, close-on-exec), owned by the caller.
-    /// Same rules as <see cref="ReadAsync"/>.</summary>
+    /// Same rules as <see cref="ReadAsync(int, Memory{byte}, CancellationToken)"/>.</summary>
     public ValueTask<int> AcceptAsync(int listeningSocket, CancellationToken cancellationToken = default)
         => StartIo(AsyncKind.Accept, listeningSocket, default, default, null, cancellationToken, "Loop.AcceptAsync", null).AsValueTask();
 
     /// <summary>Connects <paramref name="socket"/> (non-blocking) to <paramref name="remote"/>. Failure throws
-    /// <see cref="LinuxEventException"/> with the errno (e.g. ECONNREFUSED). Same rules as <see cref="ReadAsync"/>
+    /// <see cref="LinuxEventException"/> with the errno (e.g. ECONNREFUSED). Same rules as <see cref="ReadAsync(int, Memory{byte}, CancellationToken)"/>
     /// (a connect occupies the write side).</summary>
     public ValueTask ConnectAsync(int socket, EndPoint remote, CancellationToken cancellationToken = default)
     {
@@ -111,6 +111,7 @@ public abstract partial class Loop
     internal AsyncOp ParkIo(IoFd state, AsyncKind kind, Memory<byte> buffer, ReadOnlyMemory<byte> constBuffer, EndPoint? remote, CancellationToken token)
     {
         var op = RentAsyncOp(kind, token);
+        op.TimeoutNs = _startingTimeoutNs;      // the deadline of the call being started (Loop.Deadlines.cs), if any
         op.Fd = state.Fd;
         op.Buffer = buffer;
         op.ConstBuffer = constBuffer;

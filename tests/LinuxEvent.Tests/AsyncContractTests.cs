@@ -8,7 +8,7 @@ namespace LinuxEvent.Tests;
 /// through <see cref="Wire"/>: real socket pairs for real backends; for the fakes, the same bytes are delivered by
 /// scripting the backend (inject readiness / complete the pending receive).
 /// </summary>
-[TestFixtureSource(typeof(Backends), nameof(Backends.All))]
+[TestFixtureSource(typeof(UringTiers), nameof(UringTiers.AllWithSqPoll))]
 public class AsyncContractTests(Backend backend) : FdCheckedTest
 {
     private static void AssertNoLiveOperations(Loop loop)

@@ -6,7 +6,7 @@ namespace LinuxEvent.Tests;
 /// <see cref="LoopFd"/> (Loop.Register) contract, written once and run on every backend. Bytes reach the registered
 /// end through <see cref="Wire"/>, the backend's own way of delivering them.
 /// </summary>
-[TestFixtureSource(typeof(Backends), nameof(Backends.All))]
+[TestFixtureSource(typeof(UringTiers), nameof(UringTiers.AllWithRegisteredFiles))]
 public class LoopFdContractTests(Backend backend) : FdCheckedTest
 {
     [Test]

@@ -9,7 +9,7 @@ namespace LinuxEvent.Tests;
 /// (bytes arriving, a refused connection), the real backend gets real I/O and the fake gets the same outcome scripted.
 /// Every test ends with no fd leaked and LiveOperationCount == 0.
 /// </summary>
-[TestFixtureSource(typeof(Backends), nameof(Backends.Proactors))]
+[TestFixtureSource(typeof(UringTiers), nameof(UringTiers.Proactors))]
 public class ProactorContractTests(Backend backend) : FdCheckedTest
 {
     private ProactorLoop _loop = null!;

@@ -1,6 +1,6 @@
 namespace LinuxEvent.Tests;
 
-[TestFixtureSource(typeof(Backends), nameof(Backends.All))]
+[TestFixtureSource(typeof(UringTiers), nameof(UringTiers.All))]
 public class ProcessTests(Backend backend) : FdCheckedTest
 {
     [Test]

@@ -2,7 +2,7 @@ using LinuxEvent.Native;
 
 namespace LinuxEvent.Tests;
 
-[TestFixtureSource(typeof(Backends), nameof(Backends.All))]
+[TestFixtureSource(typeof(UringTiers), nameof(UringTiers.All))]
 [NonParallelizable]
 public class SignalTests(Backend backend) : FdCheckedTest
 {

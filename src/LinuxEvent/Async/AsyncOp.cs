@@ -33,6 +33,8 @@ internal sealed partial class AsyncOp : LoopValueTaskSource<int>
         BeginUse(token);
         OwnerDisposed = false;
         Target = null;
+        TimeoutNs = NoTimeout;
+        TimedOut = false;
     }
 
     /// <summary>True once this use's token asked for cancellation.</summary>
@@ -44,19 +46,25 @@ internal sealed partial class AsyncOp : LoopValueTaskSource<int>
     internal void Complete(int result)
     {
         LeaveSide();
+        EndDeadline();
         SetResult(result);
     }
 
     internal void Fail(Exception error)
     {
         LeaveSide();
+        EndDeadline();
         SetException(error);
     }
 
+    /// <summary>Settles as cancelled by the token, or, when the deadline expired (<see cref="TimedOut"/>), with a
+    /// <see cref="LinuxEventTimeoutException"/>.</summary>
     internal void Cancelled()
     {
         LeaveSide();
-        SetCanceled();
+        EndDeadline();
+        if (TimedOut && IsPending) SetException(Loop.TimeoutError(this));
+        else SetCanceled();
     }
 
     /// <summary>Frees the side of the fd state this use occupied, so the next operation of that direction may start.</summary>

@@ -6,7 +6,7 @@ namespace LinuxEvent;
 /// <summary>
 /// An fd registered with one loop for async I/O for as long as this object lives (<see cref="Loop.Register"/>).
 /// It is the fast path for long-lived sockets: the same operations as the loop's fd-number methods
-/// (<see cref="Loop.ReceiveAsync"/> and so on), with a registration made once instead of per wait.
+/// (<see cref="Loop.ReceiveAsync(int, Memory{byte}, CancellationToken)"/> and so on), with a registration made once instead of per wait.
 /// </summary>
 /// <remarks>
 /// <para><b>Reactor:</b> the fd is added to epoll once, edge-triggered for both directions (EPOLLIN | EPOLLOUT |
@@ -93,7 +93,7 @@ public sealed partial class LoopFd : LoopComponent, IDisposable
         return Loop.StartIo(AsyncKind.Connect, Fd, default, default, remote, cancellationToken, "LoopFd.ConnectAsync", this).AsVoidValueTask();
     }
 
-    /// <summary>Sends one datagram to <paramref name="remote"/>; see <see cref="Loop.SendToAsync"/>.</summary>
+    /// <summary>Sends one datagram to <paramref name="remote"/>; see <see cref="Loop.SendToAsync(int, ReadOnlyMemory{byte}, EndPoint, CancellationToken)"/>.</summary>
     /// <exception cref="ObjectDisposedException">The registration was disposed.</exception>
     public ValueTask<int> SendToAsync(ReadOnlyMemory<byte> buffer, EndPoint remote, CancellationToken cancellationToken = default)
     {
@@ -104,7 +104,7 @@ public sealed partial class LoopFd : LoopComponent, IDisposable
     }
 
     /// <summary>Receives one datagram and its sender; a truncated datagram throws <see cref="DatagramTruncatedException"/>.
-    /// See <see cref="Loop.ReceiveFromAsync"/>.</summary>
+    /// See <see cref="Loop.ReceiveFromAsync(int, Memory{byte}, CancellationToken)"/>.</summary>
     /// <exception cref="ObjectDisposedException">The registration was disposed.</exception>
     public ValueTask<System.Net.Sockets.SocketReceiveFromResult> ReceiveFromAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         => Loop.AsReceiveFrom(Loop.StartMessageIo(AsyncKind.ReceiveMessage, Fd, new Datagrams.MessageRequest(buffer, default, null, default, default, true),

@@ -3,7 +3,7 @@ using System.Net;
 namespace LinuxEvent;
 
 /// <summary>
-/// <see cref="Loop.ReceiveFromAsync"/> received a datagram larger than its buffer (the kernel reported MSG_TRUNC).
+/// <see cref="Loop.ReceiveFromAsync(int, Memory{byte}, CancellationToken)"/> received a datagram larger than its buffer (the kernel reported MSG_TRUNC).
 /// Errno is EMSGSIZE (<see cref="System.Net.Sockets.SocketError.MessageSize"/>, as .NET's own sockets report it), the errno
 /// Linux gives for a datagram too large for the other direction: truncation is reported,
 /// never silent. The datagram is consumed: the buffer holds its first <see cref="ReceivedBytes"/> bytes and the kernel

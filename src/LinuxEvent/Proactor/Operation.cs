@@ -19,7 +19,7 @@ namespace LinuxEvent;
 /// <para><b>Reuse.</b> The owner may resubmit a settled operation with <see cref="ProactorLoop.Resubmit(Operation)"/>
 /// (same arguments) or with a new buffer; this allocates nothing, which is how steady-state loops stay at 0 B/op.</para>
 /// </remarks>
-public sealed class Operation
+public sealed partial class Operation
 {
     // Fields are shared between kinds where their uses never meet (a connect has no offset, a timeout no buffer...):
     // a stream keeps one receive operation per connection, so every field costs 100,000 × its size on a large server.
@@ -121,7 +121,8 @@ public sealed class Operation
         internal set => _kind = (byte)value;
     }
 
-    /// <summary>Pending until it settles; then Completed, Failed or Cancelled, exactly once per submission.</summary>
+    /// <summary>Pending until it settles; then Completed, Failed, Cancelled or (given a timeout) TimedOut, exactly once
+    /// per submission.</summary>
     public OperationState State
     {
         get => (OperationState)_state;
@@ -166,7 +167,8 @@ public sealed class Operation
     public bool Cancel() => Loop.ProactorDriver.CancelOperation(this);
 
     /// <summary>Throws if Failed (a <see cref="LinuxEventSocketException"/> for a socket operation, else a
-    /// <see cref="LinuxEventException"/>, named after the syscall) or <see cref="OperationCanceledException"/> if Cancelled.</summary>
+    /// <see cref="LinuxEventException"/>, named after the syscall), <see cref="OperationCanceledException"/> if Cancelled,
+    /// or <see cref="LinuxEventTimeoutException"/> (a <see cref="TimeoutException"/>) if TimedOut.</summary>
     public int GetResultOrThrow()
     {
         return State switch
@@ -174,6 +176,7 @@ public sealed class Operation
             OperationState.Completed => Result,
             OperationState.Failed => throw LinuxEventException.Create(Error!.Errno, Seam.IoNames.Call(Kind, Fd), Seam.IoNames.IsSocketCall(Kind)),
             OperationState.Cancelled => throw new OperationCanceledException($"The {Kind} operation was cancelled."),
+            OperationState.TimedOut => throw new LinuxEventTimeoutException(Seam.IoNames.Call(Kind, Fd), LinkedTimeout ?? TimeSpan.Zero),
             _ => throw new InvalidOperationException($"The {Kind} operation has not settled yet."),
         };
     }

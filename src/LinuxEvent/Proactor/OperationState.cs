@@ -11,4 +11,11 @@ public enum OperationState
     Failed,
     /// <summary>Settled by cancellation (or the loop's disposal) before the kernel completed it.</summary>
     Cancelled,
+    /// <summary>
+    /// Settled because its timeout (the <c>TimeSpan timeout</c> overloads of <see cref="ProactorLoop"/>; io_uring's
+    /// IORING_OP_LINK_TIMEOUT) expired before the kernel completed it: the kernel cancelled it. Only an operation
+    /// submitted with a timeout can end this way; one that completed first is <see cref="Completed"/>, and one whose
+    /// <see cref="Operation.Cancel"/> was requested first is <see cref="Cancelled"/>.
+    /// </summary>
+    TimedOut,
 }

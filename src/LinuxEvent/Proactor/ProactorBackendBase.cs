@@ -28,6 +28,22 @@ internal abstract class ProactorBackendBase(ProactorIoDriver driver) : LoopBacke
     /// </summary>
     public abstract void Submit(Operation op);
 
+    /// <summary>
+    /// Queues the steps of a chain (their <see cref="Operation.ChainNext"/> links are set) so that each starts only when
+    /// the one before it completed. Throws, leaving nothing queued, on a step the backend cannot encode.
+    /// </summary>
+    public virtual void SubmitChain(Operation[] steps)
+    {
+        foreach (var step in steps) Submit(step);
+    }
+
+    /// <summary>Puts <paramref name="fd"/> in the ring's registered file table (a <see cref="LoopFd"/>): the table index,
+    /// or -1 when there is no table (the fake, an option off, a full table), and the fd is used by number.</summary>
+    public virtual int RegisterFile(int fd) => -1;
+
+    /// <summary>Clears an entry <see cref="RegisterFile"/> returned, before its fd is closed.</summary>
+    public virtual void UnregisterFile(int slot) { }
+
     /// <summary>Requests cancellation of a pending operation; the outcome arrives through <see cref="LoopBackend.Wait"/>.</summary>
     public abstract void Cancel(Operation op);
 

@@ -34,6 +34,8 @@ internal sealed partial class ProactorIoDriver
         if (writes) op.ConstBuffer = constBuffer;
         else op.Buffer = buffer;
         op.Length = writes ? constBuffer.Length : buffer.Length;
+        op.LinkTimeoutNs = a.TimeoutNs;         // the call's deadline, linked to the SQE (Loop.Deadlines.cs)
+        op.FixedFile = FixedSlotOf(state);      // a LoopFd's slot in the registered file table, or -1
         try
         {
             if (remote is not null)
@@ -72,6 +74,10 @@ internal sealed partial class ProactorIoDriver
                 a.Fail(ThrowHelper.LoopDisposedDuringOperation(Loop));
                 break;
             case OperationState.Cancelled:
+                a.Cancelled();
+                break;
+            case OperationState.TimedOut:
+                a.TimedOut = true;      // the linked timeout fired: the await fails with LinuxEventTimeoutException
                 a.Cancelled();
                 break;
             default:
@@ -134,7 +140,7 @@ internal sealed partial class ProactorIoDriver
     // ------------------------------------------------------------------ LoopFd
 
     /// <summary>io_uring needs nothing per fd: the registration only routes fd-number calls and tracks what to cancel.</summary>
-    public override void Register(IoFd state, LoopFd registration) { }
+    public override void Register(IoFd state, LoopFd registration) => RegisterFixedFile(state);
 
     public override void Unregister(IoFd state, LoopFd registration)
     {
@@ -153,6 +159,8 @@ internal sealed partial class ProactorIoDriver
         // A cancelled operation submitted in this iteration may still sit in the SQ naming the fd by number, and the fd
         // is closed next (by us when owned, by the caller otherwise): hand the queue to the kernel first.
         if (reader is not null || writer is not null || files) FlushSubmissions("LoopFd.Dispose");
+        // After the flush (queued SQEs name the slot) and before the fd is closed (the table holds the file open).
+        UnregisterFixedFile(state);
     }
 
     private static void CancelForDisposal(AsyncOp a)

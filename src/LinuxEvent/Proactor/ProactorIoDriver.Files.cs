@@ -27,6 +27,8 @@ internal sealed partial class ProactorIoDriver
         else op.Buffer = r.Kind == OperationKind.Read ? r.Buffer : default;
         op.Length = (int)Math.Min(r.Length, int.MaxValue);
         op.File = r;
+        op.LinkTimeoutNs = a.TimeoutNs;
+        op.FixedFile = -1;                      // file calls name the fd number (the registered table serves sockets)
         try
         {
             if (_disposing) throw new ObjectDisposedException(nameof(ProactorLoop), "This proactor loop is being disposed.");

@@ -33,6 +33,8 @@ internal sealed partial class ProactorIoDriver
         else op.Buffer = request.Buffer;
         op.Length = opKind == OperationKind.SendMessage ? request.ConstBuffer.Length : request.Buffer.Length;
         op.Message = a.Message;
+        op.LinkTimeoutNs = a.TimeoutNs;
+        op.FixedFile = FixedSlotOf(state);
         try
         {
             Submit(op);

@@ -88,6 +88,22 @@ internal sealed partial class ProactorIoDriver : IoDriver
         // Checked without formatting: Enum.ToString boxes, and this runs for every operation.
         if (Loop.IsDisposed || (Loop.IsRunning && !Loop.IsOnLoopThread)) Loop.CheckThread(IoNames.ProactorCall(op.Kind));
         if (_disposing) throw new ObjectDisposedException(nameof(ProactorLoop), "This proactor loop is being disposed.");
+        if (op.LinkTimeoutNs >= 0) CheckLinkTimeout(op);
+        Reserve(op);
+        try
+        {
+            Backend.Submit(op);
+        }
+        catch
+        {
+            ReleaseSlot(op);
+            throw;
+        }
+    }
+
+    /// <summary>Gives <paramref name="op"/> a slot and a generation and pins its memory; on failure nothing remains.</summary>
+    private void Reserve(Operation op)
+    {
         if (_freeCount == 0) GrowSlots();
         int slot = _freeSlots[--_freeCount];
         uint gen = unchecked(_slotGenerations[slot] + 1);
@@ -103,7 +119,6 @@ internal sealed partial class ProactorIoDriver : IoDriver
             if (op.Kind is OperationKind.Read or OperationKind.Receive or OperationKind.ReceiveMessage) { op.Pin = op.Buffer.Pin(); op.Pinned = true; }
             else if (op.Kind is OperationKind.Write or OperationKind.Send or OperationKind.SendMessage) { op.Pin = op.ConstBuffer.Pin(); op.Pinned = true; }
             else if (op.File is { } file) { file.Pin(); op.Pinned = true; }     // vectors, statx block (all or nothing)
-            Backend.Submit(op);
         }
         catch
         {
@@ -168,8 +183,12 @@ internal sealed partial class ProactorIoDriver : IoDriver
     internal bool ApplyResult(Operation op, int res)
     {
         if (op.State != OperationState.Pending) return false;
+        if (op.ChainNext is not null || op.ChainPrevious is not null) Unchain(op);
         if (res >= 0) { op.State = OperationState.Completed; op.Result = res; }
         else if (res == -Errno.ETIME && op.Kind == OperationKind.Timeout) { op.State = OperationState.Completed; op.Result = 0; }
+        // Cancelled by its linked timeout, not by a Cancel (which would have set CancelRequested first): -ECANCELED, or
+        // -EINTR from an io-wq worker the timeout interrupted.
+        else if (op.LinkTimeoutNs >= 0 && !op.CancelRequested && res is -Errno.ECANCELED or -Errno.EINTR) op.State = OperationState.TimedOut;
         else if (res == -Errno.ECANCELED || (op.CancelRequested && res == -Errno.EINTR)) op.State = OperationState.Cancelled;
         else { op.State = OperationState.Failed; op.Error = OperationError.For(-res); }
         ReleaseSlot(op);
@@ -228,6 +247,7 @@ internal sealed partial class ProactorIoDriver : IoDriver
         if (_disposing || Loop.IsDisposed) return false;
         Loop.CheckThread(nameof(Operation) + ".Cancel");
         if (op.State != OperationState.Pending || op.CancelRequested || op.Slot < 0) return false;
+        if (op.IsWaitingForChain) return CancelChainAt(op);
         op.CancelRequested = true;
         try
         {

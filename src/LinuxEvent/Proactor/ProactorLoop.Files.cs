@@ -119,7 +119,7 @@ public sealed partial class ProactorLoop
         return SubmitFile(f, onComplete);
     }
 
-    private static FileRequest FileArgs(OperationKind kind, int fd, long offset, int vectorLength, string call)
+    internal static FileRequest FileArgs(OperationKind kind, int fd, long offset, int vectorLength, string call)
     {
         ValidateFd(fd, call);
         ValidateOffset(offset, call);

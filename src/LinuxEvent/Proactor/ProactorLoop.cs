@@ -43,6 +43,10 @@ public sealed partial class ProactorLoop : Loop
             throw new ArgumentOutOfRangeException(nameof(options), options.StreamBufferSize, "ProactorOptions.StreamBufferSize must be in 1..1048576.");
         if (options.StreamReceive is < StreamReceiveMode.Auto or > StreamReceiveMode.PerStreamBuffer)
             throw new ArgumentOutOfRangeException(nameof(options), options.StreamReceive, "Unknown StreamReceiveMode.");
+        if (options.RegisteredFileSlots is < 0 or > 32768)
+            throw new ArgumentOutOfRangeException(nameof(options), options.RegisteredFileSlots, "ProactorOptions.RegisteredFileSlots must be in 0..32768.");
+        if (options.SubmissionQueuePollIdle < TimeSpan.Zero || options.SubmissionQueuePollIdle > TimeSpan.FromSeconds(10))
+            throw new ArgumentOutOfRangeException(nameof(options), options.SubmissionQueuePollIdle, "ProactorOptions.SubmissionQueuePollIdle must be in 0..10 s.");
         _driver = new ProactorIoDriver(this);
         _backend = options.Backend switch
         {

@@ -51,8 +51,17 @@ internal abstract class IoDriver(Loop loop)
     /// </summary>
     public abstract IoStart StartMessage(IoFd state, AsyncKind kind, in Datagrams.MessageRequest request, CancellationToken token);
 
-    /// <summary>Cancels a pending operation (its token was cancelled).</summary>
+    /// <summary>Cancels a pending operation (its token was cancelled, or its deadline expired: then
+    /// <see cref="AsyncOp.TimedOut"/> is set and the operation settles as a timeout).</summary>
     public abstract void Cancel(AsyncOp op);
+
+    /// <summary>
+    /// True when the driver hands an operation's deadline (<see cref="AsyncOp.TimeoutNs"/>, set before it is started)
+    /// to the kernel with the operation itself (io_uring: a linked timeout), and settles it as
+    /// <see cref="AsyncOp.TimedOut"/> when that fires. Otherwise the loop enforces the deadline with a loop timer that
+    /// calls <see cref="Cancel"/> (Loop.Deadlines.cs).
+    /// </summary>
+    public virtual bool LinksDeadlines => false;
 
     /// <summary>
     /// Starts a file operation (<c>Loop.Files.cs</c>): <paramref name="op"/> is rented and its

@@ -148,7 +148,7 @@ public sealed partial class FakeCompletions
     }
 
     /// <summary>
-    /// Completes a pending ReceiveMessage (<see cref="Loop.ReceiveFromAsync"/>, <see cref="Loop.ReceiveMessageAsync"/>)
+    /// Completes a pending ReceiveMessage (<see cref="Loop.ReceiveFromAsync(int, Memory{byte}, CancellationToken)"/>, <see cref="Loop.ReceiveMessageAsync"/>)
     /// with one datagram from <paramref name="from"/> (null: an unnamed sender). Like the kernel, a datagram longer than
     /// the buffer is truncated and flagged MSG_TRUNC (so ReceiveFromAsync fails with
     /// <see cref="DatagramTruncatedException"/>), and an empty one is a zero-length datagram.
@@ -172,7 +172,7 @@ public sealed partial class FakeCompletions
     }
 
     /// <summary>
-    /// What a pending SendMessage (<see cref="Loop.SendToAsync"/>, <see cref="Loop.SendMessageAsync"/>) would put on the
+    /// What a pending SendMessage (<see cref="Loop.SendToAsync(int, ReadOnlyMemory{byte}, EndPoint, CancellationToken)"/>, <see cref="Loop.SendMessageAsync"/>) would put on the
     /// wire: its bytes, its destination and its SCM_RIGHTS fds. The operation stays pending; settle it with
     /// <see cref="Complete"/> (bytes sent) or <see cref="Fail"/>.
     /// </summary>
@@ -327,6 +327,8 @@ public sealed partial class FakeCompletions
         if (!ReferenceEquals(op.Loop, _loop)) throw new InvalidOperationException($"FakeCompletions.{call}: the operation belongs to another loop.");
         if (op.State != OperationState.Pending) throw new InvalidOperationException($"FakeCompletions.{call}: the {op.Kind} operation already settled ({op.State}).");
         if (!_backend.Pending.Contains(op)) throw new InvalidOperationException($"FakeCompletions.{call}: the {op.Kind} operation is not pending on this fake backend.");
+        if (op.IsWaitingForChain)
+            throw new InvalidOperationException($"FakeCompletions.{call}: the {op.Kind} operation is a chain step whose previous step is still pending: the kernel has not started it yet (settle the steps in order).");
     }
 
     private void CheckCancelRequested(Operation op, string call)

@@ -13,7 +13,7 @@ namespace LinuxEvent.Proactor;
 /// completion (a multishot receive re-armed after ENOBUFS or after a CQ overflow, completions held back by a full CQ)
 /// are applied here exactly as the uring backend applies them.
 /// </summary>
-internal sealed class FakeProactorBackend : ProactorBackendBase
+internal sealed partial class FakeProactorBackend : ProactorBackendBase
 {
     private readonly ProactorLoop _loop;
     private readonly FakeSideChannel _side;
@@ -68,10 +68,13 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
     public override void Submit(Operation op)
     {
         _pending.Add(op);
+        if (op.LinkTimeoutNs >= 0) ArmLinkTimer(op);
         switch (op.Kind)
         {
             case OperationKind.Nop:
-                _nops.Add(op);                 // completes at the next dispatch, like a kernel round trip
+                // Completes at the next dispatch, like a kernel round trip; a chain step only once its turn comes
+                // (FakeProactorBackend.Links.cs).
+                if (!op.IsWaitingForChain) _nops.Add(op);
                 break;
             case OperationKind.Timeout:
                 op.BackendState = _loop.After(TimeSpan.FromTicks(Math.Min(op.TimeoutNs / 100, TimeSpan.MaxValue.Ticks)), op,
@@ -110,9 +113,12 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
         _pending.Remove(op);
         if (op.CancelRequested) _cancelRequests.Remove(op);
         uint gen = op.Generation;
+        var next = op.ChainNext;
         if (!Driver.ApplyResult(op, res)) return;
+        DisarmLinkTimer(op);
         op.CallbackPending = true;          // Resubmit waits for the callback, as on a real ring
         _queue.Enqueue(new Settlement(op, SettlementKind.Final, res, null, gen));
+        if (next is not null) EndOrContinueChain(op, next);
     }
 
     /// <summary>Settles and runs the callback right away: used from inside the loop's timer phase so that timeouts
@@ -121,7 +127,11 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
     {
         _pending.Remove(op);
         if (op.CancelRequested) _cancelRequests.Remove(op);
-        if (Driver.ApplyResult(op, res)) Driver.RunSettledCallback(op);
+        var next = op.ChainNext;
+        if (!Driver.ApplyResult(op, res)) return;
+        DisarmLinkTimer(op);
+        Driver.RunSettledCallback(op);
+        if (next is not null) EndOrContinueChain(op, next);
     }
 
     public void QueueAccepted(Operation op, int fd) => _queue.Enqueue(new Settlement(op, SettlementKind.Accepted, fd, null, op.Generation));
@@ -133,6 +143,9 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
 
     public override void Cancel(Operation op)
     {
+        // Like the kernel's ASYNC_CANCEL, which does not find a linked request that has not been issued yet: a chain step
+        // still waiting for the one before it runs when its turn comes (or is cancelled with the chain).
+        if (op.IsWaitingForChain) return;
         if (CancelMode == FakeCancelMode.Scripted)
         {
             // io_uring's cancel is a request of its own: the target settles later, as cancelled or with its result.
@@ -171,8 +184,10 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
         _loop.OnWaitReturned();
         if (_nops.Count > 0)
         {
-            foreach (var nop in _nops) if (nop.State == OperationState.Pending) Resolve(nop, 0);
-            _nops.Clear();
+            // A nop that is the next chain step is added while this runs: it completes at the following dispatch.
+            int n = _nops.Count;
+            for (int i = 0; i < n; i++) if (_nops[i].State == OperationState.Pending) Resolve(_nops[i], 0);
+            _nops.RemoveRange(0, n);
         }
         Dispatch(CompletionQueueCapacity);
     }
@@ -246,6 +261,7 @@ internal sealed class FakeProactorBackend : ProactorBackendBase
         foreach (var op in _pending.ToArray())
         {
             if (op.Kind == OperationKind.Timeout && op.BackendState is TimerHandle t) t.State = TimerHandle.TimerState.Cancelled;
+            if (op.LinkTimer is { } lt) lt.State = TimerHandle.TimerState.Cancelled;
             op.CancelRequested = true;
             Resolve(op, -Errno.ECANCELED);
         }

@@ -81,6 +81,11 @@ internal sealed class UringCapabilities
     /// <summary>Multishot recv (IORING_RECV_MULTISHOT, 6.0). Inferred from IORING_OP_SEND_ZC (6.0).</summary>
     public bool MultishotRecv => Supports(UringNative.IORING_OP_SEND_ZC);
 
+    /// <summary>Multishot POLL_ADD (IORING_POLL_ADD_MULTI, 5.13). No feature bit or opcode exists for it; inferred from
+    /// IORING_FEAT_RSRC_TAGS, introduced in the same release. Before 5.13 the kernel rejects the flag with -EINVAL, so
+    /// polls must be single-shot and re-armed per completion.</summary>
+    public bool MultishotPoll => (Features & UringNative.IORING_FEAT_RSRC_TAGS) != 0;
+
     /// <summary>IORING_OP_READ_MULTISHOT (6.7) is implemented.</summary>
     public bool MultishotRead => Supports(UringNative.IORING_OP_READ_MULTISHOT);
 
@@ -108,6 +113,7 @@ internal sealed class UringCapabilities
         sb.Append(" multishot_accept=").Append(MultishotAccept);
         sb.Append(" multishot_recv=").Append(MultishotRecv);
         sb.Append(" multishot_read=").Append(MultishotRead);
+        sb.Append(" multishot_poll=").Append(MultishotPoll);
         sb.Append(" pbuf_ring=").Append(ProvidedBufferRing);
         sb.Append(" cancel_fd=").Append(CancelByFd);
         sb.Append(" ext_arg=").Append(ExtArg);

@@ -18,10 +18,12 @@ internal sealed unsafe partial class UringProactorBackend
         if (!Is(State.WakeArmed) && !Is(State.Draining)) ArmWake();
         // One io_uring_enter: submits every queued SQE and (timeout != 0) waits for at least one CQE. ETIME, EINTR,
         // EAGAIN and EBUSY are absorbed by the ring. With DEFER_TASKRUN this enter is also what runs the completions.
+        long busy = _ring.BusyCount;
         if (timeoutNs == 0) _ring.Submit();
         else _ring.SubmitAndWait(timeoutNs);
         _loop.OnWaitReturned();
-        ReapAndDispatch();
+        int dispatched = ReapAndDispatch();
+        if (_ring.BusyCount != busy && dispatched == 0) WaitOutBusyKernel(timeoutNs);
         var metrics = _loop.Metrics;
         metrics.RingOverflows = _ring.OverflowsSeen;
         metrics.RingBusy = _ring.BusyCount;
@@ -34,7 +36,7 @@ internal sealed unsafe partial class UringProactorBackend
     /// </summary>
     private int ReapAndDispatch()
     {
-        int dispatched = 0;
+        int dispatched = DispatchStash();
         var batch = _completions;
         while (!Is(State.Abandoned))
         {
@@ -215,9 +217,11 @@ internal sealed unsafe partial class UringProactorBackend
     {
         // Multishot POLL_ADD (IORING_POLL_ADD_MULTI, 5.13): one CQE with IORING_CQE_F_MORE per wakeup of the eventfd's
         // wait queue. If the counter is already non-zero when the poll is armed, the arming vfs_poll() sees POLLIN and
-        // a CQE is posted at once, so a Wake() that happened before arming is never lost.
+        // a CQE is posted at once, so a Wake() that happened before arming is never lost. Before 5.13 the poll is
+        // single-shot: its only CQE has no F_MORE, and DispatchInternal re-arms it after draining the counter (a Wake
+        // in between leaves the counter non-zero, which the new poll reports at once).
         IoUringSqe* sqe = NextSqe("ProactorLoop wake poll");
-        UringPrep.PollAdd(sqe, _wake.Fd, PollIn, multishot: true, WakeUserData);
+        UringPrep.PollAdd(sqe, _wake.Fd, PollIn, multishot: _pollMultishot, WakeUserData);
         Set(State.WakeArmed, true);
     }
 

@@ -23,7 +23,7 @@ internal sealed unsafe partial class UringProactorBackend
             ReleaseAllWatches();
             return;
         }
-        if (!_ring.IsOwnerThread)
+        if (!_ring.KernelAcceptsThisThread)
         {
             // Only the SINGLE_ISSUER owner may enter the ring (EEXIST otherwise), and with DEFER_TASKRUN only it can
             // make the kernel post completions: there is no way to wait for anything from here (typical: the loop ran

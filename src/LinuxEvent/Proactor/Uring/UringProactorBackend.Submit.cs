@@ -24,6 +24,7 @@ internal sealed unsafe partial class UringProactorBackend
             if (pool.Disposed) throw new ObjectDisposedException(nameof(ProvidedBufferPool));
         }
         KernelTimespec* ts = op.Kind == OperationKind.Timeout ? TimespecFor(op.Slot) : null;
+        KernelTimespec* linkTs = op.LinkTimeoutNs >= 0 ? PrepareLinkTimeout(op) : null;
         if (op.Kind is OperationKind.AcceptMultishot or OperationKind.ReceiveMultishot) EnsureMultishotCapacity(op.Slot);
 
         IoUringSqe* sqe = NextSqe(IoNames.ProactorCall(op.Kind));
@@ -100,6 +101,13 @@ internal sealed unsafe partial class UringProactorBackend
                 ThrowUnsupported(op.Kind);
                 break;
         }
+        if (op.FixedFile >= 0)                  // a LoopFd's registered file (UringProactorBackend.FixedFiles.cs)
+        {
+            sqe->fd = op.FixedFile;
+            sqe->flags |= UringNative.IOSQE_FIXED_FILE;
+        }
+        if (op.ChainNext is not null) sqe->flags |= UringNative.IOSQE_IO_LINK;     // a chain step (UringProactorBackend.Links.cs)
+        if (linkTs != null) LinkTimeoutAfter(sqe, op, linkTs);
     }
 
     private static ulong OffsetOf(long offset) => offset < 0 ? UringPrep.CurrentPosition : (ulong)offset;
@@ -124,6 +132,7 @@ internal sealed unsafe partial class UringProactorBackend
         if (Is(State.Abandoned) || Is(State.Disposed) || _ring.PendingSubmissions == 0) return;
         EnsureKernelAccess(call);
         _ring.Submit();     // no wait: CQEs of what completes at once stay in the CQ until the loop reaps them
+        _ring.WaitForSqConsumed(call);      // SQPOLL: published is not issued; the fd may be closed next
     }
 
     public override void CheckKernelAccess(string call)
@@ -146,18 +155,9 @@ internal sealed unsafe partial class UringProactorBackend
         // complete at once post CQEs that stay in the CQ (or the NODROP overflow list) until Wait reaps them, so
         // nothing completes inline for the caller.
         EnsureKernelAccess(call);
-        var backoff = new SpinWait();
-        for (int attempt = 0; attempt < 100; attempt++)
-        {
-            _ring.Submit();
-            if (_ring.TryGetSqe(out IoUringSqe* sqe)) return sqe;
-            // EAGAIN/EBUSY from io_uring_enter (request allocation failed, or an old kernel refusing submissions while
-            // CQEs are backlogged): nothing was consumed. Back off briefly (spin, then yield) and retry.
-            backoff.SpinOnce();
-        }
-        throw new LinuxEventException(Errno.EBUSY, string.Create(CultureInfo.InvariantCulture,
-            $"io_uring_enter(fd={_ring.RingFd}, submit) for {call}"),
-            "The submission queue is full and the kernel did not accept any queued request after 100 attempts.");
+        _ring.Submit();
+        if (_ring.TryGetSqe(out IoUringSqe* sqe)) return sqe;
+        return NextSqeAfterBusy(call);
     }
 
     /// <summary>
@@ -172,13 +172,15 @@ internal sealed unsafe partial class UringProactorBackend
             _ring.Enable();
             return;
         }
-        if (!_ring.IsOwnerThread) ThrowWrongThread(call);
+        // Disposal may drain from the disposing thread when the kernel allows it (no SINGLE_ISSUER): it is the last
+        // user of the ring, and draining beats abandoning the pins.
+        if (!_ring.IsOwnerThread && !(Is(State.Draining) && _ring.KernelAcceptsThisThread)) ThrowWrongThread(call);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowWrongThread(string call)
         => throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-            $"{call}: this proactor loop's io_uring ring belongs to managed thread {_ring.OwnerThreadId} (the first thread that drove it; IORING_SETUP_SINGLE_ISSUER makes the kernel refuse io_uring_enter/io_uring_register from any other task with EEXIST), but it is now used from managed thread {Environment.CurrentManagedThreadId}. Drive a proactor loop from one thread for its whole life, and hand work to it with Loop.Post."));
+            $"{call}: this proactor loop's io_uring ring belongs to managed thread {_ring.OwnerThreadId} (the first thread that drove it; {(_ring.SingleIssuer ? "IORING_SETUP_SINGLE_ISSUER makes the kernel refuse io_uring_enter/io_uring_register from any other task with EEXIST" : "this kernel's ring is not SINGLE_ISSUER, but the loop keeps the same one-thread rule")}), but it is now used from managed thread {Environment.CurrentManagedThreadId}. Drive a proactor loop from one thread for its whole life, and hand work to it with Loop.Post."));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowUnsupported(OperationKind kind)

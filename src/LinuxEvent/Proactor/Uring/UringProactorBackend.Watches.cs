@@ -19,12 +19,13 @@ internal sealed unsafe partial class UringProactorBackend
     /// Multishot POLL_ADD for POLLIN. io_uring's multishot poll posts one CQE per wakeup (EPOLLET is implied unless
     /// IORING_POLL_ADD_LEVEL), and arming it on an fd that is already readable posts a CQE at once. The loop's consumers
     /// read until EAGAIN (signalfd) or act once (pidfd), so this gives them level semantics: nothing readable is left
-    /// unreported.
+    /// unreported. Before 5.13 (no multishot poll) the poll is single-shot: <see cref="DispatchWatch"/> runs the
+    /// callback and then re-arms it, and a readiness that arrived in between is reported by the new poll at once.
     /// </summary>
     void InternalWatchTable.IKernel.Arm(InternalWatchTable.Entry entry)
     {
         IoUringSqe* sqe = NextSqe("ProactorLoop internal fd watch");
-        UringPrep.PollAdd(sqe, entry.Fd, PollIn, multishot: true, entry.Token);
+        UringPrep.PollAdd(sqe, entry.Fd, PollIn, multishot: _pollMultishot, entry.Token);
         entry.Armed = true;
     }
 
@@ -60,7 +61,8 @@ internal sealed unsafe partial class UringProactorBackend
             _watches.Release(w);
             return;
         }
-        // Still watched but the multishot poll ended (CQ overflow or an error): re-arm, unless it keeps failing.
+        // Still watched but the poll ended: a single-shot poll after its event (kernels before 5.13), or a multishot poll
+        // ended by CQ overflow or an error. Re-arm, unless it keeps failing.
         if (res < 0 && ++w.Failures >= MaxWatchFailures)
         {
             w.Cancelled = true;

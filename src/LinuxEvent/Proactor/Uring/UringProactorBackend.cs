@@ -112,7 +112,11 @@ internal sealed unsafe partial class UringProactorBackend : ProactorBackendBase,
     {
         _loop = loop;
         _watches = new InternalWatchTable(loop, InternalBit | TagWatch, this);
-        _ring = UringRing.Create((uint)options.QueueDepth, (uint)options.CompletionQueueDepth, startDisabled: true);
+        int sqPollIdleMs = options.SubmissionQueuePolling ? (int)options.SubmissionQueuePollIdle.TotalMilliseconds : -1;
+        _ring = options.SetupTierForTesting > 0
+            ? UringRing.CreateAtTier(options.SetupTierForTesting, (uint)options.QueueDepth, (uint)options.CompletionQueueDepth, startDisabled: true, sqPollIdleMs)
+            : UringRing.Create((uint)options.QueueDepth, (uint)options.CompletionQueueDepth, startDisabled: true, sqPollIdleMs);
+        if (options.DisableExtArgForTesting) _ring.DisableExtArgForTesting();
         try
         {
             _wake = new EventFd();
@@ -127,6 +131,7 @@ internal sealed unsafe partial class UringProactorBackend : ProactorBackendBase,
         _dispatchBudget = (int)Math.Max(4096, 4 * _ring.CqEntries);
 
         var caps = _ring.Capabilities;
+        _pollMultishot = caps.MultishotPoll && !options.SingleShotPollsForTesting;
         var ops = new bool[256];
         for (int i = 0; i < ops.Length; i++) ops[i] = caps.Supports((byte)i);
         Capabilities = new ProactorCapabilities(caps.Features, caps.SetupFlags, ops, _ring.SqEntries, _ring.CqEntries, caps.ToString());
@@ -150,6 +155,7 @@ internal sealed unsafe partial class UringProactorBackend : ProactorBackendBase,
         _kindSupported[(int)OperationKind.SendMessage] = !known || caps.Supports(UringNative.IORING_OP_SENDMSG);
         _kindSupported[(int)OperationKind.ReceiveMessage] = !known || caps.Supports(UringNative.IORING_OP_RECVMSG);
         InitFileKinds(caps, known);
+        FixedFileCapacity = options.RegisteredFileSlots;
     }
 
     public override string Name => "uring";

@@ -59,6 +59,13 @@ internal sealed unsafe partial class UringRing
         uint flags = 0;
         if (minComplete > 0 || (_deferTaskrun && !_taskrunFlag) || KernelWorkPending)
             flags = UringNative.IORING_ENTER_GETEVENTS;
+        if (_sqPoll)
+        {
+            // The kernel's thread consumes the SQ by itself: enter only to wake it, to wait for room, or to wait for CQEs.
+            flags |= SqPollEnterFlags(toSubmit);
+            if (flags == 0)
+                return (int)toSubmit;
+        }
         if (toSubmit == 0 && flags == 0)
             return 0;
 
@@ -223,7 +230,7 @@ internal sealed unsafe partial class UringRing
     {
         while (true)
         {
-            int r = UringNative.Enter(_ringFd, toSubmit, minComplete, flags, null, 0);
+            int r = SysEnter(toSubmit, minComplete, flags, null, 0);
             if (r >= 0)
                 return r;
             int errno = Libc.LastErrno;
@@ -242,7 +249,7 @@ internal sealed unsafe partial class UringRing
             KernelTimespec ts = KernelTimespec.FromNanoseconds(remaining);
             IoUringGeteventsArg arg = default;
             arg.ts = (ulong)&ts; // read by the kernel during this call only
-            int r = UringNative.Enter(_ringFd, toSubmit, minComplete, flags, &arg, (nuint)sizeof(IoUringGeteventsArg));
+            int r = SysEnter(toSubmit, minComplete, flags, &arg, (nuint)sizeof(IoUringGeteventsArg));
             if (r >= 0)
                 return r;
             int errno = Libc.LastErrno;

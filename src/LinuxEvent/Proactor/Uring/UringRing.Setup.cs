@@ -23,8 +23,8 @@ internal sealed unsafe partial class UringRing
     /// <exception cref="LinuxEventUnsupportedException">io_uring is unavailable (ENOSYS, EPERM, disabled by
     /// <c>kernel.io_uring_disabled</c>, blocked by seccomp) or lacks IORING_FEAT_NODROP (kernel &lt; 5.5).</exception>
     /// <exception cref="LinuxEventException">Any other failure (ENOMEM, EMFILE, mmap failure).</exception>
-    public static UringRing Create(uint entries, uint cqEntries = 0, bool startDisabled = false)
-        => CreateCore(entries, cqEntries, startDisabled, firstTier: 0);
+    public static UringRing Create(uint entries, uint cqEntries = 0, bool startDisabled = false, int sqPollIdleMs = -1)
+        => CreateCore(entries, cqEntries, startDisabled, firstTier: 0, sqPollIdleMs);
 
     /// <summary>Number of setup-flag tiers <see cref="Create"/> steps through (see <see cref="CreateAtTier"/>).</summary>
     internal const int SetupTierCount = 5;
@@ -33,14 +33,16 @@ internal sealed unsafe partial class UringRing
     /// Like <see cref="Create"/>, but starts the step-down at <paramref name="firstTier"/> (0 = best … 4 = no
     /// optional flags), so tests can exercise on a new kernel the code paths older kernels take.
     /// </summary>
-    internal static UringRing CreateAtTier(int firstTier, uint entries, uint cqEntries = 0)
+    internal static UringRing CreateAtTier(int firstTier, uint entries, uint cqEntries = 0, bool startDisabled = false, int sqPollIdleMs = -1)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(firstTier);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(firstTier, SetupTierCount);
-        return CreateCore(entries, cqEntries, startDisabled: false, firstTier);
+        return CreateCore(entries, cqEntries, startDisabled, firstTier, sqPollIdleMs);
     }
 
-    private static UringRing CreateCore(uint entries, uint cqEntries, bool startDisabled, int firstTier)
+    // sqPollIdleMs: -1, no SQPOLL. Otherwise IORING_SETUP_SQPOLL with a kernel submission thread that sleeps after this
+    // many idle milliseconds (UringRing.SqPoll.cs); DEFER_TASKRUN cannot be combined with it.
+    private static UringRing CreateCore(uint entries, uint cqEntries, bool startDisabled, int firstTier, int sqPollIdleMs = -1)
     {
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("The io_uring ring layout is implemented for little-endian targets only.");
@@ -70,6 +72,12 @@ internal sealed unsafe partial class UringRing
         {
             p = default;
             flags = baseFlags | tier;
+            if (sqPollIdleMs >= 0)
+            {
+                // io_uring_setup refuses DEFER_TASKRUN with SQPOLL (EINVAL): completions are then posted by the kernel.
+                flags = (flags & ~UringNative.IORING_SETUP_DEFER_TASKRUN) | UringNative.IORING_SETUP_SQPOLL;
+                p.sq_thread_idle = (uint)sqPollIdleMs;
+            }
             p.flags = flags;
             p.cq_entries = cqEntries;
             fd = UringNative.Setup(entries, &p);

@@ -100,6 +100,7 @@ internal sealed unsafe partial class UringRing : IDisposable
         _taskrunFlag = (setupFlags & UringNative.IORING_SETUP_TASKRUN_FLAG) != 0;
         _singleIssuer = (setupFlags & UringNative.IORING_SETUP_SINGLE_ISSUER) != 0;
         _disabled = (setupFlags & UringNative.IORING_SETUP_R_DISABLED) != 0;
+        _sqPoll = (setupFlags & UringNative.IORING_SETUP_SQPOLL) != 0;
         _ownerThreadId = _disabled ? 0 : Environment.CurrentManagedThreadId;
 
         _sqRing = sqRing;
@@ -160,8 +161,19 @@ internal sealed unsafe partial class UringRing : IDisposable
     /// <summary>Managed id of the submitter thread (0 while a ring created disabled awaits <see cref="Enable"/>).</summary>
     public int OwnerThreadId => _ownerThreadId;
 
-    /// <summary>True when the calling thread may submit (always true without SINGLE_ISSUER).</summary>
-    public bool IsOwnerThread => !_singleIssuer || Environment.CurrentManagedThreadId == _ownerThreadId;
+    /// <summary>
+    /// True when the calling thread is the ring's owner: the thread that enabled it (or created it, for a ring not
+    /// created disabled). This is the loop's one-thread rule and holds with or without SINGLE_ISSUER: without it the
+    /// kernel would accept any thread, but a loop promises to be driven by one thread for its whole life.
+    /// </summary>
+    public bool IsOwnerThread => _ownerThreadId != 0 && Environment.CurrentManagedThreadId == _ownerThreadId;
+
+    /// <summary>True when the kernel itself lets the calling thread enter the ring: always without SINGLE_ISSUER (used
+    /// where the one-thread rule may be relaxed safely, e.g. draining a ring at disposal from the disposing thread).</summary>
+    public bool KernelAcceptsThisThread => !_singleIssuer || Environment.CurrentManagedThreadId == _ownerThreadId;
+
+    /// <summary>True when the ring was created with IORING_SETUP_SINGLE_ISSUER.</summary>
+    public bool SingleIssuer => _singleIssuer;
 
     /// <summary>True after <see cref="Dispose"/>.</summary>
     public bool IsDisposed => _ringFd < 0;

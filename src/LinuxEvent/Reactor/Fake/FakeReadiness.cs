@@ -97,7 +97,7 @@ public sealed partial class FakeReadiness
 
     /// <summary>
     /// Queues one datagram for <paramref name="fd"/> and injects <see cref="Readiness.Readable"/>. From the first call
-    /// that names an fd here, its sendmsg/recvmsg (<see cref="Loop.ReceiveFromAsync"/>, <see cref="Loop.SendToAsync"/>
+    /// that names an fd here, its sendmsg/recvmsg (<see cref="Loop.ReceiveFromAsync(int, Memory{byte}, CancellationToken)"/>, <see cref="Loop.SendToAsync(int, ReadOnlyMemory{byte}, EndPoint, CancellationToken)"/>
     /// and the message forms) are served by this script instead of the kernel: a receive takes the next queued datagram
     /// in order, or gets EAGAIN (and waits for readiness) when there is none. A datagram longer than the receiver's
     /// buffer is truncated and flagged, as the kernel does. Ownership of <paramref name="fds"/> passes to the script:
