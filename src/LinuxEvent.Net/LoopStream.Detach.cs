@@ -107,11 +107,12 @@ public sealed partial class LoopStream
         // counts as delivered), then what arrived behind it.
         int held = _inHeld;
         var pending = _in.Span.Slice(held);
-        var bytes = new byte[pending.Length + _late.Length];
+        var late = _x?.Late;
+        var bytes = new byte[pending.Length + (late?.Length ?? 0)];
         pending.CopyTo(bytes);
-        _late.Span.CopyTo(bytes.AsSpan(pending.Length));
+        late?.Span.CopyTo(bytes.AsSpan(pending.Length));
         _in.Consume(_in.Length - held);
-        _late.Clear();
+        late?.Clear();
         var result = new DetachedStream(Fd, bytes, Is(State.PeerEnded), _owner?.Holder);
         Set(State.Detaching, false);
         FinishClose(Net.CloseReason.Detached, null);
