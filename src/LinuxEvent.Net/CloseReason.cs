@@ -20,4 +20,7 @@ public enum CloseReason
     /// <summary><see cref="LoopStream.Detach"/> or <see cref="LoopStream.DetachAsync"/> handed the fd back, open,
     /// together with the input read ahead.</summary>
     Detached,
+    /// <summary>A write would have grown the queue past <see cref="LoopStreamOptions.MaxQueuedBytes"/> (the peer does not
+    /// read): the queue was dropped; <see cref="LoopStream.Error"/> is a <see cref="WriteQueueOverflowException"/>.</summary>
+    WriteQueueOverflow,
 }

@@ -92,6 +92,11 @@ public sealed partial class LoopStream
         if (_inHeld > 0) _in.Abandon(); else _in.Release();
         _x?.Late?.Release();
         _channel.ReleaseBuffers();
+        if (_closeReason == Net.CloseReason.WriteQueueOverflow && OnError is { } onError)
+        {
+            // Found inside Write, so reported here rather than inline: OnError, then OnClose, as for other errors.
+            try { onError(this, _x!.Error!); } catch (Exception ex) { _loop.ReportException(ex); }
+        }
         _x?.ClosedTcs?.TrySetResult(_closeReason);
         RaiseEndReached();
         var onClose = OnClose;

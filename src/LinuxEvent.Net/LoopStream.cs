@@ -23,7 +23,9 @@ namespace LinuxEvent.Net;
 /// once; on the proactor it submits a send; whatever the kernel does not take is queued and written in order,
 /// partial writes resuming at the right offset. At <see cref="LoopStreamOptions.HighWatermark"/> queued bytes the
 /// stream is <see cref="IsWriteBlocked"/> (Write returns false; the data is still queued); when the queue falls to
-/// <see cref="LoopStreamOptions.LowWatermark"/> it unblocks and <see cref="OnDrain"/> runs.</para>
+/// <see cref="LoopStreamOptions.LowWatermark"/> it unblocks and <see cref="OnDrain"/> runs. A write that would take the
+/// queue past <see cref="LoopStreamOptions.MaxQueuedBytes"/> closes the stream instead
+/// (<see cref="CloseReason.WriteQueueOverflow"/>).</para>
 /// <para><b>Errors.</b> EINTR is retried and EAGAIN waits for readiness; any other errno goes to <see cref="OnError"/>
 /// (a <see cref="LinuxEventSocketException"/> on a socket, a <see cref="LinuxEventException"/> on a pipe, naming the call
 /// and errno) and then the stream closes with
@@ -191,8 +193,8 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
     /// <summary>The stream was write-blocked and its queue fell to the low watermark.</summary>
     public Action<LoopStream>? OnDrain { get; set; }
 
-    /// <summary>An I/O error (<see cref="ILinuxEventError"/>: a <see cref="LinuxEventSocketException"/> on a socket) or a codec error (<see cref="InvalidDataException"/>);
-    /// the stream closes right after. Runs at most once.</summary>
+    /// <summary>An I/O error (<see cref="ILinuxEventError"/>: a <see cref="LinuxEventSocketException"/> on a socket), a codec error (<see cref="InvalidDataException"/>)
+    /// or a write queue overflow (<see cref="WriteQueueOverflowException"/>); the stream closes right after. Runs at most once.</summary>
     public Action<LoopStream, Exception>? OnError { get; set; }
 
     /// <summary>The stream closed; runs exactly once, last, from the loop's deferred phase.</summary>
@@ -291,6 +293,7 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
         Loop.CheckLoopThread("LoopStream.Write");
         if (!CanWrite(nameof(Write))) return false;
         if (data.IsEmpty) return !Is(State.WriteBlocked);
+        if (WouldOverflow(data.Length)) return false;
         _channel.Write(data);
         AfterQueued();
         return !Is(State.WriteBlocked);
@@ -306,6 +309,7 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
         var codec = _codec ?? throw new InvalidOperationException("LoopStream.WriteMessage: the stream has no codec (LoopStreamOptions.Codec).");
         int length = codec.GetEncodedLength(payload.Length);
         if (!CanWrite(nameof(WriteMessage))) return false;
+        if (WouldOverflow(length)) return false;
         var dst = _channel.GetWriteSpan(length);
         codec.Encode(payload, dst);
         _channel.CommitWrite(length);

@@ -24,6 +24,18 @@ public sealed record LoopStreamOptions
     /// <summary>Queued output at or below which a blocked stream unblocks and <see cref="LoopStream.OnDrain"/> runs (default 16 KiB).</summary>
     public int LowWatermark { get; init; } = 16 * 1024;
 
+    /// <summary>
+    /// The hard bound of the write queue (default 16 MiB): a <see cref="LoopStream.Write"/> (or
+    /// <see cref="LoopStream.WriteMessage"/>, <see cref="LoopStream.WriteAsync"/>) that would make the bytes not yet taken
+    /// by the kernel exceed it is refused, and the stream closes with <see cref="CloseReason.WriteQueueOverflow"/>
+    /// (<see cref="LoopStream.OnError"/> gets a <see cref="WriteQueueOverflowException"/>, then
+    /// <see cref="LoopStream.OnClose"/> runs): a peer that never reads cannot make the process buffer without limit, and
+    /// the loop's other connections are not affected. Writers that respect <see cref="HighWatermark"/> (wait for
+    /// <see cref="LoopStream.OnDrain"/>, or await <see cref="LoopStream.WriteAsync"/>) never reach it. Must be at least
+    /// <see cref="HighWatermark"/>; a single write larger than it always overflows.
+    /// </summary>
+    public int MaxQueuedBytes { get; init; } = 16 * 1024 * 1024;
+
     /// <summary>Async mode only: how much unread input the stream buffers ahead of the reader before it stops reading
     /// (default 64 KiB). Reading ahead keeps one receive armed across awaits instead of re-arming per call.</summary>
     public int ReadAheadLimit { get; init; } = 64 * 1024;
@@ -43,6 +55,8 @@ public sealed record LoopStreamOptions
             throw new ArgumentOutOfRangeException(nameof(HighWatermark), HighWatermark, "LoopStreamOptions.HighWatermark must be positive.");
         if (LowWatermark < 0 || LowWatermark >= HighWatermark)
             throw new ArgumentOutOfRangeException(nameof(LowWatermark), LowWatermark, "LoopStreamOptions.LowWatermark must be in 0..HighWatermark-1.");
+        if (MaxQueuedBytes < HighWatermark)
+            throw new ArgumentOutOfRangeException(nameof(MaxQueuedBytes), MaxQueuedBytes, $"LoopStreamOptions.MaxQueuedBytes must be at least HighWatermark ({HighWatermark}).");
         if (ReadAheadLimit < 1)
             throw new ArgumentOutOfRangeException(nameof(ReadAheadLimit), ReadAheadLimit, "LoopStreamOptions.ReadAheadLimit must be positive.");
     }
