@@ -19,8 +19,9 @@ namespace LinuxEvent.Net;
 /// <see cref="OnMessage"/> with a codec, and call <see cref="Start"/>. Async mode: call <see cref="ReadAsync"/> /
 /// <see cref="ReadMessageAsync"/>. A stream uses one mode for its life. <see cref="PauseRead"/> stops delivery at once — even in the middle of a received chunk, whose rest is kept and
 /// delivered after <see cref="ResumeRead"/>. Peer EOF is reported by <see cref="OnEnd"/> after all input before it.</para>
-/// <para><b>Writing.</b> <see cref="Write"/> never blocks: on the reactor, with nothing queued, it tries send(2) at
-/// once; on the proactor it submits a send; whatever the kernel does not take is queued and written in order,
+/// <para><b>Writing.</b> <see cref="Write"/> never blocks: on the reactor, writes made from the loop's callbacks are
+/// coalesced into one send(2) per stream at the end of the iteration (<see cref="ReactorOptions.CoalesceWrites"/>;
+/// outside the loop's run, with nothing queued, it tries send(2) at once); on the proactor it submits a send; whatever the kernel does not take is queued and written in order,
 /// partial writes resuming at the right offset. At <see cref="LoopStreamOptions.HighWatermark"/> queued bytes the
 /// stream is <see cref="IsWriteBlocked"/> (Write returns false; the data is still queued); when the queue falls to
 /// <see cref="LoopStreamOptions.LowWatermark"/> it unblocks and <see cref="OnDrain"/> runs. A write that would take the

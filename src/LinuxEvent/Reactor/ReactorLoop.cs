@@ -32,6 +32,7 @@ public sealed class ReactorLoop : Loop
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxEventsPerWait, "ReactorOptions.MaxEventsPerWait must be in 1..65536.");
         _driver = new ReactorIoDriver(this);
         _driver.ConfigureFiles(options);
+        _driver.CoalesceWrites = options.CoalesceWrites;
         ReactorBackendBase backend = options.Backend switch
         {
             ReactorBackend.Epoll => new EpollReactorBackend(this, _driver, options.MaxEventsPerWait),

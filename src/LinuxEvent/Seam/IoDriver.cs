@@ -85,6 +85,12 @@ internal abstract class IoDriver(Loop loop)
     /// <summary>Hands queued requests to the kernel now (proactor); nothing to do on the reactor.</summary>
     public virtual void FlushSubmissions(string call) { }
 
+    /// <summary>Called at the end of each loop iteration (after its deferred phase) and before each wait: the reactor
+    /// sends the stream writes made on the loop thread since the last call, coalesced
+    /// (<see cref="ReactorOptions.CoalesceWrites"/>); nothing to do on the proactor, whose sends are submitted together
+    /// by the next wait anyway.</summary>
+    public virtual void FlushWrites() { }
+
     /// <summary>Loop disposal, step 1: settles everything the driver owns.</summary>
     public abstract void Dispose();
 
