@@ -30,7 +30,8 @@ namespace LinuxEvent.Net;
 /// <para><b>Errors.</b> EINTR is retried and EAGAIN waits for readiness; any other errno goes to <see cref="OnError"/>
 /// (a <see cref="LinuxEventSocketException"/> on a socket, a <see cref="LinuxEventException"/> on a pipe, naming the call
 /// and errno) and then the stream closes with
-/// <see cref="CloseReason.Error"/>. A codec rejection closes it with <see cref="CloseReason.CodecError"/>.</para>
+/// <see cref="CloseReason.Error"/>. A codec rejection closes it with <see cref="CloseReason.CodecError"/>, at once, or
+/// after a reply written by <see cref="OnCodecError"/> has drained.</para>
 /// <para><b>Callbacks</b> run from the loop's dispatch, never inline inside a call you make on the stream: an error
 /// detected inside <see cref="Write"/> is reported from the next deferred phase. A throwing callback goes to the loop's
 /// <see cref="Loop.UnhandledException"/>; the stream carries on. <see cref="OnClose"/> runs exactly once, after
@@ -70,6 +71,7 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
         DeliveryScheduled = 1 << 8,   // a deferred delivery is queued
         Detaching = 1 << 9,           // DetachAsync waits for the fd to go quiet: no reading, no new writes
         InputMode = 1 << 10,          // callback mode with OnInput: the handler says how much it consumed
+        CodecFailed = 1 << 11,        // the codec rejected the input and OnCodecError may reply: no more input
     }
 
     private State _state;
@@ -187,6 +189,19 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
 
     /// <summary>Message mode: receives every decoded message (callback mode).</summary>
     public StreamMessageHandler? OnMessage { get; set; }
+
+    /// <summary>
+    /// The codec rejected the input (a line longer than <see cref="LineCodec.MaxLineLength"/>, a bad length prefix):
+    /// lets the stream answer before it closes. When set, input stops at once (nothing more is read or delivered) and the
+    /// handler runs with the <see cref="InvalidDataException"/>; it may <see cref="Write"/> or
+    /// <see cref="WriteMessage"/> a reply (an error line). Then <see cref="OnError"/> runs, pending reads fail with the
+    /// exception, and the stream closes once its queue has drained (<see cref="CloseAfterDrain"/>), with
+    /// <see cref="CloseReason.CodecError"/>, so the reply reaches the peer. The handler may also close the stream
+    /// itself (its reason stands). Unset (the default), a codec error closes the stream at once.
+    /// </summary>
+    /// <remarks>A peer that never reads holds the close back like any <see cref="CloseAfterDrain"/>; bound it with
+    /// <see cref="LoopStreamOptions.MaxQueuedBytes"/> or a timer that calls <see cref="Close"/>.</remarks>
+    public Action<LoopStream, InvalidDataException>? OnCodecError { get; set; }
 
     /// <summary>The peer ended its side (EOF), after all input before it was delivered. Runs at most once.</summary>
     public Action<LoopStream>? OnEnd { get; set; }

@@ -36,6 +36,17 @@ public sealed record LoopStreamOptions
     /// </summary>
     public int MaxQueuedBytes { get; init; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// The idle (read) timeout (default <see cref="Timeout.InfiniteTimeSpan"/>: none). While the stream wants input
+    /// (callback mode after <see cref="LoopStream.Start"/>, async mode while it reads or reads ahead) and nothing
+    /// arrives for this long, it closes with <see cref="CloseReason.Timeout"/> (<see cref="LoopStream.Error"/> is a
+    /// <see cref="TimeoutException"/>, which a pending read fails with). Every received chunk starts the period again;
+    /// the clock stops while reading is paused (<see cref="LoopStream.PauseRead"/>, async read-ahead full) and after
+    /// the peer's EOF, and restarts from zero when reading resumes. One loop timer per stream, pushed back per chunk in
+    /// O(1) without allocating. Must be positive, or infinite.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = Timeout.InfiniteTimeSpan;
+
     /// <summary>Async mode only: how much unread input the stream buffers ahead of the reader before it stops reading
     /// (default 64 KiB). Reading ahead keeps one receive armed across awaits instead of re-arming per call.</summary>
     public int ReadAheadLimit { get; init; } = 64 * 1024;
@@ -57,6 +68,8 @@ public sealed record LoopStreamOptions
             throw new ArgumentOutOfRangeException(nameof(LowWatermark), LowWatermark, "LoopStreamOptions.LowWatermark must be in 0..HighWatermark-1.");
         if (MaxQueuedBytes < HighWatermark)
             throw new ArgumentOutOfRangeException(nameof(MaxQueuedBytes), MaxQueuedBytes, $"LoopStreamOptions.MaxQueuedBytes must be at least HighWatermark ({HighWatermark}).");
+        if (IdleTimeout <= TimeSpan.Zero && IdleTimeout != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(nameof(IdleTimeout), IdleTimeout, "LoopStreamOptions.IdleTimeout must be positive, or Timeout.InfiniteTimeSpan (no timeout).");
         if (ReadAheadLimit < 1)
             throw new ArgumentOutOfRangeException(nameof(ReadAheadLimit), ReadAheadLimit, "LoopStreamOptions.ReadAheadLimit must be positive.");
     }
