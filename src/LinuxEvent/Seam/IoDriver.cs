@@ -76,8 +76,9 @@ internal abstract class IoDriver(Loop loop)
     /// <summary>The model's stream channel over a connected fd (LoopStream's seam).</summary>
     public abstract StreamChannel CreateStreamChannel(int fd, IStreamChannelHandler handler, bool isSocket, int receiveBufferSize);
 
-    /// <summary>The model's accept channel over a listening socket (Listener's seam).</summary>
-    public abstract AcceptChannel CreateAcceptChannel(int fd, IAcceptChannelHandler handler, int maxPerWake);
+    /// <summary>The model's accept channel over a listening socket (Listener's seam); with
+    /// <paramref name="exclusiveWakeup"/>, one incoming connection wakes one of the loops accepting on the socket.</summary>
+    public abstract AcceptChannel CreateAcceptChannel(int fd, IAcceptChannelHandler handler, int maxPerWake, bool exclusiveWakeup);
 
     /// <summary>Async operations pending (for the meter; may be read from another thread, so approximate).</summary>
     public abstract int LiveCount { get; }
