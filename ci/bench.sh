@@ -38,6 +38,7 @@ publish tools/SocketsEcho/SocketsEcho.csproj artifacts/bin/sockets-echo
 publish tools/LinuxEvent.Load/LinuxEvent.Load.csproj artifacts/bin/load
 publish tools/LinuxEvent.Compare/LinuxEvent.Compare.csproj artifacts/bin/compare
 publish tools/LinuxEvent.FileBench/LinuxEvent.FileBench.csproj artifacts/bin/filebench
+publish tools/LinuxEvent.FanoutBench/LinuxEvent.FanoutBench.csproj artifacts/bin/fanout     # --workloads fanout
 
 echo "ci/bench.sh: building the C baselines (tools/baselines) into artifacts/baselines/bin"
 if ! need gcc; then

@@ -85,11 +85,15 @@ public sealed class HostedLoop
         return listener;
     }
 
+    private static readonly ListenerOptions s_sharedListener = new() { ExclusiveWakeup = true };
+
     /// <summary>
     /// Accepts on an inherited, activated socket from this loop: the listener works on a duplicate of the fd
     /// (close-on-exec), owns and closes that duplicate, and is tracked (disposed when the drain starts). Every loop
     /// may call it for the same socket: they then share one accept queue (see the package README for the trade-off
-    /// against <c>SO_REUSEPORT</c>).
+    /// against <c>SO_REUSEPORT</c>). Without <paramref name="options"/> the listener uses
+    /// <see cref="ListenerOptions.ExclusiveWakeup"/>, so one connection wakes one loop (the duplicates share one open
+    /// file, and so one wait queue, which is what EPOLLEXCLUSIVE acts on); options given are used as they are.
     /// </summary>
     /// <exception cref="ArgumentException">The socket is not a listening stream socket.</exception>
     /// <exception cref="LinuxEventException">The duplicate could not be made (e.g. EMFILE).</exception>
@@ -102,7 +106,7 @@ public sealed class HostedLoop
         int dup = Libc.Fcntl(socket.Fd, Libc.F_DUPFD_CLOEXEC, 3);
         if (dup < 0) throw new LinuxEventException(Libc.LastErrno, $"fcntl(fd={socket.Fd}, F_DUPFD_CLOEXEC)");
         Listener listener;
-        try { listener = Listener.FromSocket(Loop, dup, ownsSocket: true, onAccept, options); }
+        try { listener = Listener.FromSocket(Loop, dup, ownsSocket: true, onAccept, options ?? s_sharedListener); }
         catch
         {
             Posix.CloseQuietly(dup);

@@ -253,11 +253,7 @@ public sealed class ChildProcess : LoopComponent, IDisposable
         return stream;
     }
 
-    private static LoopStreamOptions PipeOptions(LoopStreamOptions o) => new()
-    {
-        OwnsFd = true, FdKind = StreamFdKind.File, ReceiveBufferSize = o.ReceiveBufferSize, HighWatermark = o.HighWatermark,
-        LowWatermark = o.LowWatermark, ReadAheadLimit = o.ReadAheadLimit, Codec = o.Codec, PeerEnd = o.PeerEnd,
-    };
+    private static LoopStreamOptions PipeOptions(LoopStreamOptions o) => o with { OwnsFd = true, FdKind = StreamFdKind.File };
 
     /// <summary>Sets up one stdio slot; returns the parent's pipe end (or -1).</summary>
     private static int Plumb(StdioMode mode, int childFd, bool parentWrites, List<int> toClose, List<(int, int)> fdMap)

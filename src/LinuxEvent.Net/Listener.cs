@@ -76,7 +76,7 @@ public sealed partial class Listener : LoopComponent, IDisposable, IAcceptChanne
         _resolvePeer = options.ResolvePeerEndPoint;
         LocalEndPoint = Posix.GetLocalEndPoint(fd);
         _isTcp = LocalEndPoint is IPEndPoint;
-        _channel = loop.CreateAcceptChannel(fd, this, _cap);
+        _channel = loop.CreateAcceptChannel(fd, this, _cap, options.ExclusiveWakeup);
     }
 
     /// <summary>

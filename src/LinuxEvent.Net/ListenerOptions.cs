@@ -20,6 +20,16 @@ public sealed class ListenerOptions
     /// kernel spreads connections among them.</summary>
     public bool ReusePort { get; init; }
 
+    /// <summary>
+    /// For a listening socket shared by several loops (the loops of a <see cref="LoopGroup"/> accepting on one inherited
+    /// or duplicated socket): one incoming connection wakes one loop instead of all of them (default false). Reactor:
+    /// the socket is watched with EPOLLEXCLUSIVE; without it every loop's epoll wakes and all but one find nothing to
+    /// accept (EAGAIN). Proactor: io_uring's accept already waits as an exclusive waiter (the kernel arms its internal
+    /// poll with EPOLLEXCLUSIVE), so the option changes nothing there. Where each loop binds its own socket,
+    /// <see cref="ReusePort"/> spreads connections instead and this is not needed.
+    /// </summary>
+    public bool ExclusiveWakeup { get; init; }
+
     /// <summary>IPV6_V6ONLY for an IPv6 endpoint (default false: <c>[::]</c> also accepts IPv4 as mapped addresses).</summary>
     public bool IPv6Only { get; init; }
 

@@ -28,7 +28,7 @@ public sealed partial class LoopStream
         {
             // The peer reset the connection, but the bytes it sent before the reset are still queued in the kernel (a
             // receive returns them, then the end of the stream): read and deliver them, then close with this error
-            // (OnPeerClosed or a receive error ends it). Writing is over: CanWrite refuses while an error is recorded.
+            // (OnPeerClosed or a receive error ends it). Writing is over: CanWrite refuses once WriteFailed is set.
             Set(State.WriteFailed, true);
             UpdateReadInterest();
             if (_in.Length > 0 && CanDeliver) DeliverInput();
@@ -56,9 +56,14 @@ public sealed partial class LoopStream
 
     private void FailCodec(string? message)
     {
-        if (Is(State.Closed)) return;
+        if (Is(State.Closed) || Is(State.CodecFailed)) return;
         var ex = new InvalidDataException($"LoopStream(fd={Fd}): codec {_codec!.GetType().Name} rejected the input: {message}.");
         X.Error = ex;
+        if (OnCodecError is not null)
+        {
+            ReplyToCodecError(ex);
+            return;
+        }
         var onError = OnError;
         if (onError is not null)
         {
@@ -67,11 +72,41 @@ public sealed partial class LoopStream
         FinishClose(Net.CloseReason.CodecError, ex);
     }
 
+    /// <summary>
+    /// The codec failed and <see cref="OnCodecError"/> is set: input stops (nothing more is read or delivered), the
+    /// handler may write a reply, pending reads fail with the error, <see cref="OnError"/> runs, and the stream closes
+    /// with <see cref="CloseReason.CodecError"/> once the reply has drained.
+    /// </summary>
+    private void ReplyToCodecError(InvalidDataException ex)
+    {
+        Set(State.CodecFailed, true);
+        UpdateReadInterest();
+        var reply = OnCodecError!;
+        try { reply(this, ex); } catch (Exception cbEx) { _loop.ReportException(cbEx); }
+        if (Is(State.Closed)) return;                       // the handler closed it (its reason stands)
+        if (_readWaiter?.IsPending == true) _readWaiter.SetException(ex);
+        if (_messageWaiter?.IsPending == true) _messageWaiter.SetException(ex);
+        var onError = OnError;
+        if (onError is not null)
+        {
+            try { onError(this, ex); } catch (Exception cbEx) { _loop.ReportException(cbEx); }
+        }
+        if (Is(State.Closed)) return;
+        if (Is(State.CloseAfterDrain)) return;             // the handler asked for it already: its reason stands
+        // A ShutdownWrite from the handler still sends its FIN after the reply; the close follows the drain.
+        _drainCloseReason = Net.CloseReason.CodecError;
+        Set(State.CloseAfterDrain, true);
+        Set(State.ShutdownRequested, false);
+        UpdateReadInterest();
+        if (QueuedBytes == 0) FinishClose(Net.CloseReason.CodecError, null);
+    }
+
     private void FinishClose(CloseReason reason, Exception? error)
     {
         if (Is(State.Closed)) return;
         Set(State.Closed, true);
         DetachFromLoop();               // closed once: the loop's disposal has nothing left to close
+        StopIdleTimer();
         _closeReason = reason;
         _loop.Metrics.RecordClose(s_closeReasonNames[(int)reason]);
         if (error is not null) X.Error = error;
@@ -123,6 +158,11 @@ public sealed partial class LoopStream
         if (_inHeld > 0) _in.Abandon(); else _in.Release();
         _x?.Late?.Release();
         _channel.ReleaseBuffers();
+        if (_closeReason == Net.CloseReason.WriteQueueOverflow && OnError is { } onError)
+        {
+            // Found inside Write, so reported here rather than inline: OnError, then OnClose, as for other errors.
+            try { onError(this, _x!.Error!); } catch (Exception ex) { _loop.ReportException(ex); }
+        }
         _x?.ClosedTcs?.TrySetResult(_closeReason);
         RaiseEndReached();
         var onClose = OnClose;

@@ -73,11 +73,7 @@ public sealed partial class LoopStream
 
     private static readonly LoopStreamOptions s_socketKind = new() { FdKind = StreamFdKind.Socket };
 
-    internal static LoopStreamOptions CopyWithKind(LoopStreamOptions o, StreamFdKind kind) => new()
-    {
-        OwnsFd = o.OwnsFd, FdKind = kind, ReceiveBufferSize = o.ReceiveBufferSize, HighWatermark = o.HighWatermark,
-        LowWatermark = o.LowWatermark, ReadAheadLimit = o.ReadAheadLimit, Codec = o.Codec, PeerEnd = o.PeerEnd,
-    };
+    internal static LoopStreamOptions CopyWithKind(LoopStreamOptions o, StreamFdKind kind) => o with { FdKind = kind };
 
     /// <summary>Lets go of the Socket/SafeHandle owner, if any, once the stream is done with the fd.</summary>
     private void ReleaseOwner(bool dispose)

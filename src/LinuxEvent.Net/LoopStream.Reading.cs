@@ -5,7 +5,7 @@ public sealed partial class LoopStream
     // ------------------------------------------------------------------ reading (the same on both models: the channel delivers)
 
     /// <summary>Whether the driver should have a read armed.</summary>
-    private bool WantsRead => !Is(State.Closed) && !_channel.HasPendingError && !Is(State.PeerEnded) && !Is(State.ReadPaused) && !Is(State.CloseAfterDrain) && !Is(State.Detaching) && _mode switch
+    private bool WantsRead => !Is(State.Closed) && !Is(State.CodecFailed) && !_channel.HasPendingError && !Is(State.PeerEnded) && !Is(State.ReadPaused) && !Is(State.CloseAfterDrain) && !Is(State.Detaching) && _mode switch
     {
         ReadMode.Callback => true,
         ReadMode.Async => _in.Length + (_x?.Late?.Length ?? 0) < _options.ReadAheadLimit || (_messageWaiter?.IsPending ?? false) && _in.Length < _options.ReadAheadLimit + MaxCodecBacklog,
@@ -16,15 +16,22 @@ public sealed partial class LoopStream
     /// limits bound it.</summary>
     private static int MaxCodecBacklog => int.MaxValue / 2;
 
-    private void UpdateReadInterest() => _channel.SetReading(WantsRead);
+    private void UpdateReadInterest()
+    {
+        bool want = WantsRead;
+        _channel.SetReading(want);
+        UpdateIdleTimer(want);
+    }
 
-    private bool CanDeliver => !Is(State.Closed) && !_channel.HasPendingError && !Is(State.ReadPaused) && !Is(State.Detaching) && _mode == ReadMode.Callback;
+    private bool CanDeliver => !Is(State.Closed) && !Is(State.CodecFailed) && !_channel.HasPendingError && !Is(State.ReadPaused) && !Is(State.Detaching) && _mode == ReadMode.Callback;
 
     /// <summary>A chunk arrived from the kernel (the span is the channel's receive buffer).</summary>
     void IStreamChannelHandler.OnReceived(ReadOnlySpan<byte> chunk)
     {
         BytesReceived += chunk.Length;
         _loop.Metrics.RecordReceived(chunk.Length);
+        if (Is(State.CodecFailed)) return;               // raced in after the codec failed: nothing more is delivered
+        RestartIdleTimer();
         if (_mode == ReadMode.Async)
         {
             if (_inHeld > 0) (_x!.Late ??= new ByteQueue()).Append(chunk);

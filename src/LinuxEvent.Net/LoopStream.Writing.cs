@@ -9,6 +9,21 @@ public sealed partial class LoopStream
         if (!Is(State.WriteBlocked) && QueuedBytes >= _options.HighWatermark) Set(State.WriteBlocked, true);
     }
 
+    /// <summary>
+    /// The hard bound: a write of <paramref name="length"/> bytes that would take the queue past
+    /// <see cref="LoopStreamOptions.MaxQueuedBytes"/> is refused and the stream closes at once (the queue is dropped, the
+    /// fd closed); <see cref="OnError"/> and <see cref="OnClose"/> run from the deferred phase, never inside the write.
+    /// </summary>
+    private bool WouldOverflow(int length)
+    {
+        int queued = QueuedBytes;
+        if ((long)queued + length <= _options.MaxQueuedBytes) return false;
+        var ex = new WriteQueueOverflowException(Fd, queued, length, _options.MaxQueuedBytes);
+        X.Error = ex;
+        FinishClose(Net.CloseReason.WriteQueueOverflow, ex);
+        return true;
+    }
+
     /// <summary>The kernel accepted <paramref name="count"/> bytes; called by the drivers from I/O dispatch.</summary>
     void IStreamChannelHandler.OnSent(int count)
     {

@@ -19,15 +19,19 @@ namespace LinuxEvent.Net;
 /// <see cref="OnMessage"/> with a codec, and call <see cref="Start"/>. Async mode: call <see cref="ReadAsync"/> /
 /// <see cref="ReadMessageAsync"/>. A stream uses one mode for its life. <see cref="PauseRead"/> stops delivery at once — even in the middle of a received chunk, whose rest is kept and
 /// delivered after <see cref="ResumeRead"/>. Peer EOF is reported by <see cref="OnEnd"/> after all input before it.</para>
-/// <para><b>Writing.</b> <see cref="Write"/> never blocks: on the reactor, with nothing queued, it tries send(2) at
-/// once; on the proactor it submits a send; whatever the kernel does not take is queued and written in order,
+/// <para><b>Writing.</b> <see cref="Write"/> never blocks: on the reactor, writes made from the loop's callbacks are
+/// coalesced into one send(2) per stream at the end of the iteration (<see cref="ReactorOptions.CoalesceWrites"/>;
+/// outside the loop's run, with nothing queued, it tries send(2) at once); on the proactor it submits a send; whatever the kernel does not take is queued and written in order,
 /// partial writes resuming at the right offset. At <see cref="LoopStreamOptions.HighWatermark"/> queued bytes the
 /// stream is <see cref="IsWriteBlocked"/> (Write returns false; the data is still queued); when the queue falls to
-/// <see cref="LoopStreamOptions.LowWatermark"/> it unblocks and <see cref="OnDrain"/> runs.</para>
+/// <see cref="LoopStreamOptions.LowWatermark"/> it unblocks and <see cref="OnDrain"/> runs. A write that would take the
+/// queue past <see cref="LoopStreamOptions.MaxQueuedBytes"/> closes the stream instead
+/// (<see cref="CloseReason.WriteQueueOverflow"/>).</para>
 /// <para><b>Errors.</b> EINTR is retried and EAGAIN waits for readiness; any other errno goes to <see cref="OnError"/>
 /// (a <see cref="LinuxEventSocketException"/> on a socket, a <see cref="LinuxEventException"/> on a pipe, naming the call
 /// and errno) and then the stream closes with
-/// <see cref="CloseReason.Error"/>. A codec rejection closes it with <see cref="CloseReason.CodecError"/>. One exception
+/// <see cref="CloseReason.Error"/>. A codec rejection closes it with <see cref="CloseReason.CodecError"/>, at once, or
+/// after a reply written by <see cref="OnCodecError"/> has drained. One exception
 /// in callback mode: a send that fails because the peer reset the connection (ECONNRESET, EPIPE) ends writing, but what
 /// the peer sent before the reset is still read and delivered first (the kernel keeps it queued); then OnError runs and
 /// the stream closes with <see cref="CloseReason.Error"/>. Pausing reading or <see cref="CloseAfterDrain"/> meanwhile
@@ -72,6 +76,7 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
         Detaching = 1 << 9,           // DetachAsync waits for the fd to go quiet: no reading, no new writes
         InputMode = 1 << 10,          // callback mode with OnInput: the handler says how much it consumed
         WriteFailed = 1 << 11,        // a send failed (the peer reset): reading what it sent before, then closing with the error
+        CodecFailed = 1 << 12,        // the codec rejected the input and OnCodecError may reply: no more input
     }
 
     private State _state;
@@ -197,15 +202,28 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
     /// <summary>Message mode: receives every decoded message (callback mode).</summary>
     public StreamMessageHandler? OnMessage { get; set; }
 
+    /// <summary>
+    /// The codec rejected the input (a line longer than <see cref="LineCodec.MaxLineLength"/>, a bad length prefix):
+    /// lets the stream answer before it closes. When set, input stops at once (nothing more is read or delivered) and the
+    /// handler runs with the <see cref="InvalidDataException"/>; it may <see cref="Write"/> or
+    /// <see cref="WriteMessage"/> a reply (an error line). Then <see cref="OnError"/> runs, pending reads fail with the
+    /// exception, and the stream closes once its queue has drained (<see cref="CloseAfterDrain"/>), with
+    /// <see cref="CloseReason.CodecError"/>, so the reply reaches the peer. The handler may also close the stream
+    /// itself (its reason stands). Unset (the default), a codec error closes the stream at once.
+    /// </summary>
+    /// <remarks>A peer that never reads holds the close back like any <see cref="CloseAfterDrain"/>; bound it with
+    /// <see cref="LoopStreamOptions.MaxQueuedBytes"/> or a timer that calls <see cref="Close"/>.</remarks>
+    public Action<LoopStream, InvalidDataException>? OnCodecError { get; set; }
+
     /// <summary>The peer ended its side (EOF), after all input before it was delivered. Runs at most once.</summary>
     public Action<LoopStream>? OnEnd { get; set; }
 
     /// <summary>The stream was write-blocked and its queue fell to the low watermark.</summary>
     public Action<LoopStream>? OnDrain { get; set; }
 
-    /// <summary>An I/O error (<see cref="ILinuxEventError"/>: a <see cref="LinuxEventSocketException"/> on a socket) or a codec error (<see cref="InvalidDataException"/>);
-    /// the stream closes right after (after a failed send, once the input the peer sent before its reset is delivered:
-    /// see the type's remarks). Runs at most once.</summary>
+    /// <summary>An I/O error (<see cref="ILinuxEventError"/>: a <see cref="LinuxEventSocketException"/> on a socket), a codec error (<see cref="InvalidDataException"/>)
+    /// or a write queue overflow (<see cref="WriteQueueOverflowException"/>); the stream closes right after (after a failed
+    /// send, once the input the peer sent before its reset is delivered: see the type's remarks). Runs at most once.</summary>
     public Action<LoopStream, Exception>? OnError { get; set; }
 
     /// <summary>The stream closed; runs exactly once, last, from the loop's deferred phase.</summary>
@@ -313,6 +331,7 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
         Loop.CheckLoopThread("LoopStream.Write");
         if (!CanWrite(nameof(Write))) return false;
         if (data.IsEmpty) return !Is(State.WriteBlocked);
+        if (WouldOverflow(data.Length)) return false;
         _channel.Write(data);
         AfterQueued();
         return !Is(State.WriteBlocked);
@@ -328,6 +347,7 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
         var codec = _codec ?? throw new InvalidOperationException("LoopStream.WriteMessage: the stream has no codec (LoopStreamOptions.Codec).");
         int length = codec.GetEncodedLength(payload.Length);
         if (!CanWrite(nameof(WriteMessage))) return false;
+        if (WouldOverflow(length)) return false;
         var dst = _channel.GetWriteSpan(length);
         codec.Encode(payload, dst);
         _channel.CommitWrite(length);
@@ -337,7 +357,8 @@ public sealed partial class LoopStream : LoopComponent, IDisposable, IAsyncDispo
 
     private bool CanWrite(string call)
     {
-        if (Is(State.Closed) || _channel.HasPendingError || _x?.Error is not null) return false;
+        // After a failed send nothing more can be written; after a codec error the OnCodecError reply still may be.
+        if (Is(State.Closed) || _channel.HasPendingError || Is(State.WriteFailed)) return false;
         if (Is(State.Detaching)) throw new InvalidOperationException($"LoopStream.{call}: the stream is being detached (DetachAsync).");
         if (Is(State.ShutdownRequested) || Is(State.CloseAfterDrain))
             throw new InvalidOperationException($"LoopStream.{call}: writing was ended by {(Is(State.CloseAfterDrain) ? "CloseAfterDrain" : "ShutdownWrite")}.");

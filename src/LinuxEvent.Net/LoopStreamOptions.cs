@@ -24,6 +24,29 @@ public sealed record LoopStreamOptions
     /// <summary>Queued output at or below which a blocked stream unblocks and <see cref="LoopStream.OnDrain"/> runs (default 16 KiB).</summary>
     public int LowWatermark { get; init; } = 16 * 1024;
 
+    /// <summary>
+    /// The hard bound of the write queue (default 16 MiB): a <see cref="LoopStream.Write"/> (or
+    /// <see cref="LoopStream.WriteMessage"/>, <see cref="LoopStream.WriteAsync"/>) that would make the bytes not yet taken
+    /// by the kernel exceed it is refused, and the stream closes with <see cref="CloseReason.WriteQueueOverflow"/>
+    /// (<see cref="LoopStream.OnError"/> gets a <see cref="WriteQueueOverflowException"/>, then
+    /// <see cref="LoopStream.OnClose"/> runs): a peer that never reads cannot make the process buffer without limit, and
+    /// the loop's other connections are not affected. Writers that respect <see cref="HighWatermark"/> (wait for
+    /// <see cref="LoopStream.OnDrain"/>, or await <see cref="LoopStream.WriteAsync"/>) never reach it. Must be at least
+    /// <see cref="HighWatermark"/>; a single write larger than it always overflows.
+    /// </summary>
+    public int MaxQueuedBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// The idle (read) timeout (default <see cref="Timeout.InfiniteTimeSpan"/>: none). While the stream wants input
+    /// (callback mode after <see cref="LoopStream.Start"/>, async mode while it reads or reads ahead) and nothing
+    /// arrives for this long, it closes with <see cref="CloseReason.Timeout"/> (<see cref="LoopStream.Error"/> is a
+    /// <see cref="TimeoutException"/>, which a pending read fails with). Every received chunk starts the period again;
+    /// the clock stops while reading is paused (<see cref="LoopStream.PauseRead"/>, async read-ahead full) and after
+    /// the peer's EOF, and restarts from zero when reading resumes. One loop timer per stream, pushed back per chunk in
+    /// O(1) without allocating. Must be positive, or infinite.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = Timeout.InfiniteTimeSpan;
+
     /// <summary>Async mode only: how much unread input the stream buffers ahead of the reader before it stops reading
     /// (default 64 KiB). Reading ahead keeps one receive armed across awaits instead of re-arming per call.</summary>
     public int ReadAheadLimit { get; init; } = 64 * 1024;
@@ -43,6 +66,10 @@ public sealed record LoopStreamOptions
             throw new ArgumentOutOfRangeException(nameof(HighWatermark), HighWatermark, "LoopStreamOptions.HighWatermark must be positive.");
         if (LowWatermark < 0 || LowWatermark >= HighWatermark)
             throw new ArgumentOutOfRangeException(nameof(LowWatermark), LowWatermark, "LoopStreamOptions.LowWatermark must be in 0..HighWatermark-1.");
+        if (MaxQueuedBytes < HighWatermark)
+            throw new ArgumentOutOfRangeException(nameof(MaxQueuedBytes), MaxQueuedBytes, $"LoopStreamOptions.MaxQueuedBytes must be at least HighWatermark ({HighWatermark}).");
+        if (IdleTimeout <= TimeSpan.Zero && IdleTimeout != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(nameof(IdleTimeout), IdleTimeout, "LoopStreamOptions.IdleTimeout must be positive, or Timeout.InfiniteTimeSpan (no timeout).");
         if (ReadAheadLimit < 1)
             throw new ArgumentOutOfRangeException(nameof(ReadAheadLimit), ReadAheadLimit, "LoopStreamOptions.ReadAheadLimit must be positive.");
     }

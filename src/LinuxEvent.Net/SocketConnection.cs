@@ -27,12 +27,7 @@ public readonly partial struct SocketConnection
     {
         if (options is null) return new LoopStream(loop, Fd, s_socketStream);
         if (options.FdKind != StreamFdKind.Auto) return new LoopStream(loop, Fd, options);
-        return new LoopStream(loop, Fd, new LoopStreamOptions
-        {
-            OwnsFd = options.OwnsFd, FdKind = StreamFdKind.Socket, ReceiveBufferSize = options.ReceiveBufferSize,
-            HighWatermark = options.HighWatermark, LowWatermark = options.LowWatermark, ReadAheadLimit = options.ReadAheadLimit,
-            Codec = options.Codec, PeerEnd = options.PeerEnd,
-        });
+        return new LoopStream(loop, Fd, options with { FdKind = StreamFdKind.Socket });
     }
 
     private static readonly LoopStreamOptions s_socketStream = new() { FdKind = StreamFdKind.Socket };

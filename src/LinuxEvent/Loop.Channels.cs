@@ -33,12 +33,27 @@ public abstract partial class Loop
     /// <param name="maxPerWake">Most connections accepted per readiness report (reactor), at least 1.</param>
     /// <exception cref="ArgumentOutOfRangeException">Negative fd or <paramref name="maxPerWake"/> below 1.</exception>
     public AcceptChannel CreateAcceptChannel(int fd, IAcceptChannelHandler handler, int maxPerWake = 64)
+        => CreateAcceptChannel(fd, handler, maxPerWake, exclusiveWakeup: false);
+
+    /// <summary>
+    /// Creates the model's <see cref="AcceptChannel"/> over <paramref name="fd"/>, as
+    /// <see cref="CreateAcceptChannel(int, IAcceptChannelHandler, int)"/>; with <paramref name="exclusiveWakeup"/>, for a
+    /// listening socket shared by several loops, one incoming connection wakes one loop instead of all of them. Reactor:
+    /// the socket is watched with EPOLLEXCLUSIVE (<see cref="WatchOptions.Exclusive"/>). Proactor: nothing to ask,
+    /// io_uring's accept already waits as an exclusive waiter.
+    /// </summary>
+    /// <param name="fd">A listening, non-blocking socket.</param>
+    /// <param name="handler">Receives accepted connections and errors (from dispatch only).</param>
+    /// <param name="maxPerWake">Most connections accepted per readiness report (reactor), at least 1.</param>
+    /// <param name="exclusiveWakeup">Wake one loop per connection when several accept on the socket.</param>
+    /// <exception cref="ArgumentOutOfRangeException">Negative fd or <paramref name="maxPerWake"/> below 1.</exception>
+    public AcceptChannel CreateAcceptChannel(int fd, IAcceptChannelHandler handler, int maxPerWake, bool exclusiveWakeup)
     {
         const string call = "Loop.CreateAcceptChannel";
         if (fd < 0) ThrowHelper.NegativeFd(call, fd);
         ArgumentNullException.ThrowIfNull(handler);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPerWake, 1);
         CheckThread(call);
-        return Driver.CreateAcceptChannel(fd, handler, maxPerWake);
+        return Driver.CreateAcceptChannel(fd, handler, maxPerWake, exclusiveWakeup);
     }
 }

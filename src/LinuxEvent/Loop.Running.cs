@@ -137,6 +137,9 @@ public abstract partial class Loop
     private int Iterate(long maxWaitNs)
     {
         _callbacksRun = 0;
+        // Stream writes made on the loop thread between iterations (Run(main)'s synchronous part) go out before the
+        // wait; those of this iteration's callbacks at its end (below).
+        Driver.FlushWrites();
         // The clock is needed before the wait only to bound it by the next timer deadline; callbacks see the time read
         // after the wait (OnWaitReturned). Skipping the read when no timer is scheduled saves a clock_gettime per
         // iteration on busy I/O loops.
@@ -154,6 +157,7 @@ public abstract partial class Loop
         RunDueTimers();
         DrainPosts();
         RunDeferred();
+        Driver.FlushWrites();              // the reactor's coalesced stream writes, one send per stream
         var metrics = Metrics;
         metrics.Iterations++;
         // Busy time: from the wait's return (the clock read then) to now. The extra clock read happens only while a

@@ -2,7 +2,7 @@ namespace LinuxEvent;
 
 /// <summary>
 /// Accepting connections on one listening socket, implemented by the loop's model: the seam that LinuxEvent.Net's
-/// <c>Listener</c> is written on, once, for both models. Create with <see cref="Loop.CreateAcceptChannel"/>.
+/// <c>Listener</c> is written on, once, for both models. Create with <see cref="Loop.CreateAcceptChannel(int, IAcceptChannelHandler, int)"/>.
 /// Loop-thread only.
 /// </summary>
 /// <remarks>

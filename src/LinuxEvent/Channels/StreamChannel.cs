@@ -18,8 +18,10 @@ namespace LinuxEvent;
 /// <para><b>Memory.</b> An idle channel holds no buffer: none for receiving (except the per-stream fallback's), and an
 /// output queue only while bytes wait for the kernel (the proactor takes its send operation and queues from the loop's
 /// pools while sending, and gives them back once everything was sent).</para>
-/// <para><b>Writing.</b> <see cref="Write"/> never blocks and never calls the handler inline. Reactor: with nothing
-/// queued it tries send(2) at once, and queues only what the kernel did not take. Proactor: it queues and submits one
+/// <para><b>Writing.</b> <see cref="Write"/> never blocks and never calls the handler inline. Reactor: a write made on
+/// the loop thread while the loop runs is queued, and the queue goes out in one send(2) at the end of the iteration
+/// (<see cref="ReactorOptions.CoalesceWrites"/>); otherwise, with nothing queued, it tries send(2) at once; either way
+/// only what the kernel did not take waits for writability. Proactor: it queues and submits one
 /// send at a time; the bytes in flight are never moved. Queued bytes go out in order, partial writes resuming at the
 /// right offset; <see cref="IStreamChannelHandler.OnSent"/> reports progress from dispatch.</para>
 /// <para><b>Errors</b> (EINTR is retried, EAGAIN waits for readiness) reach <see cref="IStreamChannelHandler.OnFailed"/>

@@ -271,7 +271,9 @@ internal sealed partial class ProactorIoDriver : IoDriver
     public override StreamChannel CreateStreamChannel(int fd, IStreamChannelHandler handler, bool isSocket, int receiveBufferSize)
         => new ProactorStreamChannel(Proactor, fd, isSocket, receiveBufferSize, handler);
 
-    public override AcceptChannel CreateAcceptChannel(int fd, IAcceptChannelHandler handler, int maxPerWake)
+    // exclusiveWakeup needs nothing here: io_uring arms an ACCEPT's internal poll with EPOLLEXCLUSIVE itself
+    // (IORING_OP_ACCEPT has poll_exclusive set; io_arm_poll_handler adds EPOLLEXCLUSIVE), so one connection wakes one ring.
+    public override AcceptChannel CreateAcceptChannel(int fd, IAcceptChannelHandler handler, int maxPerWake, bool exclusiveWakeup)
         => new ProactorAcceptChannel(this, fd, maxPerWake, handler);
 
     // ------------------------------------------------------------------ submission flushing and disposal

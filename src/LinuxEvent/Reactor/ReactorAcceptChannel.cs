@@ -11,6 +11,11 @@ internal sealed class ReactorAcceptChannel(ReactorIoDriver driver, int fd, int m
     private static readonly Action<Watcher> s_readable = static w => ((ReactorAcceptChannel)w.Data!).OnReadable();
     private Watcher? _watcher;
 
+    /// <summary>Watch the socket with EPOLLEXCLUSIVE (a listening socket shared by several loops). Pausing and resuming
+    /// then remove and add the registration (an exclusive registration cannot be modified), which the driver does
+    /// when every direction is turned off and on again.</summary>
+    internal bool Exclusive { get; init; }
+
     private protected override void SetAcceptingCore(bool on)
     {
         IsAccepting = on;
@@ -18,7 +23,7 @@ internal sealed class ReactorAcceptChannel(ReactorIoDriver driver, int fd, int m
         {
             if (_watcher is null || !_watcher.IsActive)
             {
-                _watcher = driver.Watch(Fd, WatchOptions.Read, s_readable, null, onError: null, extraEvents: 0, "AcceptChannel");
+                _watcher = driver.Watch(Fd, WatchOptions.Read | (Exclusive ? WatchOptions.Exclusive : 0), s_readable, null, onError: null, extraEvents: 0, "AcceptChannel");
                 _watcher.Data = this;
             }
             else if (!_watcher.IsReadEnabled) _watcher.EnableRead();

@@ -34,8 +34,8 @@ internal sealed partial class ReactorIoDriver(ReactorLoop loop) : IoDriver(loop)
     public override StreamChannel CreateStreamChannel(int fd, IStreamChannelHandler handler, bool isSocket, int receiveBufferSize)
         => new ReactorStreamChannel(Reactor, fd, isSocket, receiveBufferSize, handler);
 
-    public override AcceptChannel CreateAcceptChannel(int fd, IAcceptChannelHandler handler, int maxPerWake)
-        => new ReactorAcceptChannel(this, fd, maxPerWake, handler);
+    public override AcceptChannel CreateAcceptChannel(int fd, IAcceptChannelHandler handler, int maxPerWake, bool exclusiveWakeup)
+        => new ReactorAcceptChannel(this, fd, maxPerWake, handler) { Exclusive = exclusiveWakeup };
 
     /// <summary>Async operations parked on readiness (a scan for the meter; approximate when read from another thread).</summary>
     public override int LiveCount
@@ -61,12 +61,22 @@ internal sealed partial class ReactorIoDriver(ReactorLoop loop) : IoDriver(loop)
         Loop.CheckThread(call);
         if (Backend.OwnsFd(fd))
             throw new ArgumentException($"{call}: fd {fd} is owned by the loop itself (its wake, signal or process adaptor, or the backend's kernel object).", nameof(fd));
+        if ((options & (WatchOptions.Exclusive | WatchOptions.OneShot)) == (WatchOptions.Exclusive | WatchOptions.OneShot))
+            throw new ArgumentException($"{call}: WatchOptions.Exclusive cannot be combined with OneShot (EPOLLEXCLUSIVE is refused with EPOLLONESHOT: re-arming would be an EPOLL_CTL_MOD).", nameof(options));
         uint gen = NextGeneration();
         var w = new Watcher(this, fd, gen, options, onReadable, onWritable, onError) { ExtraEvents = extraEvents };
         var old = _watchers[fd];
         uint events = EventsOf(w);
         int err;
-        if (old is { Registered: true })
+        if (old is { Registered: true } && (w.Exclusive || old.Exclusive))
+        {
+            // EPOLLEXCLUSIVE is valid only with EPOLL_CTL_ADD (and an exclusive registration cannot be modified): replace
+            // the registration instead of modifying it.
+            err = Backend.Control(Libc.EPOLL_CTL_DEL, fd, 0, 0);
+            if (err is 0 or Errno.ENOENT) old.Registered = false;
+            err = Backend.Control(Libc.EPOLL_CTL_ADD, fd, events, DataOf(w));
+        }
+        else if (old is { Registered: true })
         {
             err = Backend.Control(Libc.EPOLL_CTL_MOD, fd, events, DataOf(w));
             // ENOENT: the fd was closed and its number reused; the kernel already dropped the old registration.
@@ -105,6 +115,7 @@ internal sealed partial class ReactorIoDriver(ReactorLoop loop) : IoDriver(loop)
         if (w.WriteEnabled) e |= Libc.EPOLLOUT;
         if (w.EdgeTriggered) e |= Libc.EPOLLET;
         if (w.OneShot) e |= Libc.EPOLLONESHOT;
+        if (w.Exclusive) e |= Libc.EPOLLEXCLUSIVE;
         return e | w.ExtraEvents;
     }
 
@@ -115,6 +126,10 @@ internal sealed partial class ReactorIoDriver(ReactorLoop loop) : IoDriver(loop)
         bool changed = read != w.ReadEnabled || write != w.WriteEnabled;
         bool rearm = w.OneShot && (read || write);
         if (!changed && !(rearm && call is nameof(Watcher.EnableRead) or nameof(Watcher.EnableWrite) or nameof(Watcher.SetInterest))) return;
+        if (w.Exclusive && w.Registered && (read || write))
+            throw new InvalidOperationException($"Watcher.{call}: the watcher of fd {w.Fd} is exclusive (WatchOptions.Exclusive): " +
+                "its interest cannot be changed while it keeps some (EPOLLEXCLUSIVE registrations cannot be modified: EPOLL_CTL_MOD fails with EINVAL). " +
+                "Disable every direction first (the registration is removed), or cancel it and watch again.");
         bool oldRead = w.ReadEnabled, oldWrite = w.WriteEnabled;
         w.ReadEnabled = read;
         w.WriteEnabled = write;

@@ -32,6 +32,7 @@ public sealed class ReactorLoop : Loop
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxEventsPerWait, "ReactorOptions.MaxEventsPerWait must be in 1..65536.");
         _driver = new ReactorIoDriver(this);
         _driver.ConfigureFiles(options);
+        _driver.CoalesceWrites = options.CoalesceWrites;
         ReactorBackendBase backend = options.Backend switch
         {
             ReactorBackend.Epoll => new EpollReactorBackend(this, _driver, options.MaxEventsPerWait),
@@ -57,7 +58,7 @@ public sealed class ReactorLoop : Loop
     /// watcher becomes inactive and receives nothing more. The fd is not owned (never closed by the loop).
     /// </summary>
     /// <param name="fd">An open fd that supports polling (socket, pipe, eventfd, tty...). Regular files are refused by epoll (EPERM).</param>
-    /// <param name="options">Interest (<see cref="WatchOptions.Read"/>, <see cref="WatchOptions.Write"/>) and mode (edge-triggered, one-shot).</param>
+    /// <param name="options">Interest (<see cref="WatchOptions.Read"/>, <see cref="WatchOptions.Write"/>) and mode (edge-triggered, one-shot, exclusive).</param>
     /// <param name="onReadable">Runs when readable, on EOF/hang-up, and on error when no <paramref name="onError"/> is set.</param>
     /// <param name="onWritable">Runs when writable, and on error when no <paramref name="onError"/> is set.</param>
     /// <param name="onError">If set, receives EPOLLERR alone (read/write callbacks do not run for that report).</param>

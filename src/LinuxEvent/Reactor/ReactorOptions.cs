@@ -30,6 +30,18 @@ public sealed class ReactorOptions
     public bool InlineCachedFileReads { get; init; } = true;
 
     /// <summary>
+    /// Write coalescing (default true): bytes written to a stream channel (LinuxEvent.Net's <c>LoopStream</c>) from the
+    /// loop thread while the loop runs are queued, and each stream's queue goes to the kernel in one send(2) at the end
+    /// of the iteration, after every callback of the iteration (deferred continuations included) has run. A fan-out that
+    /// writes 50 messages to a stream in one callback costs one send instead of 50; a request/response server still makes
+    /// one send per reply, a few microseconds later in the iteration. Writes made outside the loop's run (before
+    /// <c>Run</c>, between <c>RunOnce</c> calls) and with this off are tried at once, as before. Closing a stream sends
+    /// what it coalesced first (one non-blocking try). The proactor batches by nature: its sends are submitted together
+    /// by the next <c>io_uring_enter</c>.
+    /// </summary>
+    public bool CoalesceWrites { get; init; } = true;
+
+    /// <summary>
     /// <see cref="ReactorBackend.Fake"/> only: the virtual clock. Loops given the same <see cref="LinuxEvent.FakeClock"/>
     /// share one time (a simulated server and its clients). Null (the default): the loop gets its own clock at 1 s.
     /// Ignored by epoll.

@@ -25,6 +25,8 @@ internal sealed class ReactorStreamChannel(ReactorLoop loop, int fd, bool isSock
 
     private Watcher? _watcher;
     private bool _write;
+    /// <summary>On the driver's end-of-iteration flush list (write coalescing); the queue goes out then.</summary>
+    private bool _flushQueued;
 
     private protected override void SetReadingCore(bool on)
     {
@@ -131,8 +133,34 @@ internal sealed class ReactorStreamChannel(ReactorLoop loop, int fd, bool isSock
         Handler.OnSent(sent);
     }
 
+    /// <summary>Whether a write from here should wait for the end of the iteration: coalescing is on and the loop is
+    /// running on this thread (so an end of iteration is coming).</summary>
+    private bool ShouldCoalesce => Driver.CoalesceWrites && Loop.IsOnLoopThread;
+
+    private void QueueFlush()
+    {
+        _flushQueued = true;
+        Driver.QueueFlush(this);
+    }
+
+    /// <summary>The end-of-iteration flush: what this iteration wrote goes out in one send (more only if the kernel takes
+    /// it in parts), then progress is reported as for a writability report.</summary>
+    internal void FlushCoalesced()
+    {
+        _flushQueued = false;
+        if (IsClosed || _write) return;              // closed, or already waiting for writability (which sends it)
+        OnWritable();
+    }
+
     private protected override void WriteCore(ReadOnlySpan<byte> data)
     {
+        if (_flushQueued) { Output.Append(data); return; }
+        if ((OutputIfAny?.Length ?? 0) == 0 && !_write && ShouldCoalesce)
+        {
+            Output.Append(data);
+            QueueFlush();
+            return;
+        }
         if ((OutputIfAny?.Length ?? 0) == 0 && !_write)
         {
             // Nothing queued: try the kernel at once; most writes on a healthy connection end here, copy-free.
@@ -147,7 +175,8 @@ internal sealed class ReactorStreamChannel(ReactorLoop loop, int fd, bool isSock
 
     private protected override void Kick()
     {
-        if (_write) return;                           // writability is awaited; the queue goes out in order
+        if (_write || _flushQueued) return;           // writability or the flush is awaited; the queue goes out in order
+        if (ShouldCoalesce) { QueueFlush(); return; }
         var queue = Output;
         int n = Send(queue.Span);
         if (n > 0) { queue.Consume(n); BytesSent += n; }
@@ -158,6 +187,14 @@ internal sealed class ReactorStreamChannel(ReactorLoop loop, int fd, bool isSock
 
     private protected override void CloseCore(bool closeFd)
     {
+        if (_flushQueued && OutputIfAny is { Length: > 0 } coalesced && !HasPendingError)
+        {
+            // Written in this iteration and only held back for coalescing: without it these bytes would have gone out
+            // inside Write, so a "write the reply, then close" still sends the reply (one non-blocking try).
+            int n = Send(coalesced.Span);
+            if (n > 0) { coalesced.Consume(n); BytesSent += n; }
+        }
+        _flushQueued = false;                         // the driver's list skips a closed channel
         IsReading = _write = false;
         if (_watcher is { IsActive: true } w && !Loop.IsDisposed) w.Cancel();
         _watcher = null;

@@ -12,7 +12,7 @@ public sealed class Watcher : IDisposable
     internal bool ReadEnabled, WriteEnabled, Armed, Registered, Active = true;
     internal uint ExtraEvents;          // interest bits beyond Read/Write (LoopFd registrations: EPOLLRDHUP | EPOLLPRI)
     internal uint LastEvents;           // the epoll bits of the report being dispatched
-    internal readonly bool EdgeTriggered, OneShot;
+    internal readonly bool EdgeTriggered, OneShot, Exclusive;
     internal readonly Action<Watcher>? OnReadable, OnWritable, OnError;
 
     internal Watcher(Reactor.ReactorIoDriver driver, int fd, uint generation, WatchOptions options,
@@ -25,6 +25,7 @@ public sealed class Watcher : IDisposable
         WriteEnabled = (options & WatchOptions.Write) != 0;
         EdgeTriggered = (options & WatchOptions.EdgeTriggered) != 0;
         OneShot = (options & WatchOptions.OneShot) != 0;
+        Exclusive = (options & WatchOptions.Exclusive) != 0;
         OnReadable = onReadable;
         OnWritable = onWritable;
         OnError = onError;

@@ -85,14 +85,21 @@ internal abstract class IoDriver(Loop loop)
     /// <summary>The model's stream channel over a connected fd (LoopStream's seam).</summary>
     public abstract StreamChannel CreateStreamChannel(int fd, IStreamChannelHandler handler, bool isSocket, int receiveBufferSize);
 
-    /// <summary>The model's accept channel over a listening socket (Listener's seam).</summary>
-    public abstract AcceptChannel CreateAcceptChannel(int fd, IAcceptChannelHandler handler, int maxPerWake);
+    /// <summary>The model's accept channel over a listening socket (Listener's seam); with
+    /// <paramref name="exclusiveWakeup"/>, one incoming connection wakes one of the loops accepting on the socket.</summary>
+    public abstract AcceptChannel CreateAcceptChannel(int fd, IAcceptChannelHandler handler, int maxPerWake, bool exclusiveWakeup);
 
     /// <summary>Async operations pending (for the meter; may be read from another thread, so approximate).</summary>
     public abstract int LiveCount { get; }
 
     /// <summary>Hands queued requests to the kernel now (proactor); nothing to do on the reactor.</summary>
     public virtual void FlushSubmissions(string call) { }
+
+    /// <summary>Called at the end of each loop iteration (after its deferred phase) and before each wait: the reactor
+    /// sends the stream writes made on the loop thread since the last call, coalesced
+    /// (<see cref="ReactorOptions.CoalesceWrites"/>); nothing to do on the proactor, whose sends are submitted together
+    /// by the next wait anyway.</summary>
+    public virtual void FlushWrites() { }
 
     /// <summary>Loop disposal, step 1: settles everything the driver owns.</summary>
     public abstract void Dispose();
