@@ -131,7 +131,7 @@ start() {
   server=$!
   pids=("$server")
   for _ in $(seq 300); do
-    grep -q "$ready" "$log" && return 0
+    grep -q "$ready" "$log" 2>/dev/null && return 0   # the background shell may not have opened it yet
     kill -0 "$server" 2>/dev/null || { cat "$log"; fail "$name exited before it was ready"; }
     sleep 0.1
   done
