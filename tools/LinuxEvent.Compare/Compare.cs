@@ -19,7 +19,7 @@ internal static class Compare
         if (s.FromRaw is not null) return Rerender(s, repo);
 
         var notes = new List<string>();
-        var workloads = WorkloadRegistry.Select(s.Workloads, notes);
+        var workloads = WorkloadRegistry.Select(s.Workloads, notes, s.Quick);
         var servers = ServerCatalog.Resolve(s, repo, notes);
         var loads = ServerCatalog.ResolveLoads(s, repo, notes);
         var runnable = servers.Where(x => x.Missing is null).ToList();

@@ -45,7 +45,11 @@ internal abstract class LatencyWorkload(string name, double fraction, int order)
         $"{Fmt.N0(r[Metric.Rate]),8}/s p50 {Fmt.Micros(r[Metric.P50])} p99 {Fmt.Micros(r[Metric.P99])} max {Fmt.Micros(r[Metric.Max])} us";
 
     /// <summary>At half the peak: the latency of a server with headroom.</summary>
-    public sealed class At50() : LatencyWorkload("lat50", 0.5, 1);
+    public sealed class At50() : LatencyWorkload("lat50", 0.5, 1)
+    {
+        /// <summary>Not in --quick (its 90 s): the quick run keeps the busier point, lat90.</summary>
+        public override bool InQuickSet => false;
+    }
 
     /// <summary>At 90% of the peak: the latency of a busy server, where queueing and stalls show.</summary>
     public sealed class At90() : LatencyWorkload("lat90", 0.9, 2);

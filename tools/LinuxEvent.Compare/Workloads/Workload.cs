@@ -34,6 +34,9 @@ internal abstract class Workload
     /// <summary>In the set that runs when no <c>--workloads</c> is given (and in <c>--quick</c>).</summary>
     public virtual bool InDefaultSet => true;
 
+    /// <summary>Also in <c>--quick</c>'s default set (which must finish within 90 s); default: when in the default set.</summary>
+    public virtual bool InQuickSet => InDefaultSet;
+
     /// <summary>Workloads whose results this one reads (e.g. a peak rate); they are added to the run when missing.</summary>
     public virtual IReadOnlyList<string> DependsOn => [];
 

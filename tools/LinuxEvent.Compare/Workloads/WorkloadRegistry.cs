@@ -27,10 +27,10 @@ internal static class WorkloadRegistry
     /// The workloads to run for <paramref name="spec"/> ("default", or names separated by commas; "all" = every one), in run
     /// order, with the workloads they depend on added (and a note saying so).
     /// </summary>
-    public static List<Workload> Select(string spec, List<string> notes)
+    public static List<Workload> Select(string spec, List<string> notes, bool quick = false)
     {
         var chosen = new List<Workload>();
-        if (spec is "default" or "") chosen.AddRange(All.Where(w => w.InDefaultSet));
+        if (spec is "default" or "") chosen.AddRange(All.Where(w => w.InDefaultSet && (!quick || w.InQuickSet)));
         else if (spec == "all") chosen.AddRange(All);
         else
         {
