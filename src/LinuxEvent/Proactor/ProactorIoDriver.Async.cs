@@ -19,16 +19,7 @@ internal sealed partial class ProactorIoDriver
         if (_disposing) throw new ObjectDisposedException(nameof(ProactorLoop), "This proactor loop is being disposed.");
         var opKind = IoNames.Of(kind);
         var a = Loop.ParkIo(state, kind, buffer, constBuffer, remote, token);
-        var op = a.ProactorOperation ??= new Operation(Proactor, opKind, s_asyncCompleted) { Data = a };
-        op.Kind = opKind;
-        op.State = OperationState.Pending;
-        op.Result = 0;
-        op.Error = null;
-        op.CancelRequested = false;
-        op.Fd = state.Fd;
-        op.Fd2 = -1;
-        op.File = null;
-        op.Offset = -1;
+        var op = PrepareAsyncOperation(a, opKind, state.Fd, -1);
         // One storage for both (an operation reads or writes, never both): set the one this kind uses.
         bool writes = opKind is OperationKind.Write or OperationKind.Send;
         if (writes) op.ConstBuffer = constBuffer;
@@ -169,5 +160,24 @@ internal sealed partial class ProactorIoDriver
         // it settles through its completion (as ObjectDisposedException, or with its result if the kernel finished first).
         a.OwnerDisposed = true;
         if (a.ProactorOperation is { State: OperationState.Pending } op) op.Cancel();
+    }
+
+    /// <summary>
+    /// The pooled awaitable's operation, made once and reset for this use: every async call (socket, message, file)
+    /// starts from the same clean state, so nothing of the previous use (an error, a file request, a cancel) leaks in.
+    /// </summary>
+    private Operation PrepareAsyncOperation(AsyncOp a, OperationKind kind, int fd, long offset)
+    {
+        var op = a.ProactorOperation ??= new Operation(Proactor, kind, s_asyncCompleted) { Data = a };
+        op.Kind = kind;
+        op.State = OperationState.Pending;
+        op.Result = 0;
+        op.Error = null;
+        op.CancelRequested = false;
+        op.Fd = fd;
+        op.Fd2 = -1;
+        op.File = null;
+        op.Offset = offset;
+        return op;
     }
 }

@@ -11,15 +11,7 @@ internal sealed partial class ProactorIoDriver
     public override void StartFile(AsyncOp a)
     {
         var r = a.File!;
-        var op = a.ProactorOperation ??= new Operation(Proactor, r.Kind, s_asyncCompleted) { Data = a };
-        op.Kind = r.Kind;
-        op.State = OperationState.Pending;
-        op.Result = 0;
-        op.Error = null;
-        op.CancelRequested = false;
-        op.Fd = r.Fd;
-        op.Fd2 = -1;
-        op.Offset = r.Offset;
+        var op = PrepareAsyncOperation(a, r.Kind, r.Fd, r.Offset);
         // Read and Write use the operation's own buffer fields (and pin), like the callback API's Read/Write, so the
         // fake's CompleteRead and the SQE preparation are shared; the other kinds carry everything in the request.
         // One storage for both directions: a read's buffer, a write's, or none.

@@ -19,15 +19,7 @@ internal sealed partial class ProactorIoDriver
         var a = Loop.ParkMessageIo(state, kind, request, token);
         if (!a.IsPending) return IoStart.Pending(a);            // the request could not be encoded: settled with the error
         var opKind = IoNames.Of(kind);
-        var op = a.ProactorOperation ??= new Operation(Proactor, opKind, s_asyncCompleted) { Data = a };
-        op.Kind = opKind;
-        op.State = OperationState.Pending;
-        op.Result = 0;
-        op.Error = null;
-        op.CancelRequested = false;
-        op.Fd = state.Fd;
-        op.Fd2 = -1;
-        op.Offset = -1;
+        var op = PrepareAsyncOperation(a, opKind, state.Fd, -1);
         // One storage for both directions (an operation reads or writes, never both): set the one this kind uses.
         if (opKind == OperationKind.SendMessage) op.ConstBuffer = request.ConstBuffer;
         else op.Buffer = request.Buffer;
