@@ -79,6 +79,12 @@ public sealed partial class ProactorLoop : Loop
     /// <summary>Operations submitted and not yet settled.</summary>
     public int LiveOperationCount => _driver.LiveCount;
 
+    /// <summary>Operations whose memory is pinned for the kernel (tests: a disposed loop must have none).</summary>
+    internal int PinnedOperationCount => _driver.PinnedCount;
+
+    /// <summary>True when disposal had to abandon the kernel's ring, leaking what it may still touch (tests).</summary>
+    internal bool AbandonedAtDispose => _backend.AbandonedAtDispose;
+
     // ------------------------------------------------------------------ operations
 
     /// <summary>Reads into <paramref name="buffer"/> at <paramref name="offset"/> (-1: the fd's current position). Result: bytes read, 0 at EOF.</summary>
