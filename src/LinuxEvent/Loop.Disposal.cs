@@ -12,6 +12,16 @@ public abstract partial class Loop
     /// it stops the loop and waits for it to leave before releasing resources. Pending timers are dropped; a proactor
     /// settles in-flight operations first (see <see cref="ProactorLoop"/>).
     /// </summary>
+    /// <remarks>
+    /// A proactor whose <see cref="Run()"/> has returned on another thread ("Stop, Join, Dispose") cannot be drained
+    /// from here: io_uring lets only the ring's owner thread enter it. Once that thread has exited (joined), the kernel
+    /// can no longer write into the loop's memory, so disposal settles every operation as Cancelled and releases the
+    /// ring, every pin and the provided buffers (waiting at most 500 ms for the kernel to finish the thread's exit).
+    /// If the owner thread is still alive (a thread-pool thread that ran the loop), the ring is still closed and
+    /// unmapped, so the kernel cancels its requests and their sockets close, but pinned buffers and provided-buffer
+    /// memory are leaked on purpose, since that thread's io-wq workers may still write into them. Dispose on the thread
+    /// that ran the loop (or with <see cref="LoopGroup"/>, which does) to avoid both.
+    /// </remarks>
     public void Dispose()
     {
         if (RequestDispose(asynchronous: false) is { } runExited) runExited.Wait();

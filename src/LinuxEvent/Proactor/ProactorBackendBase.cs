@@ -62,4 +62,8 @@ internal abstract class ProactorBackendBase(ProactorIoDriver driver) : LoopBacke
 
     /// <summary>Disposal step 1: cancel everything in flight and wait until every operation has settled.</summary>
     public abstract void DrainForDispose();
+
+    /// <summary>True when disposal could not prove the kernel done with the loop's memory and deliberately leaked it
+    /// (pins, ring mappings, provided-buffer memory) rather than risk corruption. Tests read it.</summary>
+    internal virtual bool AbandonedAtDispose => false;
 }

@@ -24,7 +24,10 @@ namespace LinuxEvent;
 /// anywhere, but run it, create pools and submit in bulk from the thread that will run it.</para>
 /// <para><b>Disposal</b> cancels every operation still in flight and waits for each one's own completion before
 /// releasing the ring, so the kernel never writes into a buffer that was unpinned. Those operations settle
-/// (normally as Cancelled) and their callbacks run during <see cref="Loop.Dispose"/>.</para>
+/// (normally as Cancelled) and their callbacks run during <see cref="Loop.Dispose"/>. Disposed from another thread
+/// after <see cref="Loop.Run()"/> returned, the ring cannot be entered: everything is still released once the thread
+/// that ran the loop has exited; while it lives, pins and provided buffers are leaked on purpose (see
+/// <see cref="Loop.Dispose"/>).</para>
 /// </remarks>
 public sealed partial class ProactorLoop : Loop
 {
@@ -78,6 +81,12 @@ public sealed partial class ProactorLoop : Loop
 
     /// <summary>Operations submitted and not yet settled.</summary>
     public int LiveOperationCount => _driver.LiveCount;
+
+    /// <summary>Operations whose memory is pinned for the kernel (tests: a disposed loop must have none).</summary>
+    internal int PinnedOperationCount => _driver.PinnedCount;
+
+    /// <summary>True when disposal had to abandon the kernel's ring, leaking what it may still touch (tests).</summary>
+    internal bool AbandonedAtDispose => _backend.AbandonedAtDispose;
 
     // ------------------------------------------------------------------ operations
 

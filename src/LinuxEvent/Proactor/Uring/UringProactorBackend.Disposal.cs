@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using LinuxEvent.Native;
 using LinuxEvent.Proactor.Uring;
@@ -8,6 +9,8 @@ namespace LinuxEvent.Proactor;
 internal sealed unsafe partial class UringProactorBackend
 {
     // ================================================================== disposal
+
+    internal override bool AbandonedAtDispose => Is(State.Abandoned);
 
     public override void DrainForDispose()
     {
@@ -34,6 +37,11 @@ internal sealed unsafe partial class UringProactorBackend
                 // closing the ring (Dispose) cancels them. Nothing needs to be leaked.
                 Set(State.WakeArmed, false);
                 ReleaseAllWatches();
+                return;
+            }
+            if (OwnerHasExited())
+            {
+                ReleaseAfterOwnerExit();
                 return;
             }
             AbandonRing();
@@ -85,7 +93,58 @@ internal sealed unsafe partial class UringProactorBackend
         }
     }
 
-    /// <summary>Settles every live operation as Cancelled without the kernel (only valid when it never saw them).</summary>
+    /// <summary>How long disposal off the owner thread waits for the owner's kernel task to finish exiting (a joined
+    /// thread's task is usually gone already; Join can return a moment before the kernel has reaped it).</summary>
+    internal static readonly TimeSpan OwnerExitWait = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// True once the owner's kernel task is gone (its /proc/self/task entry removed), waiting at most
+    /// <see cref="OwnerExitWait"/>. Never with SQPOLL: there the kernel's SQ thread, not the owner, issues requests and
+    /// runs their task work, and it lives until the ring is torn down. A reused tid only makes this answer false (the
+    /// safe side: the ring is abandoned).
+    /// </summary>
+    private bool OwnerHasExited()
+    {
+        int tid = _ring.OwnerTaskId;
+        if (tid <= 0 || _ring.SqPoll) return false;
+        string entry = string.Create(CultureInfo.InvariantCulture, $"/proc/self/task/{tid}");
+        long start = Stopwatch.GetTimestamp();
+        var spin = new SpinWait();
+        while (Directory.Exists(entry))
+        {
+            if (Stopwatch.GetElapsedTime(start) >= OwnerExitWait) return false;
+            spin.SpinOnce(sleep1Threshold: 20);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Disposal off the owner thread after the owner thread has exited: releases everything, leaking nothing. Sound
+    /// because, once the SINGLE_ISSUER submitter task is gone, nothing can write into the loop's memory any more:
+    /// <list type="bullet">
+    /// <item>the task's exit (do_exit → io_uring_files_cancel → io_uring_cancel_generic → io_uring_clean_tctx →
+    /// io_wq_put_and_exit) stopped and waited for its io-wq workers, the only other threads that run its requests with
+    /// our address space;</item>
+    /// <item>the requests still pending (poll-armed receives and accepts: exit cancels only "tracked" ones) complete
+    /// through task work, which under DEFER_TASKRUN only the submitter runs (io_allowed_defer_tw_run); once the ring is
+    /// released, io_ring_exit_work hands it to the fallback kworker, where io_should_terminate_tw() holds (PF_KTHREAD,
+    /// dying ctx refs) and each request fails with -ECANCELED without touching user memory;</item>
+    /// <item>a provided-buffer ring's slots were pinned by the kernel at registration and are read through its own
+    /// mapping; the buffers themselves are written only by copy_to_user in a task of ours.</item>
+    /// </list>
+    /// So: settle every operation as Cancelled (callbacks run once, pins are released), then <see cref="Dispose"/>
+    /// closes and unmaps the ring, which makes the kernel cancel the leftovers and drop their file references (the
+    /// sockets under pending receives really close), and frees the provided buffers.
+    /// </summary>
+    private void ReleaseAfterOwnerExit()
+    {
+        SettleAllLocally();
+        Set(State.WakeArmed, false);
+        ReleaseAllWatches();
+    }
+
+    /// <summary>Settles every live operation as Cancelled without the kernel (only valid when the kernel never saw them,
+    /// or can no longer touch their memory: see <see cref="ReleaseAfterOwnerExit"/>).</summary>
     private void SettleAllLocally()
     {
         foreach (var op in Driver.LiveOperations())
@@ -98,20 +157,22 @@ internal sealed unsafe partial class UringProactorBackend
     private void ReleaseAllWatches() => _watches.ReleaseAll();
 
     /// <summary>
-    /// Last resort when the kernel cannot be waited for: closes the ring fd (the kernel's io_ring_exit_work then
-    /// cancels every remaining request, asynchronously), settles every live operation as Cancelled so each callback
-    /// still runs once, and deliberately leaks each operation's pin (the MemoryHandle is dropped undisposed, so a
-    /// managed buffer stays pinned for the life of the process), the ring mappings and the provided-buffer memory:
-    /// the kernel may still write into them after close(2) returns. Afterwards the ring object is never touched again
-    /// (its fd number may be reused by the process).
+    /// Last resort when the kernel cannot be waited for and may still write into our memory (the owner thread is alive
+    /// but not here, SQPOLL, the stall guard, a kernel error mid-drain): closes the ring fd and unmaps the rings, so the
+    /// kernel releases the ring (io_ring_exit_work cancels every remaining request, asynchronously, and drops their
+    /// file references), settles every live operation as Cancelled so each callback still runs once, and deliberately
+    /// leaks each operation's pin (the MemoryHandle is dropped undisposed, so a managed buffer stays pinned for the
+    /// life of the process) and the provided-buffer memory: an io-wq worker of a live owner may still write into them
+    /// after close(2) returns. Afterwards the ring object is never touched again.
     /// </summary>
     private void AbandonRing()
     {
         if (Is(State.Abandoned)) return;
         Set(State.Abandoned, true);
         Set(State.Draining, true);
-        int fd = _ring.RingFd;
-        if (fd >= 0) Libc.Close(fd);
+        // Close and unmap (each mapping holds a reference to the ring's file: closing the fd alone would leave the ring
+        // alive, its pending requests holding their sockets open), leaving the provided-buffer memory allocated.
+        _ring.CloseAbandoningBufferRings();
         foreach (var op in Driver.LiveOperations())
         {
             op.CancelRequested = true;

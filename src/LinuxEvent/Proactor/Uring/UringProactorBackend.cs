@@ -35,12 +35,14 @@ namespace LinuxEvent.Proactor;
 /// <para><b>Disposal.</b> <see cref="DrainForDispose"/> cancels everything and keeps entering the kernel until every
 /// operation's own CQE has arrived and every internal poll is gone, so buffers are unpinned only once the kernel is done
 /// with them. Called on a thread that is not the SINGLE_ISSUER owner (EEXIST) with nothing in flight, it simply closes the
-/// ring: only polls on the loop's own fds remain, and they reference no memory of ours. If waiting is impossible (a
-/// non-owner thread with operations in flight) or makes no progress for <see cref="DrainStallLimit"/> (a bug guard),
-/// or the kernel fails mid-drain, the backend <em>abandons</em> the ring: it closes the ring fd (the kernel's ring-exit
-/// work then cancels whatever is left), settles the remaining operations as Cancelled, and deliberately leaks their
-/// pins, the ring mappings and the provided-buffer memory, because the kernel may still write into them after close(2)
-/// returns (ring exit runs asynchronously on a kernel workqueue). A leak is preferable to memory corruption.</para>
+/// ring: only polls on the loop's own fds remain, and they reference no memory of ours. With operations in flight and the
+/// owner thread already exited, it settles them and releases everything (<see cref="ReleaseAfterOwnerExit"/> says why
+/// that is sound). Otherwise, if waiting is impossible (the owner thread is alive elsewhere, or SQPOLL) or makes no
+/// progress for <see cref="DrainStallLimit"/> (a bug guard), or the kernel fails mid-drain, the backend <em>abandons</em>
+/// the ring: it closes the ring fd and unmaps the rings (a mapping holds a reference to the ring's file, so only then does
+/// the kernel's ring-exit work cancel whatever is left and drop the requests' file references), settles the remaining
+/// operations as Cancelled, and deliberately leaks their pins and the provided-buffer memory, because the owner's io-wq
+/// workers may still write into them after close(2) returns. A leak is preferable to memory corruption.</para>
 /// </remarks>
 internal sealed unsafe partial class UringProactorBackend : ProactorBackendBase, InternalWatchTable.IKernel
 {

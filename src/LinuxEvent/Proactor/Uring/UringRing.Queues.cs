@@ -185,7 +185,19 @@ internal sealed unsafe partial class UringRing
     /// no request that selects buffers is still running on an io-wq worker, i.e. the owner has cancelled and reaped
     /// its operations first.
     /// </summary>
-    public void Dispose()
+    public void Dispose() => Close(releaseBufferRings: true);
+
+    /// <summary>
+    /// Closes the ring fd and unmaps the rings like <see cref="Dispose"/>, but leaves the memory of the registered
+    /// <see cref="UringBufferRing"/>s allocated for ever: for a ring abandoned while requests that may still select a
+    /// buffer are in flight. Unmapping the SQ/CQ rings is safe even then (the kernel writes CQEs through its own mapping
+    /// of pages it allocated), and it is what lets the kernel tear the ring down: each mapping holds a reference to the
+    /// ring's file, and io_uring's release (io_ring_ctx_wait_and_kill: cancel every request, drop their file
+    /// references) runs only when the last reference goes, not at close(2).
+    /// </summary>
+    public void CloseAbandoningBufferRings() => Close(releaseBufferRings: false);
+
+    private void Close(bool releaseBufferRings)
     {
         int fd = Interlocked.Exchange(ref _ringFd, -1);
         if (fd < 0)
@@ -198,8 +210,9 @@ internal sealed unsafe partial class UringRing
         _sqRing = _cqRing = null;
         if (_timeoutScratch != null) NativeMemory.Free(_timeoutScratch);
         _timeoutScratch = null;
-        foreach (var br in _bufferRings)
-            br.ReleaseAfterRingClosed();
+        if (releaseBufferRings)
+            foreach (var br in _bufferRings)
+                br.ReleaseAfterRingClosed();
         _bufferRings.Clear();
     }
 

@@ -148,6 +148,7 @@ internal sealed unsafe partial class UringRing
             throw new LinuxEventException(Libc.LastErrno, $"io_uring_register(fd={_ringFd}, ENABLE_RINGS)");
         _disabled = false;
         _ownerThreadId = Environment.CurrentManagedThreadId;
+        _ownerTaskId = Libc.GetTid();
     }
 
     private static byte* MapRing(int fd, nuint size, long offset, string what)

@@ -54,6 +54,7 @@ internal sealed unsafe partial class UringRing : IDisposable
     private readonly bool _taskrunFlag;
     private readonly bool _singleIssuer;
     private int _ownerThreadId;
+    private int _ownerTaskId;                 // kernel tid of the owner (gettid), for disposal off the owner thread
     private bool _disabled;
 
     // mappings
@@ -102,6 +103,7 @@ internal sealed unsafe partial class UringRing : IDisposable
         _disabled = (setupFlags & UringNative.IORING_SETUP_R_DISABLED) != 0;
         _sqPoll = (setupFlags & UringNative.IORING_SETUP_SQPOLL) != 0;
         _ownerThreadId = _disabled ? 0 : Environment.CurrentManagedThreadId;
+        _ownerTaskId = _disabled ? 0 : Libc.GetTid();
 
         _sqRing = sqRing;
         _sqRingSize = sqRingSize;
@@ -160,6 +162,10 @@ internal sealed unsafe partial class UringRing : IDisposable
 
     /// <summary>Managed id of the submitter thread (0 while a ring created disabled awaits <see cref="Enable"/>).</summary>
     public int OwnerThreadId => _ownerThreadId;
+
+    /// <summary>Kernel thread id (gettid) of the owner, the task the kernel knows as the SINGLE_ISSUER submitter
+    /// (0 while a ring created disabled awaits <see cref="Enable"/>).</summary>
+    public int OwnerTaskId => _ownerTaskId;
 
     /// <summary>
     /// True when the calling thread is the ring's owner: the thread that enabled it (or created it, for a ring not
