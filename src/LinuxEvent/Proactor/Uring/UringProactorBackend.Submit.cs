@@ -31,10 +31,10 @@ internal sealed unsafe partial class UringProactorBackend
         switch (op.Kind)
         {
             case OperationKind.Read:
-                UringPrep.Read(sqe, op.Fd, (byte*)op.Pin.Pointer, (uint)op.Length, OffsetOf(op.Offset), ud);
+                PrepRead(sqe, op, ud);          // READ_FIXED inside a registered file buffer (UringProactorBackend.FixedBuffers.cs)
                 break;
             case OperationKind.Write:
-                UringPrep.Write(sqe, op.Fd, (byte*)op.Pin.Pointer, (uint)op.Length, OffsetOf(op.Offset), ud);
+                PrepWrite(sqe, op, ud);
                 break;
             case OperationKind.Receive:
                 UringPrep.Recv(sqe, op.Fd, (byte*)op.Pin.Pointer, (uint)op.Length, 0, ud);
