@@ -58,15 +58,26 @@ public class StreamAdapterAllocationTests(Backend backend) : FdCheckedTest
             {
                 var message = new byte[32];
                 var back = new byte[32];
-                long before = 0;
-                for (int i = 0; i < Warmup + Measured; i++)
+                for (int i = 0; i < Warmup; i++)
                 {
-                    if (i == Warmup) before = GC.GetTotalAllocatedBytes(precise: true);
                     await s.WriteAsync(message);
                     int got = 0;
                     while (got < back.Length) got += await s.ReadAsync(back.AsMemory(got));
                 }
-                total = GC.GetTotalAllocatedBytes(precise: true) - before;
+                // Three measured windows, the least counts: another thread of the process (the test host, a previous
+                // test's leftovers) may allocate during one window; a per-call allocation shows in all three.
+                total = long.MaxValue;
+                for (int window = 0; window < 3; window++)
+                {
+                    long before = GC.GetTotalAllocatedBytes(precise: true);
+                    for (int i = 0; i < Measured; i++)
+                    {
+                        await s.WriteAsync(message);
+                        int got = 0;
+                        while (got < back.Length) got += await s.ReadAsync(back.AsMemory(got));
+                    }
+                    total = Math.Min(total, GC.GetTotalAllocatedBytes(precise: true) - before);
+                }
             });
             Assert.That(client.Wait(TimeSpan.FromSeconds(60)), Is.True, "round trips finished");
             client.GetAwaiter().GetResult();

@@ -5,13 +5,14 @@ namespace LinuxEvent.FileBench;
 /// <summary>
 /// The loop models: <c>depth</c> async lanes on one loop thread, each awaiting <see cref="Loop.ReadAtAsync(int, Memory{byte}, long, CancellationToken)"/>
 /// at a random block-aligned offset with its own buffer from an <see cref="AlignedBufferPool"/>. The same code runs on
-/// the proactor (native IORING_OP_READ) and the reactor (its worker pool, plus the page-cache fast path).
+/// the proactor (native IORING_OP_READ, or READ_FIXED with a registered pool) and the reactor (its worker pool, plus the page-cache fast path).
 /// </summary>
 internal static class LoopEngine
 {
-    public static Result Run(Loop loop, string name, Options o, int fd)
+    public static Result Run(Loop loop, string name, Options o, int fd, bool registerBuffers = false)
     {
         using var pool = new AlignedBufferPool(o.BlockSize, o.Depth);
+        if (registerBuffers) ((ProactorLoop)loop).RegisterFileBuffers(pool);      // this thread runs the loop below
         var owners = Enumerable.Range(0, o.Depth).Select(_ => pool.Rent()).ToArray();
         long blocks = o.Size / o.BlockSize;
         long completed = 0;

@@ -18,7 +18,7 @@ internal sealed class Options
     public bool Create { get; set; }
     public bool Delete { get; set; }
 
-    public static readonly string[] AllEngines = { "fio", "proactor", "reactor", "reactor-workers", "randomaccess" };
+    public static readonly string[] AllEngines = { "fio", "proactor", "proactor-fixed", "reactor", "reactor-workers", "randomaccess" };
 
     public static Options Parse(string[] args)
     {

@@ -6,7 +6,7 @@ using LinuxEvent.FileBench;
 
 // Workload (d): random reads at a queue depth on one file, each engine in turn, same file, block size, depth and CPUs.
 const string Usage = """
-    usage: LinuxEvent.FileBench --file PATH [--create] [--delete] [--engine fio,proactor,reactor,reactor-workers,randomaccess|all]
+    usage: LinuxEvent.FileBench --file PATH [--create] [--delete] [--engine fio,proactor,proactor-fixed,reactor,reactor-workers,randomaccess|all]
                                 [--size 1g] [--bs 4k] [--depth 32] [--direct|--buffered] [--seconds 10] [--warmup 2]
                                 [--workers N] [--no-inline]
       --create      write the file (pseudo-random data, --size bytes) if it is missing or has another size
@@ -47,10 +47,12 @@ foreach (var engine in o.Engines)
             r = FioEngine.Run(o);
             break;
         case "proactor":
+        case "proactor-fixed":
         {
+            // proactor-fixed: the lanes' AlignedBufferPool is registered (ProactorLoop.RegisterFileBuffers): READ_FIXED.
             using var loop = Loop.CreateProactor();
             int fd = Posix.Open(o.File, flags);
-            try { r = LoopEngine.Run(loop, "proactor", o, fd); }
+            try { r = LoopEngine.Run(loop, engine, o, fd, registerBuffers: engine == "proactor-fixed"); }
             finally { Posix.Close(fd); }
             break;
         }

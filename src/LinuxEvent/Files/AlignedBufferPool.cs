@@ -132,6 +132,16 @@ public sealed unsafe class AlignedBufferPool : MemoryPool<byte>
     // Pins are counted without the lock (two per I/O on a hot path); only a pin count reaching zero after disposal takes
     // it. Interlocked is a full fence and _disposed is volatile, so either the last unpin sees _disposed or Dispose sees
     // the count at zero: the memory is freed exactly once, by whichever comes second.
+    /// <summary>The start of the native block (buffer i starts at i × <see cref="BufferSize"/>); null once freed.</summary>
+    internal byte* BaseAddress => _memory;
+
+    /// <summary>Whether the native block has been freed (disposed, every buffer returned, no pin or hold left).</summary>
+    internal bool IsFreed { get { lock (_lock) return _memory is null; } }
+
+    /// <summary>A hold on the memory that is not a rented buffer: an io_uring ring that registered the block keeps it
+    /// until the ring is closed (ProactorLoop.RegisterFileBuffers), so disposing the pool first cannot free it.</summary>
+    internal void AddHold(int delta) => AddPin(delta);
+
     private void AddPin(int delta)
     {
         if (Interlocked.Add(ref _pins, delta) == 0 && _disposed)

@@ -44,6 +44,10 @@ internal abstract class ProactorBackendBase(ProactorIoDriver driver) : LoopBacke
     /// <summary>Clears an entry <see cref="RegisterFile"/> returned, before its fd is closed.</summary>
     public virtual void UnregisterFile(int slot) { }
 
+    /// <summary>Registers <paramref name="pool"/>'s buffers with the ring so reads and writes inside them use
+    /// READ_FIXED/WRITE_FIXED; the backend holds the pool's memory until it is disposed. The fake records nothing.</summary>
+    public virtual void RegisterFileBuffers(AlignedBufferPool pool) { }
+
     /// <summary>Requests cancellation of a pending operation; the outcome arrives through <see cref="LoopBackend.Wait"/>.</summary>
     public abstract void Cancel(Operation op);
 

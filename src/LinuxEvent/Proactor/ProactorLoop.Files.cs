@@ -143,4 +143,27 @@ public sealed partial class ProactorLoop
         _driver.Submit(op);
         return op;
     }
+
+    /// <summary>
+    /// Registers the buffers of <paramref name="pool"/> with the io_uring ring (IORING_REGISTER_BUFFERS). From then on a
+    /// read or write at an offset (<see cref="Loop.ReadAtAsync(int, Memory{byte}, long, CancellationToken)"/>,
+    /// <see cref="Loop.WriteAtAsync(int, ReadOnlyMemory{byte}, long, CancellationToken)"/>, their <see cref="LoopFd"/>
+    /// forms, and the callback <c>Read</c>/<c>Write</c>) whose memory lies inside one of the pool's buffers is submitted
+    /// as IORING_OP_READ_FIXED/WRITE_FIXED, which saves the kernel pinning the pages on every request; any other memory
+    /// is read and written as before. One pool per loop.
+    /// </summary>
+    /// <remarks>The loop owns the registration: it holds the pool's memory (disposing the pool does not free it) until
+    /// the loop is disposed, which closes the ring and so drops the kernel's buffer table. Call it on the thread that runs
+    /// the loop. The fake backend accepts the call and changes nothing.</remarks>
+    /// <exception cref="InvalidOperationException">A pool is already registered, or the call is made on another thread.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The pool has more than 16384 buffers (the kernel's limit).</exception>
+    /// <exception cref="ObjectDisposedException">The loop or the pool is disposed.</exception>
+    /// <exception cref="LinuxEventException">The kernel refused: ENOMEM when the pinned pages exceed RLIMIT_MEMLOCK,
+    /// EINVAL for a buffer over 1 GiB.</exception>
+    public void RegisterFileBuffers(AlignedBufferPool pool)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        CheckThread(nameof(RegisterFileBuffers));
+        _backend.RegisterFileBuffers(pool);
+    }
 }

@@ -48,6 +48,8 @@ public sealed partial class ProactorLoop : Loop
             throw new ArgumentOutOfRangeException(nameof(options), options.StreamReceive, "Unknown StreamReceiveMode.");
         if (options.RegisteredFileSlots is < 0 or > 32768)
             throw new ArgumentOutOfRangeException(nameof(options), options.RegisteredFileSlots, "ProactorOptions.RegisteredFileSlots must be in 0..32768.");
+        if (options.ZeroCopySendThreshold < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.ZeroCopySendThreshold, "ProactorOptions.ZeroCopySendThreshold must be 0 (off) or a positive byte count.");
         if (options.SubmissionQueuePollIdle < TimeSpan.Zero || options.SubmissionQueuePollIdle > TimeSpan.FromSeconds(10))
             throw new ArgumentOutOfRangeException(nameof(options), options.SubmissionQueuePollIdle, "ProactorOptions.SubmissionQueuePollIdle must be in 0..10 s.");
         _driver = new ProactorIoDriver(this);

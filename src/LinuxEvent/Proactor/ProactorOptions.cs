@@ -58,6 +58,18 @@ public sealed class ProactorOptions
     /// (sq_thread_idle, whole milliseconds). Default 10 ms; range 0..10 s.</summary>
     public TimeSpan SubmissionQueuePollIdle { get; init; } = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>
+    /// Sends of at least this many bytes (<see cref="LoopFd.SendAsync(ReadOnlyMemory{byte}, CancellationToken)"/>,
+    /// <see cref="Loop.SendAsync(int, ReadOnlyMemory{byte}, CancellationToken)"/>, LoopStream writes, the callback
+    /// <c>Send</c>) use IORING_OP_SEND_ZC: the kernel sends from the buffer's pages instead of copying them. Such a send
+    /// completes when the kernel has reported its result <em>and</em> released the buffer (the notification; for TCP,
+    /// when the data is acknowledged, or at once for a local peer, which gets a copy), so the buffer is reusable on
+    /// completion as for any send, at the cost of that wait. 0 (the default) turns it off; see docs/benchmarks.md for
+    /// what it measured here. Ignored on a kernel without SEND_ZC (before 6.0: plain SEND) and by the fake. A socket
+    /// that cannot send zero-copy (AF_UNIX) gets a plain SEND after the refusal.
+    /// </summary>
+    public int ZeroCopySendThreshold { get; init; }
+
     // ---- test knobs: run this kernel the way an older one runs (the tiers of UringRing.Create, docs/design.md) ----
 
     /// <summary>Test knob: start the setup-flag step-down at this tier (0 = best, 4 = no optional flags).</summary>

@@ -45,4 +45,19 @@ internal static unsafe partial class UringPrep
         Rw(sqe, UringNative.IORING_OP_FALLOCATE, fd, null, (uint)mode, (ulong)offset, userData);
         sqe->addr = (ulong)length;
     }
+
+    /// <summary>IORING_OP_READ_FIXED (5.1): pread into registered buffer <paramref name="bufIndex"/>; the range
+    /// [buf, buf + len) must lie inside that buffer (io_import_fixed checks it, -EFAULT otherwise).</summary>
+    public static void ReadFixed(IoUringSqe* sqe, int fd, byte* buf, uint len, ulong offset, ushort bufIndex, ulong userData)
+    {
+        Rw(sqe, UringNative.IORING_OP_READ_FIXED, fd, buf, len, offset, userData);
+        sqe->buf_index = bufIndex;
+    }
+
+    /// <summary>IORING_OP_WRITE_FIXED (5.1): pwrite from registered buffer <paramref name="bufIndex"/>.</summary>
+    public static void WriteFixed(IoUringSqe* sqe, int fd, byte* buf, uint len, ulong offset, ushort bufIndex, ulong userData)
+    {
+        Rw(sqe, UringNative.IORING_OP_WRITE_FIXED, fd, buf, len, offset, userData);
+        sqe->buf_index = bufIndex;
+    }
 }

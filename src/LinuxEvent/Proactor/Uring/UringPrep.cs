@@ -84,6 +84,15 @@ internal static unsafe partial class UringPrep
         sqe->msg_flags = (uint)flags;
     }
 
+    /// <summary>IORING_OP_SEND_ZC (6.0): send(fd, buf, len, flags) from the user pages without copying them. Two CQEs
+    /// with <paramref name="userData"/>: the result with IORING_CQE_F_MORE, then IORING_CQE_F_NOTIF once the kernel no
+    /// longer reads the buffer; keep it pinned until the second. (A result without F_MORE has no notification.)</summary>
+    public static void SendZc(IoUringSqe* sqe, int fd, byte* buf, uint len, int flags, ulong userData)
+    {
+        Rw(sqe, UringNative.IORING_OP_SEND_ZC, fd, buf, len, 0, userData);
+        sqe->msg_flags = (uint)flags;
+    }
+
     /// <summary>
     /// IORING_OP_ACCEPT (5.5): accept4(fd, addr, addrlen, flags); res = the new fd. With
     /// <paramref name="multishot"/> (5.19, IORING_ACCEPT_MULTISHOT) one CQE per connection with IORING_CQE_F_MORE

@@ -93,6 +93,9 @@ internal sealed unsafe partial class UringProactorBackend
             case OperationKind.ReceiveMultishot:
                 DispatchReceiveMultishot(op, userData, res, flags, more);
                 break;
+            case OperationKind.Send when op.ZeroCopy:
+                DispatchSendZc(op, userData, res, flags);     // two CQEs: the result, then the notification
+                break;
             default:
                 SettleFinal(op, res);
                 break;

@@ -194,6 +194,7 @@ internal sealed unsafe partial class UringProactorBackend
             // Closing the ring drops every registration, including provided-buffer rings; UringRing.Dispose then frees
             // their memory. Safe here: DrainForDispose reaped every request that could select a buffer.
             _ring.Dispose();
+            ReleaseFileBuffers();           // the registration went with the ring: the pool's memory may go now
             for (int i = 0; i < _pools.Count; i++)
                 if (_pools[i] is { } p) { p.Ring.Dispose(); p.Disposed = true; }
         }

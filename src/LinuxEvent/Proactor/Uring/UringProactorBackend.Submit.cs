@@ -31,17 +31,16 @@ internal sealed unsafe partial class UringProactorBackend
         switch (op.Kind)
         {
             case OperationKind.Read:
-                UringPrep.Read(sqe, op.Fd, (byte*)op.Pin.Pointer, (uint)op.Length, OffsetOf(op.Offset), ud);
+                PrepRead(sqe, op, ud);          // READ_FIXED inside a registered file buffer (UringProactorBackend.FixedBuffers.cs)
                 break;
             case OperationKind.Write:
-                UringPrep.Write(sqe, op.Fd, (byte*)op.Pin.Pointer, (uint)op.Length, OffsetOf(op.Offset), ud);
+                PrepWrite(sqe, op, ud);
                 break;
             case OperationKind.Receive:
                 UringPrep.Recv(sqe, op.Fd, (byte*)op.Pin.Pointer, (uint)op.Length, 0, ud);
                 break;
             case OperationKind.Send:
-                // MSG_NOSIGNAL: a peer that closed gives -EPIPE instead of a process-killing SIGPIPE.
-                UringPrep.Send(sqe, op.Fd, (byte*)op.Pin.Pointer, (uint)op.Length, Libc.MSG_NOSIGNAL, ud);
+                PrepSend(sqe, op, ud);          // SEND, or SEND_ZC from the threshold on (UringProactorBackend.ZeroCopy.cs)
                 break;
             case OperationKind.Accept:
                 UringPrep.Accept(sqe, op.Fd, null, null, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, multishot: false, ud);

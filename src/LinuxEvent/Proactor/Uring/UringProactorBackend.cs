@@ -158,6 +158,7 @@ internal sealed unsafe partial class UringProactorBackend : ProactorBackendBase,
         _kindSupported[(int)OperationKind.ReceiveMessage] = !known || caps.Supports(UringNative.IORING_OP_RECVMSG);
         InitFileKinds(caps, known);
         FixedFileCapacity = options.RegisteredFileSlots;
+        InitZeroCopy(caps, known, options.ZeroCopySendThreshold);
     }
 
     public override string Name => "uring";
