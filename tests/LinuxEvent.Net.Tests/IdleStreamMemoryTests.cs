@@ -111,7 +111,7 @@ public class IdleStreamMemoryTests(Backend backend, StreamReceiveMode mode) : Fd
         // once (the shared buffer or ring, slot tables, the bounded pools of send operations and queues) is not counted.
         const int First = 400, Second = 1000;
         using var loop = CreateLoop();
-        var pairs = new (int A, int B)[First + Second];
+        var pairs = new (int A, int B)[First + 2 * Second];
         for (int i = 0; i < pairs.Length; i++) pairs[i] = Posix.SocketPair();
         var options = new LoopStreamOptions { Codec = new LineCodec() };
         int replies = 0;
@@ -129,10 +129,17 @@ public class IdleStreamMemoryTests(Backend backend, StreamReceiveMode mode) : Fd
             for (int i = 0; i < 10; i++) loop.RunOnce(TimeSpan.Zero);
         }
         Open(0, First);
-        long before = GC.GetTotalMemory(forceFullCollection: true);
-        Open(First, First + Second);
-        long after = GC.GetTotalMemory(forceFullCollection: true);
-        double perStream = (after - before) / (double)Second;
+        // Two measured batches, the smaller counts: GC.GetTotalMemory is process-wide, and another thread of the test
+        // host may allocate during one batch; what every stream retains shows in both.
+        double perStream = double.MaxValue;
+        for (int batch = 0; batch < 2; batch++)
+        {
+            int from = First + batch * Second;
+            long before = GC.GetTotalMemory(forceFullCollection: true);
+            Open(from, from + Second);
+            long after = GC.GetTotalMemory(forceFullCollection: true);
+            perStream = Math.Min(perStream, (after - before) / (double)Second);
+        }
         TestContext.Out.WriteLine($"{backend} {mode}: {perStream:0} managed bytes retained per idle stream");
         Assert.That(streams.Sum(Held), Is.Zero, "no idle stream holds a buffer");
         // The per-stream fallback keeps its (pinned while in flight) 16 KiB buffer; only the shared paths are bounded here.
