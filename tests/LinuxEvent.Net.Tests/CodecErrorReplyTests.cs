@@ -10,39 +10,6 @@ namespace LinuxEvent.Net.Tests;
 [TestFixtureSource(typeof(Backends), nameof(Backends.All))]
 public class CodecErrorReplyTests(Backend backend) : FdCheckedTest
 {
-    private static void PeerSends(Loop loop, int fd, int peer, ReadOnlySpan<byte> data)
-    {
-        switch (loop)
-        {
-            case ReactorLoop { Fake: { } readiness }:
-                Posix.Write(peer, data);
-                readiness.Inject(fd, Readiness.Readable);
-                break;
-            case ProactorLoop { Fake: { } completions }:
-                completions.CompleteReceive(completions.Pending.Single(o => o.Kind == OperationKind.Receive && o.FileDescriptor == fd), data);
-                break;
-            default:
-                Posix.Write(peer, data);
-                break;
-        }
-    }
-
-    /// <summary>What the stream on <paramref name="fd"/> sent so far reaches <paramref name="into"/> (the fake proactor's
-    /// pending sends are completed in full and their bytes taken).</summary>
-    private static void PeerReads(Loop loop, int fd, int peer, MemoryStream into)
-    {
-        if (loop is ProactorLoop { Fake: { } f })
-        {
-            foreach (var op in f.Pending.Where(o => o.Kind == OperationKind.Send && o.FileDescriptor == fd).ToList())
-            {
-                into.Write(f.GetWriteBuffer(op).Span);
-                f.Complete(op, f.GetBufferLength(op));
-            }
-            return;
-        }
-        if (Net.Drain(peer) is { } bytes) into.Write(bytes);
-    }
-
     private static LoopStream Open(Loop loop, int fd, List<string> events)
     {
         var s = new LoopStream(loop, fd, new LoopStreamOptions { Codec = new LineCodec(maxLineLength: 16), FdKind = StreamFdKind.Socket });
@@ -68,10 +35,10 @@ public class CodecErrorReplyTests(Backend backend) : FdCheckedTest
                 st.Write("ERR line too long\n"u8);
             };
             s.Start();
-            PeerSends(loop, a, b, Encoding.ASCII.GetBytes("hello\n" + new string('x', 40) + "\nnot delivered\n"));
+            ScriptedPeer.Sends(loop, a, b, Encoding.ASCII.GetBytes("hello\n" + new string('x', 40) + "\nnot delivered\n"));
             var got = new MemoryStream();
-            loop.RunUntil(() => { PeerReads(loop, a, b, got); return events.Contains("close:" + CloseReason.CodecError); });
-            PeerReads(loop, a, b, got);
+            loop.RunUntil(() => { ScriptedPeer.Reads(loop, a, b, got); return events.Contains("close:" + CloseReason.CodecError); });
+            ScriptedPeer.Reads(loop, a, b, got);
 
             Assert.That(Encoding.ASCII.GetString(got.ToArray()), Is.EqualTo("hello\nERR line too long\n"));
             Assert.That(events, Is.EqualTo(new[] { "message:hello", "codec:InvalidDataException", "error:InvalidDataException", "close:" + CloseReason.CodecError }));
@@ -98,8 +65,8 @@ public class CodecErrorReplyTests(Backend backend) : FdCheckedTest
             closing.OnCodecError = (st, _) => st.Close();
             closing.Start();
             var tooLong = Encoding.ASCII.GetBytes(new string('x', 40) + "\n");
-            PeerSends(loop, a, b, tooLong);
-            PeerSends(loop, c, d, tooLong);
+            ScriptedPeer.Sends(loop, a, b, tooLong);
+            ScriptedPeer.Sends(loop, c, d, tooLong);
             loop.RunUntil(() => plain.IsClosed && closing.IsClosed && plainEvents.Count == 2 && closingEvents.Count == 1);
             Assert.That(plainEvents, Is.EqualTo(new[] { "error:InvalidDataException", "close:" + CloseReason.CodecError }));
             Assert.That(closingEvents, Is.EqualTo(new[] { "close:" + CloseReason.Local }), "the handler's own close stands");
@@ -124,10 +91,10 @@ public class CodecErrorReplyTests(Backend backend) : FdCheckedTest
             loop.Post(_ => read = s.ReadMessageAsync().AsTask());
             loop.RunUntil(() => read is not null);
             loop.RunOnce(TimeSpan.Zero);
-            PeerSends(loop, a, b, Encoding.ASCII.GetBytes(new string('y', 40) + "\n"));
+            ScriptedPeer.Sends(loop, a, b, Encoding.ASCII.GetBytes(new string('y', 40) + "\n"));
             var got = new MemoryStream();
-            loop.RunUntil(() => { PeerReads(loop, a, b, got); return s.IsClosed && read!.IsCompleted; });
-            PeerReads(loop, a, b, got);
+            loop.RunUntil(() => { ScriptedPeer.Reads(loop, a, b, got); return s.IsClosed && read!.IsCompleted; });
+            ScriptedPeer.Reads(loop, a, b, got);
             Assert.That(read!.IsFaulted && read.Exception!.InnerException is InvalidDataException, Is.True);
             Assert.That(Encoding.ASCII.GetString(got.ToArray()), Is.EqualTo("ERR\n"));
             Assert.That(s.CloseReason, Is.EqualTo(CloseReason.CodecError));

@@ -12,25 +12,6 @@ public class IdleTimeoutTests(Backend backend) : FdCheckedTest
     private static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan Gap = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>The peer sends <paramref name="data"/> to the stream on <paramref name="fd"/>; on a fake backend the
-    /// arrival is scripted as well.</summary>
-    private static void PeerSends(Loop loop, int fd, int peer, ReadOnlySpan<byte> data)
-    {
-        switch (loop)
-        {
-            case ReactorLoop { Fake: { } readiness }:
-                Posix.Write(peer, data);
-                readiness.Inject(fd, Readiness.Readable);
-                break;
-            case ProactorLoop { Fake: { } completions }:
-                completions.CompleteReceive(completions.Pending.Single(o => o.Kind == OperationKind.Receive && o.FileDescriptor == fd), data);
-                break;
-            default:
-                Posix.Write(peer, data);
-                break;
-        }
-    }
-
     private static double Ms(long ns) => ns / 1e6;
 
     [Test]
@@ -49,7 +30,7 @@ public class IdleTimeoutTests(Backend backend) : FdCheckedTest
             long start = loop.NowNanoseconds;
             s.Start();
             // Three inputs, each well within the timeout of the one before: together they span more than the timeout.
-            for (int i = 1; i <= 3; i++) loop.After(Gap * 2 * i, _ => PeerSends(loop, a, b, "x"u8));
+            for (int i = 1; i <= 3; i++) loop.After(Gap * 2 * i, _ => ScriptedPeer.Sends(loop, a, b, "x"u8));
             loop.RunUntil(() => reason is not null, TimeSpan.FromSeconds(10));
 
             Assert.That(chunks, Is.EqualTo(3), "the stream stayed open while input kept coming");

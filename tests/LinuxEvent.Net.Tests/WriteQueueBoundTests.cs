@@ -19,18 +19,6 @@ public class WriteQueueBoundTests(Backend backend) : FdCheckedTest
         else loop.RunOnce(TimeSpan.Zero);
     }
 
-    /// <summary>The peer of <paramref name="fd"/> reads everything: drain <paramref name="peer"/>, and on the fake proactor
-    /// let the kernel take every pending send of <paramref name="fd"/>.</summary>
-    private static void PeerReads(Loop loop, int fd, int peer)
-    {
-        if (loop is ProactorLoop { Fake: { } f })
-        {
-            foreach (var op in f.Pending.Where(o => o.Kind == OperationKind.Send && o.FileDescriptor == fd).ToList())
-                f.Complete(op, f.GetBufferLength(op));
-        }
-        Net.Drain(peer);
-    }
-
     [Test]
     public void APeerThatNeverReadsClosesTheStreamAtTheCapAndOtherConnectionsKeepGoing()
     {
@@ -60,7 +48,7 @@ public class WriteQueueBoundTests(Backend backend) : FdCheckedTest
 
                 healthy.Write(s_chunk.AsSpan(0, 1024));
                 Turn(loop);
-                PeerReads(loop, c, d);
+                ScriptedPeer.Reads(loop, c, d);
                 Turn(loop);
             }
 
@@ -85,7 +73,7 @@ public class WriteQueueBoundTests(Backend backend) : FdCheckedTest
             {
                 healthy.Write(s_chunk.AsSpan(0, 1024));
                 Turn(loop);
-                PeerReads(loop, c, d);
+                ScriptedPeer.Reads(loop, c, d);
             }
             loop.RunUntil(() => healthy.BytesSent == before + 4096);
             healthy.Close();
