@@ -73,15 +73,9 @@ internal abstract class FileWorkload(string name, bool direct, int order) : Work
         if (bench.Process.ExitCode != 0 || line is null)
             return Runner.Fail(r, $"FileBench exit code {bench.Process.ExitCode}: {bench.StderrTail()}");
         r.LoadLine = line.Trim();
-        foreach (var kv in line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-        {
-            int eq = kv.IndexOf('=');
-            if (eq <= 0) continue;
-            string key = kv[..eq];
-            if (key is "iops" or "cpu_us_per_io" &&
-                double.TryParse(kv[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
+        foreach (var (key, value) in RawLog.ParseKv(line))
+            if (key is Iops or CpuPerIo && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
                 r.Metrics[key] = v;
-        }
         if (!r.Has(Iops)) return Runner.Fail(r, "FileBench printed no iops: " + line);
         r.Ok = true;
         r.Flag = quiet ? "ok" : "noisy";
